@@ -1,0 +1,243 @@
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Ledger.Api.Features.Accounts;
+
+public sealed record CreateAccountRequest(string? Code, string? Name, string? Type, string? Parent, string? Description);
+
+public sealed record UpdateAccountRequest(string? Name, string? Description, bool? Archived);
+
+public sealed record AccountResponse(
+    string Code,
+    string Name,
+    string Type,
+    string? Parent,
+    string? Description,
+    bool Archived,
+    string DebitTotal,
+    string CreditTotal,
+    string Balance,
+    string CreatedAt);
+
+public sealed class CreateAccountRequestValidator : AbstractValidator<CreateAccountRequest>
+{
+    public CreateAccountRequestValidator()
+    {
+        RuleFor(x => x.Code).NotEmpty().MaximumLength(32)
+            .Matches("^[A-Za-z0-9][A-Za-z0-9._-]*$")
+            .WithMessage("must start with a letter or digit and use only letters, digits, '.', '_' and '-'.");
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(200);
+        RuleFor(x => x.Type).NotEmpty()
+            .Must(t => AccountTypes.TryParse(t, out _))
+            .WithMessage($"must be one of: {string.Join(", ", AccountTypes.Names)}.");
+        RuleFor(x => x.Parent).MaximumLength(32);
+        RuleFor(x => x.Description).MaximumLength(1000);
+    }
+}
+
+public sealed class UpdateAccountRequestValidator : AbstractValidator<UpdateAccountRequest>
+{
+    public UpdateAccountRequestValidator()
+    {
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(200).When(x => x.Name is not null);
+        RuleFor(x => x.Description).MaximumLength(1000);
+        RuleFor(x => x).Must(x => x.Name is not null || x.Description is not null || x.Archived is not null)
+            .OverridePropertyName("body")
+            .WithMessage("Give at least one of name, description, archived.");
+    }
+}
+
+public static class AccountsEndpoints
+{
+    public static void MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireApiKey().WithTags("Accounts");
+        accounts.MapPost("/", CreateAccount);
+        accounts.MapGet("/", ListAccounts);
+        accounts.MapGet("/{code}", GetAccount);
+        accounts.MapPatch("/{code}", UpdateAccount);
+        accounts.MapDelete("/{code}", DeleteAccount);
+    }
+
+    public static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> CreateAccount(
+        string bookId, CreateAccountRequest request, IValidator<CreateAccountRequest> validator,
+        BookCatalog books, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var book = await books.GetAsync(bookId);
+        AccountTypes.TryParse(request.Type, out var type);
+        try
+        {
+            var row = await writer.WriteAsync(session =>
+            {
+                if (Exists(session, bookId, request.Code!))
+                    throw new ConflictException($"Account '{request.Code}' already exists in this book.");
+                if (request.Parent is not null)
+                {
+                    var parent = session.Connection.QuerySingleOrDefault<AccountRow>(
+                        AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code",
+                        new { bookId, code = request.Parent });
+                    if (parent is null)
+                        throw new ValidationFailedException("parent", $"No account '{request.Parent}' in this book.");
+                    if (parent.Type != type.ToName())
+                        throw new ValidationFailedException("parent", $"must be an account of the same type ({type.ToName()}); '{request.Parent}' is {parent.Type}.");
+                }
+                AccountWrites.Insert(session, bookId, request.Code!, request.Name!, type, request.Parent, request.Description);
+                return session.Connection.QuerySingle<AccountRow>(
+                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code = request.Code });
+            });
+            var response = row.ToResponse(book.Digits);
+            return TypedResults.Created($"/v1/books/{bookId}/accounts/{Uri.EscapeDataString(response.Code)}", response);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    public static async Task<Ok<AccountResponse[]>> ListAccounts(string bookId, BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        var rows = await connection.QueryAsync<AccountRow>(
+            AccountQueries.SelectAccountSql + " WHERE book_id = @bookId ORDER BY code", new { bookId });
+        return TypedResults.Ok(rows.Select(r => r.ToResponse(book.Digits)).ToArray());
+    }
+
+    public static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAccount(
+        string bookId, string code, BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        var row = await AccountQueries.FindAsync(database, bookId, code);
+        return row is null ? Problems.NotFound($"No account '{code}' in this book.") : TypedResults.Ok(row.ToResponse(book.Digits));
+    }
+
+    public static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> UpdateAccount(
+        string bookId, string code, UpdateAccountRequest request, IValidator<UpdateAccountRequest> validator,
+        BookCatalog books, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var book = await books.GetAsync(bookId);
+        try
+        {
+            var row = await writer.WriteAsync(session =>
+            {
+                var updated = session.Connection.Execute(UpdateAccountSql, new
+                {
+                    bookId,
+                    code,
+                    name = request.Name,
+                    description = request.Description,
+                    archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
+                });
+                if (updated == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
+                return session.Connection.QuerySingle<AccountRow>(
+                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+            });
+            return TypedResults.Ok(row.ToResponse(book.Digits));
+        }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    /// <summary>Deletes an account created by mistake. An account with postings is history and is never deleted.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAccount(string bookId, string code, LedgerWriter writer)
+    {
+        try
+        {
+            await writer.WriteAsync(session =>
+            {
+                var usage = session.Connection.QuerySingleOrDefault<AccountUsage>(AccountUsageSql, new { bookId, code })
+                    ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
+                if (usage.Postings > 0)
+                    throw new ConflictException($"Account '{code}' has postings and can never be deleted; archive it instead.");
+                if (usage.Children > 0)
+                    throw new ConflictException($"Account '{code}' is the parent of other accounts; move or delete them first.");
+                if (usage.IsRetainedEarnings > 0)
+                    throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
+                session.Connection.Execute("DELETE FROM accounts WHERE id = @id", new { id = usage.Id });
+                return true;
+            });
+            return TypedResults.NoContent();
+        }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    private static bool Exists(WriteSession session, string bookId, string code) =>
+        session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM accounts WHERE book_id = @bookId AND code = @code", new { bookId, code }) > 0;
+
+    private const string UpdateAccountSql = """
+        UPDATE accounts
+        SET name = COALESCE(@name, name),
+            description = COALESCE(@description, description),
+            archived = COALESCE(@archived, archived)
+        WHERE book_id = @bookId AND code = @code
+        """;
+
+    private const string AccountUsageSql = """
+        SELECT a.id AS Id,
+               (SELECT COUNT(*) FROM postings p WHERE p.account_id = a.id) AS Postings,
+               (SELECT COUNT(*) FROM accounts c WHERE c.book_id = a.book_id AND c.parent_code = a.code) AS Children,
+               (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.retained_earnings_account = a.code) AS IsRetainedEarnings
+        FROM accounts a WHERE a.book_id = @bookId AND a.code = @code
+        """;
+
+    private sealed record AccountUsage(long Id, long Postings, long Children, long IsRetainedEarnings);
+}
+
+public sealed record AccountRow(long Id, string Code, string Name, string Type, string? ParentCode, string? Description,
+    long Archived, long DebitTotal, long CreditTotal, string CreatedAt)
+{
+    public AccountType AccountType => AccountTypes.TryParse(Type, out var t) ? t : throw new InvalidOperationException($"Unknown account type '{Type}'.");
+
+    public AccountResponse ToResponse(int digits) => new(
+        Code, Name, Type, ParentCode, Description, Archived != 0,
+        new Amount(DebitTotal).Format(digits),
+        new Amount(CreditTotal).Format(digits),
+        new Amount(AccountType.NormalBalance(checked(DebitTotal - CreditTotal))).Format(digits),
+        CreatedAt);
+}
+
+public static class AccountQueries
+{
+    public const string SelectAccountSql = """
+        SELECT id AS Id, code AS Code, name AS Name, type AS Type, parent_code AS ParentCode, description AS Description,
+               archived AS Archived, debit_total AS DebitTotal, credit_total AS CreditTotal, created_at AS CreatedAt
+        FROM accounts
+        """;
+
+    public static async Task<AccountRow?> FindAsync(LedgerDatabase database, string bookId, string code)
+    {
+        await using var connection = await database.OpenReadAsync();
+        return await connection.QuerySingleOrDefaultAsync<AccountRow>(
+            SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+    }
+
+    public static async Task<IReadOnlyList<AccountRow>> ListAsync(Microsoft.Data.Sqlite.SqliteConnection connection, string bookId) =>
+        (await connection.QueryAsync<AccountRow>(SelectAccountSql + " WHERE book_id = @bookId ORDER BY code", new { bookId })).AsList();
+}
+
+public static class AccountWrites
+{
+    public static void Insert(WriteSession session, string bookId, string code, string name, AccountType type,
+        string? parentCode, string? description) =>
+        session.Connection.Execute(InsertAccountSql, new
+        {
+            id = session.NextId("accounts"),
+            bookId,
+            code,
+            name,
+            type = type.ToName(),
+            parentCode,
+            description,
+            createdAt = Timestamps.Format(session.Now),
+        });
+
+    private const string InsertAccountSql = """
+        INSERT INTO accounts (id, book_id, code, name, type, parent_code, description, archived, debit_total, credit_total, created_at)
+        VALUES (@id, @bookId, @code, @name, @type, @parentCode, @description, 0, 0, 0, @createdAt)
+        """;
+}

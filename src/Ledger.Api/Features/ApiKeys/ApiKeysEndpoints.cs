@@ -1,0 +1,113 @@
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Ledger.Api.Features.ApiKeys;
+
+public sealed record CreateApiKeyRequest(string? Name, string? BookId, IReadOnlyList<string>? Scopes);
+
+/// <summary>A key as listed: never its secret.</summary>
+public sealed record ApiKeyResponse(string Id, string Name, string? BookId, IReadOnlyList<string> Scopes, string Prefix, string CreatedAt, string? RevokedAt);
+
+/// <summary>The one answer that carries the secret: it is not stored and cannot be shown again.</summary>
+public sealed record CreatedApiKeyResponse(string Id, string Key, string Name, string BookId, IReadOnlyList<string> Scopes, string CreatedAt);
+
+public sealed class CreateApiKeyRequestValidator : AbstractValidator<CreateApiKeyRequest>
+{
+    public CreateApiKeyRequestValidator()
+    {
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(200);
+        RuleFor(x => x.BookId).NotEmpty();
+        RuleFor(x => x.Scopes).NotNull()
+            .Must(s => ApiKeysEndpoints.TryParseScopes(s!, out _)).When(x => x.Scopes is not null)
+            .WithMessage("must be [\"read\"] or [\"read\", \"write\"].");
+    }
+}
+
+public static class ApiKeysEndpoints
+{
+    public static void MapApiKeys(this IEndpointRouteBuilder app)
+    {
+        var keys = app.MapGroup("/v1/api-keys").RequireApiKey().RequireAdmin().WithTags("API keys");
+        keys.MapPost("/", CreateKey);
+        keys.MapGet("/", ListKeys);
+        keys.MapDelete("/{id}", RevokeKey);
+    }
+
+    public static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem>> CreateKey(
+        CreateApiKeyRequest request, IValidator<CreateApiKeyRequest> validator, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        TryParseScopes(request.Scopes!, out var canWrite);
+
+        var secret = ApiKeyStore.NewSecret();
+        try
+        {
+            var created = await writer.WriteAsync(session =>
+            {
+                if (session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM books WHERE id = @bookId", new { bookId = request.BookId }) == 0)
+                    throw new ValidationFailedException("bookId", $"No book '{request.BookId}'.");
+                var id = Guid.CreateVersion7().ToString();
+                var createdAt = Timestamps.Format(session.Now);
+                session.Connection.Execute(InsertKeySql, new
+                {
+                    id,
+                    name = request.Name,
+                    bookId = request.BookId,
+                    canWrite = canWrite ? 1 : 0,
+                    hash = ApiKeyStore.Hash(secret),
+                    prefix = ApiKeyStore.DisplayPrefix(secret),
+                    createdAt,
+                });
+                return new CreatedApiKeyResponse(id, secret, request.Name!, request.BookId!, ScopeNames(canWrite), createdAt);
+            });
+            return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+    }
+
+    public static async Task<Ok<ApiKeyResponse[]>> ListKeys(LedgerDatabase database)
+    {
+        await using var connection = await database.OpenReadAsync();
+        var rows = await connection.QueryAsync<KeyRow>(ListKeysSql);
+        return TypedResults.Ok(rows.Select(r => new ApiKeyResponse(r.Id, r.Name, r.BookId,
+            r.IsAdmin != 0 ? ["admin"] : ScopeNames(r.CanWrite != 0), r.KeyPrefix, r.CreatedAt, r.RevokedAt)).ToArray());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, LedgerWriter writer, ApiKeyStore store)
+    {
+        var revoked = await writer.WriteAsync(session =>
+        {
+            var count = session.Connection.Execute(RevokeKeySql, new { id, revokedAt = Timestamps.Format(session.Now) });
+            session.AfterCommit(store.Forget);
+            return count;
+        });
+        return revoked == 0 ? Problems.NotFound($"No active API key '{id}'.") : TypedResults.NoContent();
+    }
+
+    public static bool TryParseScopes(IReadOnlyList<string> scopes, out bool canWrite)
+    {
+        var set = scopes.ToHashSet(StringComparer.Ordinal);
+        canWrite = set.Contains("write");
+        return set.Count == scopes.Count && set.Contains("read") && set.IsSubsetOf(["read", "write"]);
+    }
+
+    private static string[] ScopeNames(bool canWrite) => canWrite ? ["read", "write"] : ["read"];
+
+    private sealed record KeyRow(string Id, string Name, string? BookId, long IsAdmin, long CanWrite, string KeyPrefix, string CreatedAt, string? RevokedAt);
+
+    private const string InsertKeySql = """
+        INSERT INTO api_keys (id, name, book_id, is_admin, can_write, key_hash, key_prefix, created_at)
+        VALUES (@id, @name, @bookId, 0, @canWrite, @hash, @prefix, @createdAt)
+        """;
+
+    private const string ListKeysSql = """
+        SELECT id AS Id, name AS Name, book_id AS BookId, is_admin AS IsAdmin, can_write AS CanWrite,
+               key_prefix AS KeyPrefix, created_at AS CreatedAt, revoked_at AS RevokedAt
+        FROM api_keys ORDER BY created_at, id
+        """;
+
+    private const string RevokeKeySql = "UPDATE api_keys SET revoked_at = @revokedAt WHERE id = @id AND revoked_at IS NULL";
+}

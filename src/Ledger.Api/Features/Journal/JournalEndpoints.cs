@@ -1,0 +1,157 @@
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Accounts;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Ledger.Api.Features.Journal;
+
+public static class JournalEndpoints
+{
+    public static void MapJournal(this IEndpointRouteBuilder app)
+    {
+        var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireApiKey().WithTags("Journal");
+        journal.MapPost("/", PostEntry);
+        journal.MapGet("/", ListEntries);
+        journal.MapGet("/{id:long}", GetEntry);
+        journal.MapPost("/{id:long}/reverse", ReverseEntry);
+        // Posted entries are immutable: corrections are reversals. Say so explicitly rather than 404.
+        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable);
+    }
+
+    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostEntry(
+        string bookId,
+        PostJournalEntryRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        IValidator<PostJournalEntryRequest> validator,
+        BookCatalog books,
+        LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        var book = await books.GetAsync(bookId);
+        var validation = await validator.ValidateForBookAsync(request, book.Digits);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+
+        var draft = request.ToDraft(book.Digits);
+        var options = json.Value.SerializerOptions;
+        try
+        {
+            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+                () => Idempotency.Fingerprint("post-journal-entry", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                session => JournalPoster.Post(session, book, [draft], _ => "")[0],
+                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
+            if (outcome.Replayed is { } replay) return replay;
+            return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    public static async Task<Results<Ok<JournalEntryPage>, ValidationProblem, ProblemHttpResult>> ListEntries(
+        string bookId, string? from, string? to, string? account, string? reference, int? limit, string? cursor,
+        BookCatalog books, LedgerDatabase database)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (from is not null && !DateText.TryParseDate(from, out _)) errors["from"] = ["must be a date written YYYY-MM-DD."];
+        if (to is not null && !DateText.TryParseDate(to, out _)) errors["to"] = ["must be a date written YYYY-MM-DD."];
+        if (limit is < 1) errors["limit"] = ["must be at least 1."];
+        (string, long)? after = null;
+        if (cursor is not null)
+        {
+            if (Cursor.TryDecode(cursor, out var position)) after = position;
+            else errors["cursor"] = ["is not a cursor this API returned."];
+        }
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        long? accountId = null;
+        if (account is not null)
+        {
+            accountId = await connection.QuerySingleOrDefaultAsync<long?>(
+                "SELECT id FROM accounts WHERE book_id = @bookId AND code = @account", new { bookId, account });
+            if (accountId is null) return Problems.NotFound($"No account '{account}' in this book.");
+        }
+        var page = await JournalQueries.PageAsync(connection, bookId, new JournalQueries.EntryFilter(from, to, accountId, reference),
+            after, Math.Min(limit ?? JournalQueries.DefaultPageSize, JournalQueries.MaxPageSize), book.Digits);
+        return TypedResults.Ok(page);
+    }
+
+    public static async Task<Results<Ok<JournalEntryResponse>, ProblemHttpResult>> GetEntry(
+        string bookId, long id, BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        var entry = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
+        return entry is null ? Problems.NotFound($"No journal entry {id} in this book.") : TypedResults.Ok(entry);
+    }
+
+    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> ReverseEntry(
+        string bookId,
+        long id,
+        ReverseJournalEntryRequest? request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        IValidator<ReverseJournalEntryRequest> validator,
+        BookCatalog books,
+        LedgerDatabase database,
+        LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        request ??= new ReverseJournalEntryRequest(null, null);
+        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+
+        var book = await books.GetAsync(bookId);
+        JournalEntryResponse? original;
+        await using (var connection = await database.OpenReadAsync())
+            original = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
+        if (original is null) return Problems.NotFound($"No journal entry {id} in this book.");
+        if (original.ReversedBy is not null) return Problems.Conflict($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
+        if (original.ClosingEntry) return Problems.Conflict($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
+
+        var originalDate = DateText.TryParseDate(original.Date, out var d) ? d : throw new InvalidOperationException("Stored entry date is unreadable.");
+        var date = request.Date is null ? originalDate : DateText.TryParseDate(request.Date, out var given) ? given : originalDate;
+        if (date < originalDate)
+            return Problems.Validation("date", $"must be on or after the original entry's date ({original.Date}).");
+
+        var draft = new EntryDraft(
+            date,
+            request.Description ?? $"Reversal of entry {original.Number}: {original.Description}",
+            original.Reference,
+            JournalEntryRules.Reverse(ToPostings(original, book.Digits)),
+            ReversalOf: original.Id);
+        var options = json.Value.SerializerOptions;
+        try
+        {
+            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+                () => Idempotency.Fingerprint($"reverse-journal-entry/{id}", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                session => JournalPoster.Post(session, book, [draft], _ => "")[0],
+                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
+            if (outcome.Replayed is { } replay) return replay;
+            return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    public static ProblemHttpResult Immutable(HttpContext http)
+    {
+        http.Response.Headers.Allow = "GET";
+        return TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed",
+            detail: "Posted journal entries are never edited or deleted. Correct them with POST .../journal-entries/{id}/reverse and a new entry.");
+    }
+
+    internal static string EntryLocation(string bookId, long id) => $"/v1/books/{bookId}/journal-entries/{id}";
+
+    private static List<Posting> ToPostings(JournalEntryResponse entry, int digits) =>
+        entry.Lines.Select(l => l.Debit is not null
+            ? new Posting(l.Account, Side.Debit, Amount.Parse(l.Debit, digits).Value, l.Description)
+            : new Posting(l.Account, Side.Credit, Amount.Parse(l.Credit, digits).Value, l.Description)).ToList();
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using Dapper;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.Data.Sqlite;
+
+namespace Ledger.Api.Features.Journal;
+
+/// <summary>Reads of posted journal entries, in the same shape as they were answered when posted.</summary>
+public static class JournalQueries
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 500;
+
+    public sealed record EntryFilter(string? From, string? To, long? AccountId, string? Reference);
+
+    public static async Task<JournalEntryResponse?> FindAsync(SqliteConnection connection, string bookId, long id, int digits)
+    {
+        var entries = await LoadAsync(connection, bookId, [id], digits);
+        return entries.Count == 1 ? entries[0] : null;
+    }
+
+    /// <summary>One page ordered by (date, number), resuming after the cursor's (date, id).</summary>
+    public static async Task<JournalEntryPage> PageAsync(SqliteConnection connection, string bookId, EntryFilter filter,
+        (string Date, long Id)? after, int limit, int digits)
+    {
+        var sql = new StringBuilder(filter.AccountId is null ? PageByBookSql : PageByAccountSql);
+        var prefix = filter.AccountId is null ? "e" : "p";
+        if (filter.From is not null) sql.Append($" AND {prefix}.entry_date >= @from");
+        if (filter.To is not null) sql.Append($" AND {prefix}.entry_date <= @to");
+        if (filter.Reference is not null) sql.Append(filter.AccountId is null ? " AND e.reference = @reference" : ReferenceViaEntrySql);
+        if (after is not null)
+            sql.Append(filter.AccountId is null ? AfterCursorByBookSql : AfterCursorByAccountSql);
+        sql.Append(filter.AccountId is null ? " ORDER BY e.entry_date, e.id LIMIT @take" : " ORDER BY p.entry_date, p.entry_id LIMIT @take");
+
+        var keys = (await connection.QueryAsync<EntryKey>(sql.ToString(), new
+        {
+            bookId,
+            accountId = filter.AccountId,
+            from = filter.From,
+            to = filter.To,
+            reference = filter.Reference,
+            afterDate = after?.Date,
+            afterId = after?.Id,
+            take = limit + 1,
+        })).AsList();
+
+        var hasMore = keys.Count > limit;
+        if (hasMore) keys.RemoveAt(keys.Count - 1);
+        var entries = await LoadAsync(connection, bookId, keys.Select(k => k.Id).ToArray(), digits);
+        var last = keys.Count > 0 ? keys[^1] : null;
+        return new JournalEntryPage(entries, hasMore && last is not null ? Cursor.Encode(last.EntryDate, last.Id) : null);
+    }
+
+    /// <summary>Entries with their lines, in the order of <paramref name="ids"/>.</summary>
+    public static async Task<IReadOnlyList<JournalEntryResponse>> LoadAsync(SqliteConnection connection, string bookId,
+        IReadOnlyCollection<long> ids, int digits)
+    {
+        if (ids.Count == 0) return [];
+        var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql, new { bookId, ids })).ToDictionary(r => r.Id);
+        var lines = (await connection.QueryAsync<LineRow>(SelectLinesSql, new { ids })).ToLookup(l => l.EntryId);
+        var result = new List<JournalEntryResponse>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (!heads.TryGetValue(id, out var head)) continue;
+            result.Add(new JournalEntryResponse(head.Id, head.Number, head.EntryDate, head.Description, head.Reference,
+                lines[id].Select(l => l.ToResponse(digits)).ToArray(), head.CreatedAt, head.ReversalOf, head.ReversedBy,
+                head.IsClosing != 0));
+        }
+        return result;
+    }
+
+    private sealed record EntryKey(string EntryDate, long Id);
+
+    private sealed record EntryRow(long Id, long Number, string EntryDate, string Description, string? Reference,
+        string CreatedAt, long? ReversalOf, long? ReversedBy, long IsClosing);
+
+    private sealed record LineRow(long EntryId, long LineNo, string Account, long Amount, string? Description)
+    {
+        public JournalLineResponse ToResponse(int digits)
+        {
+            var amount = new Amount(Math.Abs(Amount)).Format(digits);
+            return Amount > 0
+                ? new JournalLineResponse(Account, amount, null, Description)
+                : new JournalLineResponse(Account, null, amount, Description);
+        }
+    }
+
+    private const string PageByBookSql =
+        "SELECT e.entry_date AS EntryDate, e.id AS Id FROM journal_entries e WHERE e.book_id = @bookId";
+
+    // Driven by the account's postings index, so an account's page costs the page, not the book.
+    private const string PageByAccountSql =
+        "SELECT DISTINCT p.entry_date AS EntryDate, p.entry_id AS Id FROM postings p WHERE p.account_id = @accountId";
+
+    private const string ReferenceViaEntrySql =
+        " AND EXISTS (SELECT 1 FROM journal_entries r WHERE r.id = p.entry_id AND r.reference = @reference)";
+
+    // Entry ids grow in posting order, as numbers do within a book, so (date, id) orders like (date, number).
+    private const string AfterCursorByBookSql =
+        " AND (e.entry_date > @afterDate OR (e.entry_date = @afterDate AND e.id > @afterId))";
+
+    private const string AfterCursorByAccountSql =
+        " AND (p.entry_date > @afterDate OR (p.entry_date = @afterDate AND p.entry_id > @afterId))";
+
+    private const string SelectEntriesSql = """
+        SELECT id AS Id, number AS Number, entry_date AS EntryDate, description AS Description, reference AS Reference,
+               created_at AS CreatedAt, reversal_of AS ReversalOf, reversed_by AS ReversedBy, is_closing AS IsClosing
+        FROM journal_entries WHERE book_id = @bookId AND id IN @ids
+        """;
+
+    private const string SelectLinesSql = """
+        SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description
+        FROM postings p JOIN accounts a ON a.id = p.account_id
+        WHERE p.entry_id IN @ids ORDER BY p.entry_id, p.line_no
+        """;
+}
+
+/// <summary>An opaque page cursor: the (date, id) of the last row served.</summary>
+public static class Cursor
+{
+    public static string Encode(string date, long id) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{date}|{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static bool TryDecode(string? cursor, out (string Date, long Id) position)
+    {
+        position = default;
+        if (string.IsNullOrEmpty(cursor) || cursor.Length > 100) return false;
+        try
+        {
+            var base64 = cursor.Replace('-', '+').Replace('_', '/');
+            base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+            var bar = text.IndexOf('|');
+            if (bar < 0 || !DateText.TryParseDate(text[..bar], out _) ||
+                !long.TryParse(text[(bar + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                return false;
+            position = (text[..bar], id);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

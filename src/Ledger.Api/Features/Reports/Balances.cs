@@ -1,0 +1,119 @@
+using Dapper;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace Ledger.Api.Features.Reports;
+
+/// <summary>
+/// Account balances at a date without re-summing history: all-time totals kept on each account answer "now";
+/// monthly period totals plus the postings of one partial month answer any earlier date; entries recorded
+/// after a <c>knownAt</c> instant are taken back out to reproduce what the books said then.
+/// </summary>
+public static class Balances
+{
+    /// <summary>Net balance (debits minus credits, in minor units) per account id, for entries dated on or before <paramref name="asOf"/>.</summary>
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, Instant? knownAt = null)
+    {
+        var args = new DynamicParameters(new { bookId });
+        Dictionary<long, long> net;
+        var latest = await connection.ExecuteScalarAsync<string?>(LatestEntryDateSql, args);
+        if (latest is null) return [];
+
+        if (string.CompareOrdinal(DateText.Format(asOf), latest) >= 0)
+        {
+            net = ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args));
+        }
+        else
+        {
+            var period = AccountingPeriod.Of(asOf);
+            var monthStart = AccountingPeriod.FirstDay(period);
+            var monthEnd = monthStart.PlusMonths(1).PlusDays(-1);
+            args.Add("period", period);
+            // Sum whichever part of the month is shorter: the days up to asOf, or the days after it.
+            if (asOf.Day <= (monthEnd.Day + 1) / 2)
+            {
+                net = ToDictionary(await connection.QueryAsync<AccountAmount>(PeriodsBeforeSql, args));
+                args.Add("from", DateText.Format(monthStart));
+                args.Add("to", DateText.Format(asOf));
+                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), +1);
+            }
+            else
+            {
+                net = ToDictionary(await connection.QueryAsync<AccountAmount>(PeriodsThroughSql, args));
+                args.Add("from", DateText.Format(asOf.PlusDays(1)));
+                args.Add("to", DateText.Format(monthEnd));
+                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), -1);
+            }
+        }
+
+        if (knownAt is { } instant)
+        {
+            var lastKnown = await LastEntryRecordedAsync(connection, instant);
+            var later = await connection.QueryAsync<AccountAmount>(RecordedAfterSql,
+                new { bookId, lastKnown, asOf = DateText.Format(asOf) });
+            Add(net, later, -1);
+        }
+        return net;
+    }
+
+    /// <summary>The highest entry id whose commit was recorded at or before <paramref name="knownAt"/>.</summary>
+    public static Task<long> LastEntryRecordedAsync(SqliteConnection connection, Instant knownAt) =>
+        connection.ExecuteScalarAsync<long>(LastRecordedSql, new { knownAt = Timestamps.Format(knownAt) });
+
+    private static Dictionary<long, long> ToDictionary(IEnumerable<AccountAmount> rows) =>
+        rows.ToDictionary(r => r.AccountId, r => r.Amount);
+
+    private static void Add(Dictionary<long, long> net, IEnumerable<AccountAmount> rows, int sign)
+    {
+        foreach (var row in rows)
+        {
+            net.TryGetValue(row.AccountId, out var current);
+            net[row.AccountId] = checked(current + sign * row.Amount);
+        }
+    }
+
+    // A class with setters, not a positional record: SQLite reports no column type for an aggregate over no rows,
+    // and Dapper only matches constructors by exact column type.
+    public sealed class AccountAmount
+    {
+        public long AccountId { get; init; }
+        public long Amount { get; init; }
+    }
+
+    private const string LatestEntryDateSql = "SELECT MAX(entry_date) FROM journal_entries WHERE book_id = @bookId";
+
+    private const string AllTimeSql =
+        "SELECT id AS AccountId, debit_total - credit_total AS Amount FROM accounts WHERE book_id = @bookId";
+
+    private const string PeriodsBeforeSql = """
+        SELECT t.account_id AS AccountId, SUM(t.debit) - SUM(t.credit) AS Amount
+        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
+        WHERE a.book_id = @bookId AND t.period < @period
+        GROUP BY t.account_id
+        """;
+
+    private const string PeriodsThroughSql = """
+        SELECT t.account_id AS AccountId, SUM(t.debit) - SUM(t.credit) AS Amount
+        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
+        WHERE a.book_id = @bookId AND t.period <= @period
+        GROUP BY t.account_id
+        """;
+
+    private const string PostingsBetweenSql = """
+        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        FROM accounts a JOIN postings p ON p.account_id = a.id
+        WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
+        GROUP BY p.account_id
+        """;
+
+    private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
+
+    private const string RecordedAfterSql = """
+        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        FROM journal_entries e JOIN postings p ON p.entry_id = e.id
+        WHERE e.id > @lastKnown AND e.book_id = @bookId AND e.entry_date <= @asOf
+        GROUP BY p.account_id
+        """;
+}

@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using NodaTime;
+
+namespace Ledger.Api.Infrastructure;
+
+/// <summary>
+/// Idempotency-Key support for posting endpoints. Runs inside the writer, so the check, the write and the
+/// remembered response commit together: the same new key sent concurrently yields exactly one write.
+/// </summary>
+public static class Idempotency
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotency-Replayed";
+    public const int MaxKeyLength = 255;
+    public static readonly Duration Retention = Duration.FromDays(30);
+
+    /// <summary>A 400 message for a malformed key, or null when the key is acceptable (or absent).</summary>
+    public static string? Problem(string? key) =>
+        key is null ? null
+        : key.Length == 0 ? "must not be empty when sent."
+        : key.Length > MaxKeyLength ? $"must be at most {MaxKeyLength} characters."
+        : null;
+
+    /// <summary>A fingerprint of what was asked: the operation and the request as parsed (not its whitespace).</summary>
+    public static string Fingerprint(string operation, byte[] canonicalRequest)
+    {
+        var op = Encoding.UTF8.GetBytes(operation + "\n");
+        var buffer = new byte[op.Length + canonicalRequest.Length];
+        op.CopyTo(buffer, 0);
+        canonicalRequest.CopyTo(buffer, op.Length);
+        return Convert.ToHexStringLower(SHA256.HashData(buffer));
+    }
+
+    /// <summary>
+    /// The response to replay if this key was used before with the same request; throws a 422 problem if it was
+    /// used with a different one; null if the key is new.
+    /// </summary>
+    public static StoredResponse? Replay(WriteSession session, string bookId, string key, string fingerprint)
+    {
+        using var reader = session.Command(SelectSql).Bind("@book_id", bookId).Bind("@key", key).ExecuteReader();
+        if (!reader.Read()) return null;
+        if (reader.GetString(0) != fingerprint)
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                $"Idempotency-Key '{key}' was already used with a different request. Use a new key for a new request.");
+        return new StoredResponse((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+    }
+
+    public static void Remember(WriteSession session, string bookId, string key, string fingerprint, StoredResponse response) =>
+        session.Command(InsertSql)
+            .Bind("@book_id", bookId).Bind("@key", key).Bind("@hash", fingerprint)
+            .Bind("@status", response.StatusCode).Bind("@location", response.Location).Bind("@body", response.Body)
+            .Bind("@created_at", Timestamps.Format(session.Now))
+            .ExecuteNonQuery();
+
+    /// <summary>Forgets keys older than the retention period.</summary>
+    public static int Purge(WriteSession session) =>
+        session.Connection.Execute(PurgeSql, new { cutoff = Timestamps.Format(session.Now - Retention) });
+
+    private const string SelectSql = """
+        SELECT request_hash, status_code, location, response_body FROM idempotency_keys
+        WHERE book_id = @book_id AND idempotency_key = @key
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO idempotency_keys (book_id, idempotency_key, request_hash, status_code, location, response_body, created_at)
+        VALUES (@book_id, @key, @hash, @status, @location, @body, @created_at)
+        """;
+
+    private const string PurgeSql = "DELETE FROM idempotency_keys WHERE created_at < @cutoff";
+}
+
+/// <summary>A response kept for replay: answered again byte for byte, marked Idempotency-Replayed.</summary>
+public sealed record StoredResponse(int StatusCode, string? Location, string Body) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = StatusCode;
+        httpContext.Response.Headers[Idempotency.ReplayedHeader] = "true";
+        if (Location is not null) httpContext.Response.Headers.Location = Location;
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        await httpContext.Response.WriteAsync(Body);
+    }
+}
+
+/// <summary>Purges expired idempotency keys at start-up and then hourly.</summary>
+public sealed class IdempotencyJanitor(LedgerWriter writer, ILogger<IdempotencyJanitor> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1));
+        do
+        {
+            try
+            {
+                var purged = await writer.WriteAsync(Idempotency.Purge);
+                if (purged > 0) logger.LogInformation("Purged {Count} idempotency keys older than 30 days.", purged);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Purging idempotency keys failed; will retry.");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+/// <summary>What an idempotent write produced: a fresh result, or the stored answer to an earlier identical request.</summary>
+public readonly record struct IdempotentOutcome<T>(T? Fresh, StoredResponse? Replayed);
+
+public static class IdempotentWrites
+{
+    /// <summary>
+    /// Runs <paramref name="work"/> in the writer unless <paramref name="key"/> was already used for the same request,
+    /// in which case nothing is written and the stored answer comes back. The fresh answer is stored in the same
+    /// transaction as the write.
+    /// </summary>
+    public static Task<IdempotentOutcome<T>> WriteIdempotentAsync<T>(
+        this LedgerWriter writer, string bookId, string? key, Func<string> fingerprint,
+        Func<WriteSession, T> work, Func<T, StoredResponse> toStored)
+    {
+        var hash = key is null ? null : fingerprint();
+        return writer.WriteAsync(session =>
+        {
+            if (key is not null && Idempotency.Replay(session, bookId, key, hash!) is { } replay)
+                return new IdempotentOutcome<T>(default, replay);
+            var result = work(session);
+            if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
+            return new IdempotentOutcome<T>(result, null);
+        });
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using FluentValidation;
+using Microsoft.OpenApi;
+using NodaTime;
+
+namespace Ledger.Api.Infrastructure;
+
+public static class LedgerServices
+{
+    public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Ledger") ?? "Data Source=ledger.db";
+        services.AddSingleton(new LedgerDatabase(connectionString));
+        services.AddSingleton<IClock>(SystemClock.Instance);
+        services.AddSingleton<LedgerWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
+        services.AddHostedService<IdempotencyJanitor>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<Features.Books.BookCatalog>();
+
+        services.AddValidatorsFromAssemblyContaining<LedgerJsonContext>(ServiceLifetime.Singleton);
+        ValidationExtensions.UseJsonFieldNames();
+
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, LedgerJsonContext.Default);
+            options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
+        // Binding failures (malformed JSON, unknown fields) throw, so the exception handler can answer
+        // them as problem+json naming the field instead of an empty 400.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<LedgerExceptionHandler>();
+
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Ledger",
+                Version = "v1",
+                Description = "Double-entry accounting API: books, chart of accounts, balanced journal entries, reports.",
+            });
+            options.MapType<AmountInput>(() => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Description = "Exact decimal amount as a string (\"1250.00\") or JSON number, with no more decimals than the book currency.",
+                Example = System.Text.Json.Nodes.JsonValue.Create("1250.00"),
+            });
+            options.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "API key: 'Authorization: Bearer <key>'.",
+            });
+            options.AddSecurityRequirement(document => new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference("bearer", document)] = [],
+            });
+            options.CustomSchemaIds(type => type.Name);
+        });
+        return services;
+    }
+
+    public static WebApplication UseLedgerPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSwagger();
+        app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));
+        return app;
+    }
+
+    /// <summary>Brings the database schema up to date and makes sure an admin key exists, before serving.</summary>
+    public static async Task InitializeLedgerAsync(this WebApplication app)
+    {
+        app.Services.GetRequiredService<LedgerDatabase>().Migrate();
+        await AdminKeyBootstrap.EnsureAdminKeyAsync(app.Services);
+    }
+}

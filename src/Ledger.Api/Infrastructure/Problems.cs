@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Ledger.Api.Infrastructure;
+
+/// <summary>A request that cannot be carried out, with the RFC 9457 problem to answer it with.</summary>
+public class ProblemException(int status, string title, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string Title { get; } = title;
+
+    public ProblemHttpResult ToResult() => TypedResults.Problem(detail: Message, statusCode: Status, title: Title);
+}
+
+public sealed class ConflictException(string detail) : ProblemException(StatusCodes.Status409Conflict, "Conflict", detail);
+
+/// <summary>Field errors keyed by JSON path (<c>lines[2].account</c>), answered as a 400 validation problem.</summary>
+public sealed class ValidationFailedException(IDictionary<string, string[]> errors)
+    : Exception("The request is not valid.")
+{
+    public IDictionary<string, string[]> Errors { get; } = errors;
+
+    public ValidationFailedException(string path, string message) : this(new Dictionary<string, string[]> { [path] = [message] }) { }
+
+    public ValidationProblem ToResult() => Problems.Validation(Errors);
+}
+
+public static class Problems
+{
+    public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The request is not valid.",
+            detail: "See errors: each key is the JSON path of a field that was rejected.");
+
+    public static ValidationProblem Validation(string path, string message) =>
+        Validation(new Dictionary<string, string[]> { [path] = [message] });
+
+    public static ProblemHttpResult NotFound(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    public static ProblemHttpResult Forbidden(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    /// <summary>Turns a JSON reader path such as <c>$.lines[0].debit</c> into the API's field path <c>lines[0].debit</c>.</summary>
+    public static string FieldPath(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$") return "body";
+        var path = jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$');
+        return path.Length == 0 ? "body" : path;
+    }
+}
+
+/// <summary>
+/// Answers every failure as problem+json: malformed or unknown JSON as 400 with the field path, known problems
+/// with their status, anything unexpected as a 500 that reveals nothing of the server.
+/// </summary>
+public sealed class LedgerExceptionHandler(IProblemDetailsService problemDetails, ILogger<LedgerExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => JsonProblem(json),
+            JsonException json => JsonProblem(json),
+            BadHttpRequestException bad => new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request",
+                Detail = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "The request body is larger than this endpoint accepts."
+                    : bad.Message,
+            },
+            ValidationFailedException v => new HttpValidationProblemDetails(v.Errors)
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is not valid.",
+            },
+            ProblemException p => new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message },
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            logger.LogError(exception, "Unhandled failure on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "Internal server error",
+                Detail = "The server failed to process the request; nothing was written. The failure has been logged.",
+            };
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? 500;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static HttpValidationProblemDetails JsonProblem(JsonException json)
+    {
+        var path = Problems.FieldPath(json.Path);
+        var message = json.Message;
+        // Keep the reader's explanation but not .NET type names.
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+            message = "is not a known field; remove it.";
+        else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
+            message = json.Message;
+        else if (message.Contains("could not be converted", StringComparison.Ordinal))
+            message = "has the wrong JSON type.";
+        else
+            message = "is not valid JSON: " + TrimTypeNames(message);
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [path] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request body is not valid JSON for this endpoint.",
+        };
+    }
+
+    private static string TrimTypeNames(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

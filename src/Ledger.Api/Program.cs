@@ -1,0 +1,25 @@
+using Ledger.Api.Features.Accounts;
+using Ledger.Api.Features.ApiKeys;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Features.Health;
+using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Reports;
+using Ledger.Api.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddLedger(builder.Configuration);
+
+var app = builder.Build();
+app.UseLedgerPipeline();
+
+app.MapHealth();
+app.MapApiKeys();
+app.MapBooks();
+app.MapAccounts();
+app.MapJournal();
+app.MapReports();
+
+await app.InitializeLedgerAsync();
+await app.RunAsync();
+
+public partial class Program;

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace Ledger.Api.Tests.Support;
+
+/// <summary>
+/// The real API, in process, over the real HTTP pipeline, on a fresh SQLite file of its own.
+/// </summary>
+public sealed class LedgerApp : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly bool _ownsFile;
+
+    public string DatabasePath { get; }
+    public HttpClient Admin { get; }
+
+    private LedgerApp(string databasePath, bool ownsFile, IClock? clock)
+    {
+        DatabasePath = databasePath;
+        _ownsFile = ownsFile;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Test");
+            builder.UseSetting("ConnectionStrings:Ledger", $"Data Source={databasePath}");
+            builder.UseSetting("Ledger:AdminKey", AdminKey);
+            if (clock is not null)
+                builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        });
+        Admin = Client(AdminKey);
+    }
+
+    public static LedgerApp Start(IClock? clock = null) =>
+        new(Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db"), ownsFile: true, clock);
+
+    /// <summary>A second app on the same database file, as after a restart.</summary>
+    public static LedgerApp OnExistingFile(string databasePath, IClock? clock = null) => new(databasePath, ownsFile: false, clock);
+
+    public IServiceProvider Services => _factory.Services;
+
+    public HttpClient Client(string? key)
+    {
+        var client = _factory.CreateClient();
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public async Task<string> CreateBookAsync(string currency = "EUR", string? chart = "standard", string name = "Test book")
+    {
+        var response = await Admin.PostAsJsonAsync("/v1/books", new { name, currency, chart });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync())["id"]!.GetValue<string>();
+    }
+
+    public async Task<string> CreateKeyAsync(string bookId, params string[] scopes)
+    {
+        var response = await Admin.PostAsJsonAsync("/v1/api-keys", new { name = "test key", bookId, scopes });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync())["key"]!.GetValue<string>();
+    }
+
+    public async Task CreateAccountAsync(string bookId, string code, string type, string? parent = null, HttpClient? client = null)
+    {
+        var response = await (client ?? Admin).PostAsJsonAsync($"/v1/books/{bookId}/accounts", new { code, name = $"Account {code}", type, parent });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        if (!_ownsFile) return;
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            try { File.Delete(DatabasePath + suffix); } catch (IOException) { }
+    }
+}
+
+public static class HttpTestExtensions
+{
+    public static async Task<JsonNode> ReadJsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonNode.Parse(text) ?? throw new InvalidOperationException("Empty JSON body.");
+    }
+
+    /// <summary>Sends raw JSON text, to test exactly what a client puts on the wire.</summary>
+    public static Task<HttpResponseMessage> PostRawAsync(this HttpClient client, string url, string json, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return client.SendAsync(request);
+    }
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body, string? idempotencyKey = null) =>
+        client.PostRawAsync(url, JsonSerializer.Serialize(body), idempotencyKey);
+
+    public static Task<HttpResponseMessage> PostEntryAsync(this HttpClient client, string bookId, string date, string description,
+        params (string Account, string? Debit, string? Credit)[] lines) =>
+        client.PostJsonAsync($"/v1/books/{bookId}/journal-entries", Entry(date, description, lines));
+
+    public static object Entry(string date, string description, params (string Account, string? Debit, string? Credit)[] lines) =>
+        new
+        {
+            date,
+            description,
+            lines = lines.Select(l => l.Debit is not null
+                ? (object)new { account = l.Account, debit = l.Debit }
+                : new { account = l.Account, credit = l.Credit }).ToArray(),
+        };
+
+    /// <summary>Asserts a 400 problem+json whose errors name exactly the field path given.</summary>
+    public static async Task<JsonNode> AssertValidationErrorAsync(this HttpResponseMessage response, string fieldPath)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"Expected 400, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var json = JsonNode.Parse(body)!;
+        var errors = json["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey(fieldPath), $"Expected an error on '{fieldPath}', got: {body}");
+        return json;
+    }
+
+    public static async Task AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("   at ", body); // no stack traces
+    }
+}
