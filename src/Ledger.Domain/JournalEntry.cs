@@ -91,4 +91,11 @@ public readonly record struct FiscalYear(LocalDate Start, LocalDate End)
     }
 
     public bool Contains(LocalDate date) => date >= Start && date <= End;
+
+    /// <summary>Whether <paramref name="date"/> is the last day of a fiscal year starting in <paramref name="startMonth"/>.</summary>
+    public static bool IsYearEnd(LocalDate date, int startMonth) => Containing(date, startMonth).End == date;
+
+    /// <summary>The fiscal year that ends on <paramref name="end"/>, or null when no fiscal year ends that day.</summary>
+    public static FiscalYear? EndingOn(LocalDate end, int startMonth) =>
+        IsYearEnd(end, startMonth) ? Containing(end, startMonth) : null;
 }

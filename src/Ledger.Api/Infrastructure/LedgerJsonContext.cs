@@ -5,6 +5,7 @@ using Ledger.Api.Features.ApiKeys;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Health;
 using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Periods;
 using Ledger.Api.Features.Reports;
 
 namespace Ledger.Api.Infrastructure;
@@ -30,6 +31,16 @@ namespace Ledger.Api.Infrastructure;
 [JsonSerializable(typeof(JournalEntryResponse))]
 [JsonSerializable(typeof(JournalEntryPage))]
 [JsonSerializable(typeof(TrialBalanceResponse))]
+[JsonSerializable(typeof(UpdateBookRequest))]
+[JsonSerializable(typeof(BalanceSheetResponse))]
+[JsonSerializable(typeof(IncomeStatementResponse))]
+[JsonSerializable(typeof(AccountLedgerResponse))]
+[JsonSerializable(typeof(GeneralLedgerResponse))]
+[JsonSerializable(typeof(SetLockDateRequest))]
+[JsonSerializable(typeof(LockDateResponse))]
+[JsonSerializable(typeof(LockDateHistoryResponse))]
+[JsonSerializable(typeof(YearEndCloseRequest))]
+[JsonSerializable(typeof(YearEndCloseList))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class LedgerJsonContext : JsonSerializerContext;

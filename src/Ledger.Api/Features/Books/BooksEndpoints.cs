@@ -9,6 +9,9 @@ namespace Ledger.Api.Features.Books;
 
 public sealed record CreateBookRequest(string? Name, string? Currency, string? Chart);
 
+/// <summary>Book settings; each left out stays as it is.</summary>
+public sealed record UpdateBookRequest(string? Name, int? FiscalYearStartMonth, string? RetainedEarningsAccount);
+
 public sealed record BookResponse(
     string Id,
     string Name,
@@ -32,6 +35,19 @@ public sealed class CreateBookRequestValidator : AbstractValidator<CreateBookReq
     }
 }
 
+public sealed class UpdateBookRequestValidator : AbstractValidator<UpdateBookRequest>
+{
+    public UpdateBookRequestValidator()
+    {
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(200).When(x => x.Name is not null);
+        RuleFor(x => x.FiscalYearStartMonth).InclusiveBetween(1, 12).WithMessage("must be a month number from 1 to 12.");
+        RuleFor(x => x.RetainedEarningsAccount).NotEmpty().MaximumLength(32).When(x => x.RetainedEarningsAccount is not null);
+        RuleFor(x => x).Must(x => x.Name is not null || x.FiscalYearStartMonth is not null || x.RetainedEarningsAccount is not null)
+            .OverridePropertyName("body")
+            .WithMessage("Give at least one of name, fiscalYearStartMonth, retainedEarningsAccount.");
+    }
+}
+
 public static class BooksEndpoints
 {
     public static void MapBooks(this IEndpointRouteBuilder app)
@@ -40,6 +56,7 @@ public static class BooksEndpoints
         books.MapPost("/", CreateBook).RequireAdmin();
         books.MapGet("/", ListBooks);
         books.MapGet("/{bookId}", GetBook);
+        books.MapPatch("/{bookId}", UpdateBook);
     }
 
     public static async Task<Results<Created<BookResponse>, ValidationProblem>> CreateBook(
@@ -81,6 +98,50 @@ public static class BooksEndpoints
         return book is null ? Problems.NotFound($"No book '{bookId}'.") : TypedResults.Ok(book);
     }
 
+    /// <summary>
+    /// Changes book settings. The retained-earnings account must be an open equity account of the book. The fiscal
+    /// year's start month is fixed once a year has been closed: the closed years and the lock date were drawn on it.
+    /// </summary>
+    public static async Task<Results<Ok<BookResponse>, ValidationProblem, ProblemHttpResult>> UpdateBook(
+        string bookId, UpdateBookRequest request, IValidator<UpdateBookRequest> validator, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        try
+        {
+            var book = await writer.WriteAsync(session =>
+            {
+                var current = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+                if (request.RetainedEarningsAccount is { } code)
+                {
+                    var account = session.Connection.QuerySingleOrDefault<AccountRow>(
+                        AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+                    if (account is null)
+                        throw new ValidationFailedException("retainedEarningsAccount", $"No account '{code}' in this book.");
+                    if (account.AccountType != AccountType.Equity)
+                        throw new ValidationFailedException("retainedEarningsAccount", $"must be an equity account; '{code}' is {account.Type}.");
+                    if (account.Archived != 0)
+                        throw new ValidationFailedException("retainedEarningsAccount", $"Account '{code}' is archived.");
+                }
+                if (request.FiscalYearStartMonth is { } month && month != current.FiscalYearStartMonth &&
+                    session.Connection.ExecuteScalar<long>(CountClosesSql, new { bookId }) > 0)
+                    throw new ConflictException(
+                        "Fiscal years of this book have been closed; their start month can no longer change.");
+                session.Connection.Execute(UpdateBookSql, new
+                {
+                    bookId,
+                    name = request.Name,
+                    month = request.FiscalYearStartMonth,
+                    code = request.RetainedEarningsAccount,
+                });
+                return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+            });
+            return TypedResults.Ok(book.ToResponse());
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
     public static async Task<BookResponse?> FindAsync(LedgerDatabase database, string bookId)
     {
         await using var connection = await database.OpenReadAsync();
@@ -98,6 +159,16 @@ public static class BooksEndpoints
         INSERT INTO books (id, name, currency, fiscal_year_start_month, next_entry_number, total_debit, created_at)
         VALUES (@id, @name, @currency, 1, 1, 0, @createdAt)
         """;
+
+    private const string UpdateBookSql = """
+        UPDATE books
+        SET name = COALESCE(@name, name),
+            fiscal_year_start_month = COALESCE(@month, fiscal_year_start_month),
+            retained_earnings_account = COALESCE(@code, retained_earnings_account)
+        WHERE id = @bookId
+        """;
+
+    private const string CountClosesSql = "SELECT COUNT(*) FROM year_end_closes WHERE book_id = @bookId";
 
     private const string SetRetainedEarningsSql = "UPDATE books SET retained_earnings_account = @code WHERE id = @id";
 

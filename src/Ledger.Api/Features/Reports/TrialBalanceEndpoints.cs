@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using FluentValidation;
 using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
@@ -11,27 +13,32 @@ public sealed record TrialBalanceLine(string Account, string Name, string Type, 
 
 public sealed record TrialBalanceTotals(string Debit, string Credit);
 
-public sealed record TrialBalanceResponse(string AsOf, string Currency, IReadOnlyList<TrialBalanceLine> Lines, TrialBalanceTotals Totals);
+public sealed record TrialBalanceResponse(
+    string AsOf,
+    string Currency,
+    IReadOnlyList<TrialBalanceLine> Lines,
+    TrialBalanceTotals Totals,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? KnownAt = null);
 
+/// <summary>
+/// Every account's balance as of a date, on its debit or credit side, closing entries included. Flat, without
+/// parent roll-ups: a parent's subtotal in the debit and credit columns would count its children twice.
+/// </summary>
 public static class TrialBalanceEndpoints
 {
-    public static void MapReports(this IEndpointRouteBuilder app)
+    public static async Task<Results<Ok<TrialBalanceResponse>, CsvResult, ValidationProblem>> GetTrialBalance(
+        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
+        BookCatalog books, LedgerDatabase database, IClock clock)
     {
-        var reports = app.MapGroup("/v1/books/{bookId}/reports").RequireApiKey().WithTags("Reports");
-        reports.MapGet("/trial-balance", GetTrialBalance);
-    }
-
-    public static async Task<Results<Ok<TrialBalanceResponse>, ValidationProblem>> GetTrialBalance(
-        string bookId, string? asOf, BookCatalog books, LedgerDatabase database, IClock clock)
-    {
-        var date = clock.GetCurrentInstant().InUtc().Date;
-        if (asOf is not null && !DateText.TryParseDate(asOf, out date))
-            return Problems.Validation("asOf", "must be a date written YYYY-MM-DD.");
+        var validation = await validator.ValidateAsync(query);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var date = ReportQueryRules.DateOr(query.AsOf, clock.Today());
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         var book = await books.GetAsync(bookId);
 
-        await using var connection = await database.OpenReadAsync();
-        var accounts = await AccountQueries.ListAsync(connection, bookId);
-        var net = await Balances.NetAsOfAsync(connection, bookId, date);
+        await using var snapshot = await ReportSnapshot.OpenAsync(database);
+        var accounts = await AccountQueries.ListAsync(snapshot.Connection, bookId);
+        var net = await Balances.NetAsOfAsync(snapshot.Connection, bookId, date, knownAt);
 
         var lines = new List<TrialBalanceLine>();
         long debitTotal = 0, creditTotal = 0;
@@ -45,7 +52,13 @@ public static class TrialBalanceEndpoints
             lines.Add(new TrialBalanceLine(account.Code, account.Name, account.Type,
                 balance > 0 ? formatted : zero, balance < 0 ? formatted : zero));
         }
-        return TypedResults.Ok(new TrialBalanceResponse(DateText.Format(date), book.Currency.Code, lines,
-            new TrialBalanceTotals(new Amount(debitTotal).Format(book.Digits), new Amount(creditTotal).Format(book.Digits))));
+        var response = new TrialBalanceResponse(DateText.Format(date), book.Currency.Code, lines,
+            new TrialBalanceTotals(new Amount(debitTotal).Format(book.Digits), new Amount(creditTotal).Format(book.Digits)),
+            knownAt is null ? null : DateText.Format(knownAt.Value));
+        if (!ReportFormat.WantsCsv(http, query.Format)) return TypedResults.Ok(response);
+
+        var table = new CsvTable("account", "name", "type", "debit", "credit");
+        foreach (var line in lines) table.Row(line.Account, line.Name, line.Type, line.Debit, line.Credit);
+        return new CsvResult($"trial-balance-{response.AsOf}.csv", table);
     }
 }

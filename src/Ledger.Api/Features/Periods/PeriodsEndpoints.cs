@@ -1,0 +1,109 @@
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Features.Journal;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Ledger.Api.Features.Periods;
+
+/// <summary>Closing periods: the lock date (no entry dated on or before it) and the year-end close.</summary>
+public static class PeriodsEndpoints
+{
+    public static void MapPeriods(this IEndpointRouteBuilder app)
+    {
+        var periods = app.MapGroup("/v1/books/{bookId}").RequireApiKey().WithTags("Periods");
+        periods.MapGet("/lock-date", GetLockDate);
+        periods.MapPut("/lock-date", SetLockDate);
+        periods.MapGet("/lock-date/history", GetLockDateHistory);
+        periods.MapPost("/year-end-close", CloseYear);
+        periods.MapGet("/year-end-closes", ListYearEndCloses);
+    }
+
+    public static async Task<Ok<LockDateResponse>> GetLockDate(string bookId, LedgerDatabase database)
+    {
+        await using var connection = await database.OpenReadAsync();
+        return TypedResults.Ok(await connection.QuerySingleAsync<LockDateResponse>(SelectLockDateSql, new { bookId }));
+    }
+
+    /// <summary>
+    /// Moves the lock date. Moving it later needs a write key; moving it earlier or clearing it reopens closed
+    /// dates and needs an admin key (403 otherwise). Setting the date it already has changes and records nothing.
+    /// </summary>
+    public static async Task<Results<Ok<LockDateResponse>, ValidationProblem, ProblemHttpResult>> SetLockDate(
+        string bookId, SetLockDateRequest request, IValidator<SetLockDateRequest> validator,
+        HttpContext http, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var caller = http.Caller();
+        var to = LockDates.Parse(request.Date);
+        try
+        {
+            var response = await writer.WriteAsync(session =>
+            {
+                // Read inside the writer: the admin check must judge the lock date this change replaces, not an older one.
+                var from = LockDates.Read(session, bookId);
+                if (LockDateChanges.Reopens(from, to) && !caller.IsAdmin)
+                    throw new ProblemException(StatusCodes.Status403Forbidden, "Forbidden",
+                        $"The books are locked through {DateText.Format(from!.Value)}; moving the lock date earlier or clearing it reopens closed dates, and only an admin key may do that.");
+                if (from != to) LockDates.Change(session, bookId, from, to, caller.KeyId, LockDates.ByHand);
+                return session.Connection.QuerySingle<LockDateResponse>(SelectLockDateSql, new { bookId });
+            });
+            return TypedResults.Ok(response);
+        }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    public static async Task<Ok<LockDateHistoryResponse>> GetLockDateHistory(string bookId, LedgerDatabase database)
+    {
+        await using var connection = await database.OpenReadAsync();
+        var changes = await connection.QueryAsync<LockDateChangeResponse>(SelectHistorySql, new { bookId });
+        return TypedResults.Ok(new LockDateHistoryResponse(changes.AsList()));
+    }
+
+    /// <summary>Closes the fiscal year ending on <c>fiscalYearEnd</c>: 201 with the closing entry.</summary>
+    public static async Task<Results<Created<JournalEntryResponse>, ValidationProblem, ProblemHttpResult>> CloseYear(
+        string bookId, YearEndCloseRequest request, IValidator<YearEndCloseRequest> validator,
+        HttpContext http, BookCatalog books, LedgerWriter writer)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        DateText.TryParseDate(request.FiscalYearEnd, out var fiscalYearEnd);
+        var book = await books.GetAsync(bookId);
+        var closedBy = http.Caller().KeyId;
+        try
+        {
+            var entry = await writer.WriteAsync(session => YearEndCloser.Close(session, book, fiscalYearEnd, closedBy));
+            return TypedResults.Created(JournalEndpoints.EntryLocation(bookId, entry.Id), entry);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    public static async Task<Ok<YearEndCloseList>> ListYearEndCloses(string bookId, LedgerDatabase database)
+    {
+        await using var connection = await database.OpenReadAsync();
+        var closes = await connection.QueryAsync<YearEndCloseResponse>(SelectClosesSql, new { bookId });
+        return TypedResults.Ok(new YearEndCloseList(closes.AsList()));
+    }
+
+    private const string SelectLockDateSql = """
+        SELECT b.lock_date AS LockDate, c.changed_at AS ChangedAt, c.changed_by AS ChangedBy
+        FROM books b
+        LEFT JOIN lock_date_changes c ON c.id = (SELECT MAX(id) FROM lock_date_changes WHERE book_id = b.id)
+        WHERE b.id = @bookId
+        """;
+
+    private const string SelectHistorySql = """
+        SELECT from_date AS "From", to_date AS "To", changed_at AS ChangedAt, changed_by AS ChangedBy, source AS Source
+        FROM lock_date_changes WHERE book_id = @bookId ORDER BY id
+        """;
+
+    private const string SelectClosesSql = """
+        SELECT fiscal_year_start AS FiscalYearStart, fiscal_year_end AS FiscalYearEnd, entry_id AS EntryId,
+               closed_at AS ClosedAt, closed_by AS ClosedBy
+        FROM year_end_closes WHERE book_id = @bookId ORDER BY fiscal_year_end
+        """;
+}

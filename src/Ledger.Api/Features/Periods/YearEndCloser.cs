@@ -1,0 +1,89 @@
+using Dapper;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Reports;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using NodaTime;
+
+namespace Ledger.Api.Features.Periods;
+
+/// <summary>
+/// Closes a fiscal year inside the writer, so the balances it moves are exactly those at the moment of posting:
+/// posts one closing entry that moves every income and expense balance as of the year end (earlier years not yet
+/// closed included) into retained earnings, records the close, and locks the books through the year end.
+/// </summary>
+public static class YearEndCloser
+{
+    public static JournalEntryResponse Close(WriteSession session, BookIdentity book, LocalDate fiscalYearEnd, string closedBy)
+    {
+        var settings = session.Connection.QuerySingle<BookSettings>(SelectSettingsSql, new { bookId = book.Id });
+        var year = FiscalYear.EndingOn(fiscalYearEnd, (int)settings.FiscalYearStartMonth)
+            ?? throw new ValidationFailedException("fiscalYearEnd",
+                $"must be the last day of a fiscal year; this book's fiscal years end on " +
+                $"{DateText.Format(FiscalYear.Containing(fiscalYearEnd, (int)settings.FiscalYearStartMonth).End)} " +
+                $"(fiscalYearStartMonth {settings.FiscalYearStartMonth}).");
+        var closedByEntry = session.Connection.ExecuteScalar<long?>(SelectCloseSql,
+            new { bookId = book.Id, end = DateText.Format(fiscalYearEnd) });
+        if (closedByEntry is not null)
+            throw new ConflictException($"The fiscal year ending {DateText.Format(fiscalYearEnd)} is already closed by entry {closedByEntry}.");
+        if (settings.RetainedEarningsAccount is not { } retainedEarnings)
+            throw new ConflictException(
+                "The book has no retained-earnings account to close the year into. Set retainedEarningsAccount with PATCH /v1/books/{bookId} first.");
+
+        // Microsoft.Data.Sqlite completes its async calls synchronously, and the writer's thread has no
+        // synchronization context, so waiting here cannot deadlock; it reuses the one balance computation.
+        var net = Balances.NetAsOfAsync(session.Connection, book.Id, fiscalYearEnd).GetAwaiter().GetResult();
+        var accounts = session.Connection.Query<ClosingAccount>(SelectTemporaryAccountsSql, new { bookId = book.Id }).AsList();
+        // The poster refuses archived accounts; name the one in the way rather than report a line of an entry the client never sent.
+        foreach (var account in accounts.Where(a => a.Archived != 0 && net.GetValueOrDefault(a.Id) != 0))
+            throw new ConflictException($"Account '{account.Code}' is archived but has a balance to close; unarchive it, close the year, then archive it again.");
+        if (session.Connection.ExecuteScalar<long>(ArchivedSql, new { bookId = book.Id, code = retainedEarnings }) != 0)
+            throw new ConflictException($"The retained-earnings account '{retainedEarnings}' is archived; unarchive it or choose another.");
+
+        var lines = YearEndClose.ClosingLines(
+            accounts.Select(a => new TemporaryBalance(a.Code, net.GetValueOrDefault(a.Id))), retainedEarnings);
+        // With nothing to move the close is still recorded through an entry without lines: every closed year has
+        // its closing entry (number, date, who and when) and the lock date moves the same way.
+        var draft = new EntryDraft(fiscalYearEnd,
+            $"Year-end close of fiscal year {DateText.Format(year.Start)} to {DateText.Format(year.End)}",
+            $"year-end-close/{DateText.Format(fiscalYearEnd)}", lines, IsClosing: true);
+        // The poster refuses a date on or before the lock date (409 naming it): a locked year must be reopened first.
+        var entry = JournalPoster.Post(session, book, [draft], _ => "")[0];
+
+        session.Connection.Execute(InsertCloseSql, new
+        {
+            bookId = book.Id,
+            end = DateText.Format(year.End),
+            start = DateText.Format(year.Start),
+            entryId = entry.Id,
+            closedAt = Timestamps.Format(session.Now),
+            closedBy,
+        });
+        LockDates.Change(session, book.Id, LockDates.Parse(settings.LockDate), fiscalYearEnd, closedBy, LockDates.ByYearEndClose);
+        return entry;
+    }
+
+    private sealed record BookSettings(long FiscalYearStartMonth, string? RetainedEarningsAccount, string? LockDate);
+
+    private sealed record ClosingAccount(long Id, string Code, long Archived);
+
+    private const string SelectSettingsSql = """
+        SELECT fiscal_year_start_month AS FiscalYearStartMonth, retained_earnings_account AS RetainedEarningsAccount, lock_date AS LockDate
+        FROM books WHERE id = @bookId
+        """;
+
+    private const string SelectCloseSql = "SELECT entry_id FROM year_end_closes WHERE book_id = @bookId AND fiscal_year_end = @end";
+
+    private const string SelectTemporaryAccountsSql = """
+        SELECT id AS Id, code AS Code, archived AS Archived FROM accounts
+        WHERE book_id = @bookId AND type IN ('income', 'expense') ORDER BY code
+        """;
+
+    private const string ArchivedSql = "SELECT COALESCE(MAX(archived), 0) FROM accounts WHERE book_id = @bookId AND code = @code";
+
+    private const string InsertCloseSql = """
+        INSERT INTO year_end_closes (book_id, fiscal_year_end, fiscal_year_start, entry_id, closed_at, closed_by)
+        VALUES (@bookId, @end, @start, @entryId, @closedAt, @closedBy)
+        """;
+}

@@ -1,0 +1,100 @@
+using System.Text.Json.Serialization;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Accounts;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NodaTime;
+
+namespace Ledger.Api.Features.Reports;
+
+/// <summary>
+/// Equity as the balance sheet shows it: the equity accounts, plus the income and expense not yet closed into
+/// retained earnings, split into this fiscal year's and earlier years'. Total includes both.
+/// </summary>
+public sealed record EquitySection(
+    string Total,
+    IReadOnlyList<StatementLine> Accounts,
+    string CurrentYearEarnings,
+    string UnclosedRetainedEarnings);
+
+/// <summary>The accounting equation, stated: assets = liabilities + equity.</summary>
+public sealed record BalanceSheetCheck(string Assets, string LiabilitiesAndEquity, bool Balanced);
+
+public sealed record BalanceSheetResponse(
+    string AsOf,
+    string Currency,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? KnownAt,
+    StatementSection Assets,
+    StatementSection Liabilities,
+    EquitySection Equity,
+    BalanceSheetCheck Check);
+
+public static class BalanceSheetEndpoints
+{
+    public const string CurrentYearEarningsName = "Current year earnings";
+    public const string UnclosedRetainedEarningsName = "Retained earnings, unclosed";
+
+    public static async Task<Results<Ok<BalanceSheetResponse>, CsvResult, ValidationProblem>> GetBalanceSheet(
+        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
+        BookCatalog books, LedgerDatabase database, IClock clock)
+    {
+        var validation = await validator.ValidateAsync(query);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var asOf = ReportQueryRules.DateOr(query.AsOf, clock.Today());
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
+        var book = await books.GetAsync(bookId);
+
+        await using var snapshot = await ReportSnapshot.OpenAsync(database);
+        var connection = snapshot.Connection;
+        var accounts = await AccountQueries.ListAsync(connection, bookId);
+        var startMonth = await connection.ExecuteScalarAsync<int>(FiscalYearStartMonthSql, new { bookId });
+        var balances = new StatementBalances(connection, bookId, knownAt);
+        IReadOnlyDictionary<long, long>[] net = [await balances.AsOfAsync(asOf)];
+
+        var (assets, assetTotal) = StatementSections.Build(accounts, AccountType.Asset, net, book.Digits)[0];
+        var (liabilities, liabilityTotal) = StatementSections.Build(accounts, AccountType.Liability, net, book.Digits)[0];
+        var (equityAccounts, equityAccountTotal) = StatementSections.Build(accounts, AccountType.Equity, net, book.Digits)[0];
+
+        // Income and expense still on their accounts are equity not yet closed. What was earned since the later of
+        // the fiscal year's start and the last close is this year's; the rest belongs to earlier, unclosed years.
+        var unclosedEarnings = -SumTemporary(accounts, net[0]);
+        var currentFrom = YearEndClose.CurrentEarningsFrom(asOf, startMonth, await balances.LatestCloseAsync(asOf));
+        var currentEarnings = currentFrom > asOf ? 0 : -SumTemporary(accounts, await balances.MovementsAsync(currentFrom, asOf));
+        var priorEarnings = checked(unclosedEarnings - currentEarnings);
+
+        var equityTotal = checked(equityAccountTotal + unclosedEarnings);
+        var liabilitiesAndEquity = checked(liabilityTotal + equityTotal);
+        var response = new BalanceSheetResponse(
+            DateText.Format(asOf), book.Currency.Code, knownAt is null ? null : DateText.Format(knownAt.Value),
+            assets, liabilities,
+            new EquitySection(Format(equityTotal), equityAccounts.Accounts, Format(currentEarnings), Format(priorEarnings)),
+            new BalanceSheetCheck(Format(assetTotal), Format(liabilitiesAndEquity), assetTotal == liabilitiesAndEquity));
+
+        return ReportFormat.WantsCsv(http, query.Format)
+            ? new CsvResult($"balance-sheet-{response.AsOf}.csv", ToCsv(response))
+            : TypedResults.Ok(response);
+
+        string Format(long minorUnits) => new Amount(minorUnits).Format(book.Digits);
+    }
+
+    /// <summary>Net debit of every income and expense account: minus the earnings they hold.</summary>
+    private static long SumTemporary(IReadOnlyList<AccountRow> accounts, IReadOnlyDictionary<long, long> net) =>
+        accounts.Where(a => a.AccountType.IsTemporary()).Aggregate(0L, (sum, a) => checked(sum + net.GetValueOrDefault(a.Id)));
+
+    /// <summary>One row per line, the section's JSON name first; the computed earnings are equity rows without an account.</summary>
+    public static CsvTable ToCsv(BalanceSheetResponse sheet)
+    {
+        var table = new CsvTable(["section", .. StatementSections.CsvColumns]);
+        foreach (var (name, lines) in new[] { ("assets", sheet.Assets.Accounts), ("liabilities", sheet.Liabilities.Accounts), ("equity", sheet.Equity.Accounts) })
+            foreach (var line in lines)
+                table.Row([name, .. line.CsvFields()]);
+        table.Row("equity", null, CurrentYearEarningsName, null, "0", sheet.Equity.CurrentYearEarnings, sheet.Equity.CurrentYearEarnings);
+        table.Row("equity", null, UnclosedRetainedEarningsName, null, "0", sheet.Equity.UnclosedRetainedEarnings, sheet.Equity.UnclosedRetainedEarnings);
+        return table;
+    }
+
+    internal const string FiscalYearStartMonthSql = "SELECT fiscal_year_start_month FROM books WHERE id = @bookId";
+}

@@ -1,0 +1,98 @@
+using System.Text.Json.Serialization;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Accounts;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using NodaTime;
+
+namespace Ledger.Api.Features.Reports;
+
+/// <summary>One column of an income statement: a period's income, expenses and their difference.</summary>
+public sealed record IncomeStatementColumn(string From, string To, StatementSection Income, StatementSection Expenses, string NetIncome);
+
+/// <summary>
+/// The income statement for [from, to]. With compareFrom/compareTo a <c>comparison</c> column, with columns=month
+/// one column per calendar month of the period (<c>months</c>); every column lists the same accounts in the same order.
+/// </summary>
+public sealed record IncomeStatementResponse(
+    string From,
+    string To,
+    string Currency,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? KnownAt,
+    StatementSection Income,
+    StatementSection Expenses,
+    string NetIncome,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IncomeStatementColumn? Comparison,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<IncomeStatementColumn>? Months);
+
+public static class IncomeStatementEndpoints
+{
+    public static async Task<Results<Ok<IncomeStatementResponse>, CsvResult, ValidationProblem>> GetIncomeStatement(
+        string bookId, [AsParameters] IncomeStatementQuery query, HttpRequest http, IValidator<IncomeStatementQuery> validator,
+        BookCatalog books, LedgerDatabase database, IClock clock)
+    {
+        var validation = await validator.ValidateAsync(query);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
+        var book = await books.GetAsync(bookId);
+
+        await using var snapshot = await ReportSnapshot.OpenAsync(database);
+        var connection = snapshot.Connection;
+        var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
+        if (from > to) return Problems.Validation("from", "must be on or before to.");
+
+        var periods = new List<(LocalDate From, LocalDate To)> { (from, to) };
+        var compared = query.CompareFrom is not null;
+        if (compared) periods.Add((ReportQueryRules.DateOr(query.CompareFrom, from), ReportQueryRules.DateOr(query.CompareTo, to)));
+        if (query.Columns == "month") periods.AddRange(Months(from, to));
+        if (periods.Count - (compared ? 2 : 1) > IncomeStatementQueryValidator.MaxMonths)
+            return Problems.Validation("columns", $"splits at most {IncomeStatementQueryValidator.MaxMonths} months; shorten the period.");
+
+        var accounts = await AccountQueries.ListAsync(connection, bookId);
+        var balances = new StatementBalances(connection, bookId, knownAt);
+        var movements = new List<IReadOnlyDictionary<long, long>>(periods.Count);
+        foreach (var (start, end) in periods) movements.Add(await balances.MovementsAsync(start, end));
+
+        var income = StatementSections.Build(accounts, AccountType.Income, movements, book.Digits);
+        var expenses = StatementSections.Build(accounts, AccountType.Expense, movements, book.Digits);
+        var columns = periods.Select((period, i) => new IncomeStatementColumn(
+            DateText.Format(period.From), DateText.Format(period.To), income[i].Section, expenses[i].Section,
+            new Amount(checked(income[i].Total - expenses[i].Total)).Format(book.Digits))).ToList();
+
+        var main = columns[0];
+        var response = new IncomeStatementResponse(main.From, main.To, book.Currency.Code,
+            knownAt is null ? null : DateText.Format(knownAt.Value),
+            main.Income, main.Expenses, main.NetIncome,
+            compared ? columns[1] : null,
+            query.Columns == "month" ? columns.Skip(compared ? 2 : 1).ToList() : null);
+
+        return ReportFormat.WantsCsv(http, query.Format)
+            ? new CsvResult($"income-statement-{response.From}-{response.To}.csv", ToCsv(columns))
+            : TypedResults.Ok(response);
+    }
+
+    /// <summary>The calendar months of [from, to], the first and last cut to the period.</summary>
+    public static IEnumerable<(LocalDate From, LocalDate To)> Months(LocalDate from, LocalDate to)
+    {
+        for (var start = from; start <= to; start = start.With(DateAdjusters.StartOfMonth).PlusMonths(1))
+        {
+            var end = start.With(DateAdjusters.EndOfMonth);
+            yield return (start, end < to ? end : to);
+        }
+    }
+
+    /// <summary>One row per line per column; from and to say which column (the period, its comparison, a month) a row is in.</summary>
+    public static CsvTable ToCsv(IEnumerable<IncomeStatementColumn> columns)
+    {
+        var table = new CsvTable(["from", "to", "section", .. StatementSections.CsvColumns]);
+        foreach (var column in columns)
+        {
+            foreach (var line in column.Income.Accounts) table.Row([column.From, column.To, "income", .. line.CsvFields()]);
+            foreach (var line in column.Expenses.Accounts) table.Row([column.From, column.To, "expenses", .. line.CsvFields()]);
+        }
+        return table;
+    }
+}

@@ -1,0 +1,108 @@
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Journal;
+using Ledger.Domain;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace Ledger.Api.Features.Reports;
+
+/// <summary>Query of the reports that stand at one date (trial balance, balance sheet).</summary>
+public sealed record AsOfReportQuery(string? AsOf, string? KnownAt, string? Format);
+
+/// <summary>Query of the income statement: a period, optionally compared with another and split by month.</summary>
+public sealed record IncomeStatementQuery(
+    string? From, string? To, string? CompareFrom, string? CompareTo, string? Columns, string? KnownAt, string? Format);
+
+/// <summary>Query of one account's ledger: a period, read a page at a time.</summary>
+public sealed record AccountLedgerQuery(string? From, string? To, int? Limit, string? Cursor, string? Format);
+
+/// <summary>Query of the general ledger: a period.</summary>
+public sealed record GeneralLedgerQuery(string? From, string? To, string? Format);
+
+public sealed class AsOfReportQueryValidator : AbstractValidator<AsOfReportQuery>
+{
+    public AsOfReportQueryValidator()
+    {
+        RuleFor(x => x.AsOf).IsDate();
+        RuleFor(x => x.KnownAt).IsInstant();
+        RuleFor(x => x.Format).IsReportFormat();
+    }
+}
+
+public sealed class IncomeStatementQueryValidator : AbstractValidator<IncomeStatementQuery>
+{
+    /// <summary>Five years of monthly columns: enough for any statement, bounded in cost. Checked once the period is known.</summary>
+    public const int MaxMonths = 60;
+
+    public IncomeStatementQueryValidator()
+    {
+        RuleFor(x => x.From).IsDate().IsNotAfter(x => x.To, "to");
+        RuleFor(x => x.To).IsDate();
+        RuleFor(x => x.CompareFrom).IsDate().IsNotAfter(x => x.CompareTo, "compareTo");
+        RuleFor(x => x.CompareTo).IsDate();
+        // A comparison column needs both ends; separate rules, as a When() would also switch off the date checks.
+        RuleFor(x => x.CompareFrom).NotNull().When(x => x.CompareTo is not null).WithMessage("must be given with compareTo.");
+        RuleFor(x => x.CompareTo).NotNull().When(x => x.CompareFrom is not null).WithMessage("must be given with compareFrom.");
+        RuleFor(x => x.Columns).Must(c => c is null or "month").WithMessage("must be 'month' or left out.");
+        RuleFor(x => x.KnownAt).IsInstant();
+        RuleFor(x => x.Format).IsReportFormat();
+    }
+}
+
+public sealed class AccountLedgerQueryValidator : AbstractValidator<AccountLedgerQuery>
+{
+    public AccountLedgerQueryValidator()
+    {
+        RuleFor(x => x.From).IsDate().IsNotAfter(x => x.To, "to");
+        RuleFor(x => x.To).IsDate();
+        RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.TryDecode(c, out _)).WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Format).IsReportFormat();
+    }
+}
+
+public sealed class GeneralLedgerQueryValidator : AbstractValidator<GeneralLedgerQuery>
+{
+    public GeneralLedgerQueryValidator()
+    {
+        RuleFor(x => x.From).IsDate().IsNotAfter(x => x.To, "to");
+        RuleFor(x => x.To).IsDate();
+        RuleFor(x => x.Format).IsReportFormat();
+    }
+}
+
+/// <summary>The query-string rules that every report shares.</summary>
+public static class ReportQueryRules
+{
+    public static IRuleBuilderOptions<T, string?> IsDate<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
+
+    public static IRuleBuilderOptions<T, string?> IsInstant<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(i => i is null || DateText.TryParseInstant(i, out _))
+            .WithMessage("must be an ISO-8601 UTC instant such as 2026-04-05T00:00:00Z (fractional seconds allowed).");
+
+    public static IRuleBuilderOptions<T, string?> IsReportFormat<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(f => f is null or "json" or "csv").WithMessage("must be 'json' or 'csv'.");
+
+    /// <summary>A period's start must not come after its end (checked only when both are given and valid).</summary>
+    public static IRuleBuilderOptions<T, string?> IsNotAfter<T>(this IRuleBuilderOptions<T, string?> rule, Func<T, string?> end, string endName) =>
+        rule.Must((query, start) => !DateText.TryParseDate(start, out var s) || !DateText.TryParseDate(end(query), out var e) || s <= e)
+            .WithMessage($"must be on or before {endName}.");
+
+    /// <summary>A date that passed validation, or <paramref name="fallback"/> when it was left out.</summary>
+    public static LocalDate DateOr(string? text, LocalDate fallback) => DateText.TryParseDate(text, out var date) ? date : fallback;
+
+    public static Instant? InstantOrNull(string? text) => DateText.TryParseInstant(text, out var instant) ? instant : null;
+
+    public static LocalDate Today(this IClock clock) => clock.GetCurrentInstant().InUtc().Date;
+
+    /// <summary>The period a report asked for; either end left out defaults to the book's fiscal year to date.</summary>
+    public static async Task<(LocalDate From, LocalDate To)> PeriodAsync(
+        SqliteConnection connection, string bookId, string? from, string? to, IClock clock)
+    {
+        var end = DateOr(to, clock.Today());
+        var startMonth = await connection.ExecuteScalarAsync<int>(BalanceSheetEndpoints.FiscalYearStartMonthSql, new { bookId });
+        return (DateOr(from, FiscalYear.Containing(end, startMonth).Start), end);
+    }
+}

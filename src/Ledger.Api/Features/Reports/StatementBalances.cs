@@ -1,0 +1,103 @@
+using Dapper;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+using Microsoft.Data.Sqlite;
+using NodaTime;
+
+namespace Ledger.Api.Features.Reports;
+
+/// <summary>
+/// A read connection holding one snapshot of the database for the whole report. A report adds up several queries
+/// (balances at two dates, closing entries, lines); read outside a transaction, each query could see a different
+/// set of committed entries, and a statement could fail to balance. WAL readers never block the writer.
+/// </summary>
+public sealed class ReportSnapshot : IAsyncDisposable
+{
+    private ReportSnapshot(SqliteConnection connection) => Connection = connection;
+
+    public SqliteConnection Connection { get; }
+
+    public static async Task<ReportSnapshot> OpenAsync(LedgerDatabase database)
+    {
+        var connection = await database.OpenReadAsync();
+        // A plain BEGIN is deferred: it takes no lock and pins the snapshot at the first read.
+        await connection.ExecuteAsync("BEGIN");
+        return new ReportSnapshot(connection);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // The connection goes back to the pool: end the read transaction so it does not hold an old snapshot.
+        await Connection.ExecuteAsync("ROLLBACK");
+        await Connection.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The balances a statement is built from, over one connection and as known at an optional instant:
+/// net balances as of any date (each date computed once, via <see cref="Balances"/>) and movements over a period
+/// with year-end closing entries taken back out.
+/// </summary>
+public sealed class StatementBalances(SqliteConnection connection, string bookId, Instant? knownAt)
+{
+    private readonly Dictionary<LocalDate, Dictionary<long, long>> _asOf = [];
+    private long? _lastKnownEntry;
+
+    /// <summary>Net (debit − credit) per account id for entries dated on or before <paramref name="date"/>, closing entries included.</summary>
+    public async Task<IReadOnlyDictionary<long, long>> AsOfAsync(LocalDate date)
+    {
+        if (!_asOf.TryGetValue(date, out var net))
+        {
+            net = await Balances.NetAsOfAsync(connection, bookId, date, knownAt);
+            _asOf[date] = net;
+        }
+        return net;
+    }
+
+    /// <summary>
+    /// Net movement per account id over [<paramref name="from"/>, <paramref name="to"/>], without closing entries:
+    /// what an income statement shows, so a closed year still shows its result.
+    /// </summary>
+    public async Task<Dictionary<long, long>> MovementsAsync(LocalDate from, LocalDate to)
+    {
+        var movements = new Dictionary<long, long>(await AsOfAsync(to));
+        Add(movements, await AsOfAsync(from.PlusDays(-1)), -1);
+        var closing = await connection.QueryAsync<Balances.AccountAmount>(ClosingPostingsSql,
+            new { bookId, from = DateText.Format(from), to = DateText.Format(to), lastKnown = await LastKnownEntryAsync() });
+        Add(movements, closing.Select(c => KeyValuePair.Create(c.AccountId, c.Amount)), -1);
+        return movements;
+    }
+
+    /// <summary>The latest fiscal-year end closed on or before <paramref name="date"/> (as known at the instant), if any.</summary>
+    public async Task<LocalDate?> LatestCloseAsync(LocalDate date)
+    {
+        var text = await connection.ExecuteScalarAsync<string?>(LatestCloseSql,
+            new { bookId, date = DateText.Format(date), lastKnown = await LastKnownEntryAsync() });
+        return DateText.TryParseDate(text, out var closed) ? closed : null;
+    }
+
+    private async Task<long> LastKnownEntryAsync() =>
+        _lastKnownEntry ??= knownAt is { } instant ? await Balances.LastEntryRecordedAsync(connection, instant) : long.MaxValue;
+
+    private static void Add(Dictionary<long, long> into, IEnumerable<KeyValuePair<long, long>> amounts, int sign)
+    {
+        foreach (var (accountId, amount) in amounts)
+        {
+            into.TryGetValue(accountId, out var current);
+            into[accountId] = checked(current + sign * amount);
+        }
+    }
+
+    // Closing entries are found through year_end_closes (one row a year), not by scanning the period's entries.
+    private const string ClosingPostingsSql = """
+        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        FROM year_end_closes c JOIN postings p ON p.entry_id = c.entry_id
+        WHERE c.book_id = @bookId AND c.fiscal_year_end >= @from AND c.fiscal_year_end <= @to AND c.entry_id <= @lastKnown
+        GROUP BY p.account_id
+        """;
+
+    private const string LatestCloseSql = """
+        SELECT MAX(fiscal_year_end) FROM year_end_closes
+        WHERE book_id = @bookId AND fiscal_year_end <= @date AND entry_id <= @lastKnown
+        """;
+}
