@@ -56,7 +56,7 @@ public static class BooksEndpoints
         books.MapPost("/", CreateBook).RequireAdmin();
         books.MapGet("/", ListBooks);
         books.MapGet("/{bookId}", GetBook);
-        books.MapPatch("/{bookId}", UpdateBook);
+        books.MapPatch("/{bookId}", UpdateBook).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     public static async Task<Results<Created<BookResponse>, ValidationProblem>> CreateBook(

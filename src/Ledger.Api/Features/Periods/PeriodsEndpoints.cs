@@ -17,7 +17,7 @@ public static class PeriodsEndpoints
         periods.MapGet("/lock-date", GetLockDate);
         periods.MapPut("/lock-date", SetLockDate);
         periods.MapGet("/lock-date/history", GetLockDateHistory);
-        periods.MapPost("/year-end-close", CloseYear);
+        periods.MapPost("/year-end-close", CloseYear).ProducesProblem(StatusCodes.Status409Conflict);
         periods.MapGet("/year-end-closes", ListYearEndCloses);
     }
 

@@ -20,15 +20,15 @@ public sealed class ReportSnapshot : IAsyncDisposable
     public static async Task<ReportSnapshot> OpenAsync(LedgerDatabase database)
     {
         var connection = await database.OpenReadAsync();
-        // A plain BEGIN is deferred: it takes no lock and pins the snapshot at the first read.
-        await connection.ExecuteAsync("BEGIN");
+        // Deferred: it takes no lock and pins the snapshot at the first read.
+        await connection.ExecuteAsync("BEGIN DEFERRED TRANSACTION");
         return new ReportSnapshot(connection);
     }
 
     public async ValueTask DisposeAsync()
     {
         // The connection goes back to the pool: end the read transaction so it does not hold an old snapshot.
-        await Connection.ExecuteAsync("ROLLBACK");
+        await Connection.ExecuteAsync("ROLLBACK TRANSACTION");
         await Connection.DisposeAsync();
     }
 }
