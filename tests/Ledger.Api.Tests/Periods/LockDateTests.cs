@@ -5,49 +5,39 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Periods;
 
-public sealed class LockDateTests : IAsyncLifetime
+public sealed class LockDateTests : FreshAppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task No_entry_may_be_dated_on_or_before_the_lock_date_and_nothing_is_written()
     {
-        var book = await _app.CreateBookAsync();
-        await _app.Admin.PostEntryOkAsync(book, "2026-01-10", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
-        await SetLockDateAsync(_app.Admin, book, "2026-01-31", HttpStatusCode.OK);
+        var book = await App.CreateBookAsync();
+        await App.Admin.PostEntryOkAsync(book, "2026-01-10", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
+        await SetLockDateAsync(App.Admin, book, "2026-01-31", HttpStatusCode.OK);
 
-        var refused = await _app.Admin.PostEntryAsync(book, "2026-01-31", "Late sale", ("1010", "5.00", null), ("4000", null, "5.00"));
+        var refused = await App.Admin.PostEntryAsync(book, "2026-01-31", "Late sale", ("1010", "5.00", null), ("4000", null, "5.00"));
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("2026-01-31", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
-        await _app.Admin.PostEntryOkAsync(book, "2026-02-01", "Next day", ("1010", "5.00", null), ("4000", null, "5.00"));
+        await App.Admin.PostEntryOkAsync(book, "2026-02-01", "Next day", ("1010", "5.00", null), ("4000", null, "5.00"));
 
-        var tb = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31");
+        var tb = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31");
         Assert.Equal("105.00", tb["totals"]!["debit"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task A_reversal_defaults_to_the_original_date_so_a_locked_one_must_be_dated_later()
     {
-        var book = await _app.CreateBookAsync();
-        var entry = await _app.Admin.PostEntryOkAsync(book, "2026-01-10", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
+        var book = await App.CreateBookAsync();
+        var entry = await App.Admin.PostEntryOkAsync(book, "2026-01-10", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
         var id = entry["id"]!.GetValue<long>();
-        await SetLockDateAsync(_app.Admin, book, "2026-01-31", HttpStatusCode.OK);
+        await SetLockDateAsync(App.Admin, book, "2026-01-31", HttpStatusCode.OK);
 
-        var refused = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { });
+        var refused = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { });
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("2026-01-31", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
-        await (await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { date = "2026-01-31" }))
+        await (await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { date = "2026-01-31" }))
             .AssertProblemAsync(HttpStatusCode.Conflict);
 
-        var reversed = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { date = "2026-02-01" });
+        var reversed = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{id}/reverse", new { date = "2026-02-01" });
         Assert.Equal(HttpStatusCode.Created, reversed.StatusCode);
         Assert.Equal("2026-02-01", (await reversed.ReadJsonAsync())["date"]!.GetValue<string>());
     }
@@ -55,9 +45,9 @@ public sealed class LockDateTests : IAsyncLifetime
     [Fact]
     public async Task Reopening_or_clearing_needs_an_admin_key_and_every_change_is_recorded()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var (writeKeyId, writeKey) = await CreateKeyAsync(book, "read", "write");
-        var writer = _app.Client(writeKey);
+        var writer = App.Client(writeKey);
 
         await SetLockDateAsync(writer, book, "2026-01-31", HttpStatusCode.OK);
         await SetLockDateAsync(writer, book, "2026-03-31", HttpStatusCode.OK); // later: closes more, a write key may
@@ -68,15 +58,15 @@ public sealed class LockDateTests : IAsyncLifetime
 
         var (readKeyId, readKey) = await CreateKeyAsync(book, "read");
         Assert.NotEqual(writeKeyId, readKeyId);
-        await SetLockDateAsync(_app.Client(readKey), book, "2026-04-30", HttpStatusCode.Forbidden);
+        await SetLockDateAsync(App.Client(readKey), book, "2026-04-30", HttpStatusCode.Forbidden);
 
-        await SetLockDateAsync(_app.Admin, book, "2026-02-28", HttpStatusCode.OK);
-        await SetLockDateAsync(_app.Admin, book, null, HttpStatusCode.OK);
+        await SetLockDateAsync(App.Admin, book, "2026-02-28", HttpStatusCode.OK);
+        await SetLockDateAsync(App.Admin, book, null, HttpStatusCode.OK);
         var current = await writer.GetJsonOkAsync($"/v1/books/{book}/lock-date");
         Assert.Null(current["lockDate"]);
         Assert.Equal("configured-admin", current["changedBy"]!.GetValue<string>());
 
-        var history = (await _app.Client(readKey).GetJsonOkAsync($"/v1/books/{book}/lock-date/history"))["items"]!.AsArray();
+        var history = (await App.Client(readKey).GetJsonOkAsync($"/v1/books/{book}/lock-date/history"))["items"]!.AsArray();
         Assert.Equal([null, "2026-01-31", "2026-03-31", "2026-02-28"], history.Select(h => h!["from"]?.GetValue<string>()));
         Assert.Equal(["2026-01-31", "2026-03-31", "2026-02-28", null], history.Select(h => h!["to"]?.GetValue<string>()));
         Assert.Equal([writeKeyId, writeKeyId, "configured-admin", "configured-admin"], history.Select(h => h!["changedBy"]!.GetValue<string>()));
@@ -87,8 +77,8 @@ public sealed class LockDateTests : IAsyncLifetime
     [Fact]
     public async Task Rejects_a_malformed_date_naming_the_field()
     {
-        var book = await _app.CreateBookAsync();
-        await (await _app.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "31/01/2026" })).AssertValidationErrorAsync("date");
+        var book = await App.CreateBookAsync();
+        await (await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "31/01/2026" })).AssertValidationErrorAsync("date");
     }
 
     private static async Task SetLockDateAsync(HttpClient client, string book, string? date, HttpStatusCode expected)
@@ -100,7 +90,7 @@ public sealed class LockDateTests : IAsyncLifetime
 
     private async Task<(string Id, string Key)> CreateKeyAsync(string bookId, params string[] scopes)
     {
-        var response = await _app.Admin.PostAsJsonAsync("/v1/api-keys", new { name = "clerk", bookId, scopes });
+        var response = await App.Admin.PostAsJsonAsync("/v1/api-keys", new { name = "clerk", bookId, scopes });
         var json = await response.ReadJsonAsync();
         return (json["id"]!.GetValue<string>(), json["key"]!.GetValue<string>());
     }

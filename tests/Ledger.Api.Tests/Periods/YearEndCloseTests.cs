@@ -5,23 +5,13 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Periods;
 
-public sealed class YearEndCloseTests : IAsyncLifetime
+public sealed class YearEndCloseTests : FreshAppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task Closing_moves_income_and_expense_into_retained_earnings_and_locks_the_year()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: false);
-        var entry = await _app.Admin.CloseYearAsync(book, "2025-12-31");
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: false);
+        var entry = await App.Admin.CloseYearAsync(book, "2025-12-31");
 
         Assert.True(entry["closingEntry"]!.GetValue<bool>());
         Assert.Equal("2025-12-31", entry["date"]!.GetValue<string>());
@@ -34,19 +24,19 @@ public sealed class YearEndCloseTests : IAsyncLifetime
             ("3900", "1150.00", null), // a loss reduces retained earnings
         ], lines);
 
-        var lockDate = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date");
+        var lockDate = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date");
         Assert.Equal("2025-12-31", lockDate["lockDate"]!.GetValue<string>());
-        var history = (await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date/history"))["items"]!.AsArray();
+        var history = (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date/history"))["items"]!.AsArray();
         Assert.Equal("year-end-close", history.Single()!["source"]!.GetValue<string>());
-        var closes = (await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/year-end-closes"))["items"]!.AsArray();
+        var closes = (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/year-end-closes"))["items"]!.AsArray();
         Assert.Equal(entry["id"]!.GetValue<long>(), closes.Single()!["entryId"]!.GetValue<long>());
         Assert.Equal("2025-01-01", closes.Single()!["fiscalYearStart"]!.GetValue<string>());
 
         // Temporary accounts start the new year at zero; the trial balance includes the closing entry.
-        var tb = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2025-12-31");
+        var tb = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2025-12-31");
         Assert.DoesNotContain(tb["lines"]!.AsArray(), l => l!["type"]!.GetValue<string>() is "income" or "expense");
 
-        var again = await _app.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
+        var again = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
         await again.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("already closed", (await again.ReadJsonAsync())["detail"]!.GetValue<string>());
     }
@@ -54,73 +44,73 @@ public sealed class YearEndCloseTests : IAsyncLifetime
     [Fact]
     public async Task Closing_a_year_sweeps_earlier_unclosed_years_too()
     {
-        var book = await _app.CreateBookAsync();
-        await _app.Admin.PostEntryOkAsync(book, "2024-05-01", "Old sale", ("1010", "400.00", null), ("4000", null, "400.00"));
-        await _app.Admin.PostEntryOkAsync(book, "2025-05-01", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
-        var entry = await _app.Admin.CloseYearAsync(book, "2025-12-31");
+        var book = await App.CreateBookAsync();
+        await App.Admin.PostEntryOkAsync(book, "2024-05-01", "Old sale", ("1010", "400.00", null), ("4000", null, "400.00"));
+        await App.Admin.PostEntryOkAsync(book, "2025-05-01", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
+        var entry = await App.Admin.CloseYearAsync(book, "2025-12-31");
         var lines = entry["lines"]!.AsArray();
         Assert.Equal("500.00", lines.Single(l => l!["account"]!.GetValue<string>() == "4000")!["debit"]!.GetValue<string>());
         Assert.Equal("500.00", lines.Single(l => l!["account"]!.GetValue<string>() == "3900")!["credit"]!.GetValue<string>());
 
         // The earlier year is now behind the lock date: it can no longer be closed separately.
-        var earlier = await _app.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2024-12-31" });
+        var earlier = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2024-12-31" });
         await earlier.AssertProblemAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]
     public async Task A_year_with_nothing_to_close_is_still_closed_by_an_entry_without_lines()
     {
-        var book = await _app.CreateBookAsync();
-        await _app.Admin.PostEntryOkAsync(book, "2025-03-01", "Capital", ("1010", "100.00", null), ("3000", null, "100.00"));
-        var entry = await _app.Admin.CloseYearAsync(book, "2025-12-31");
+        var book = await App.CreateBookAsync();
+        await App.Admin.PostEntryOkAsync(book, "2025-03-01", "Capital", ("1010", "100.00", null), ("3000", null, "100.00"));
+        var entry = await App.Admin.CloseYearAsync(book, "2025-12-31");
         Assert.Empty(entry["lines"]!.AsArray());
         Assert.True(entry["closingEntry"]!.GetValue<bool>());
-        Assert.Equal("2025-12-31", (await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]!.GetValue<string>());
+        Assert.Equal("2025-12-31", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Fiscal_year_end_must_end_a_fiscal_year_of_the_book()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var url = $"/v1/books/{book}/year-end-close";
-        await (await _app.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-06-30" })).AssertValidationErrorAsync("fiscalYearEnd");
-        await (await _app.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "not a date" })).AssertValidationErrorAsync("fiscalYearEnd");
-        await (await _app.Admin.PostAsJsonAsync(url, new { })).AssertValidationErrorAsync("fiscalYearEnd");
+        await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-06-30" })).AssertValidationErrorAsync("fiscalYearEnd");
+        await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "not a date" })).AssertValidationErrorAsync("fiscalYearEnd");
+        await (await App.Admin.PostAsJsonAsync(url, new { })).AssertValidationErrorAsync("fiscalYearEnd");
 
-        Assert.Equal(HttpStatusCode.OK, (await _app.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 7 })).StatusCode);
-        await (await _app.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-12-31" })).AssertValidationErrorAsync("fiscalYearEnd");
-        await _app.Admin.CloseYearAsync(book, "2025-06-30");
+        Assert.Equal(HttpStatusCode.OK, (await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 7 })).StatusCode);
+        await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-12-31" })).AssertValidationErrorAsync("fiscalYearEnd");
+        await App.Admin.CloseYearAsync(book, "2025-06-30");
 
         // Once a year is closed its start month is fixed.
-        var refused = await _app.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 1 });
+        var refused = await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 1 });
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]
     public async Task Closing_needs_a_retained_earnings_account()
     {
-        var book = await _app.CreateBookAsync(chart: null);
-        await _app.CreateAccountAsync(book, "1000", "asset");
-        await _app.CreateAccountAsync(book, "4000", "income");
-        await _app.Admin.PostEntryOkAsync(book, "2025-03-01", "Sale", ("1000", "100.00", null), ("4000", null, "100.00"));
+        var book = await App.CreateBookAsync(chart: null);
+        await App.CreateAccountAsync(book, "1000", "asset");
+        await App.CreateAccountAsync(book, "4000", "income");
+        await App.Admin.PostEntryOkAsync(book, "2025-03-01", "Sale", ("1000", "100.00", null), ("4000", null, "100.00"));
 
-        var refused = await _app.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
+        var refused = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("retainedEarningsAccount", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
-        Assert.Null((await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]);
+        Assert.Null((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]);
     }
 
     [Fact]
     public async Task A_locked_year_must_be_reopened_by_an_admin_before_it_can_be_closed()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: false);
-        await _app.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-01-31" });
-        var refused = await _app.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: false);
+        await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-01-31" });
+        var refused = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("2026-01-31", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
-        Assert.Empty((await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/year-end-closes"))["items"]!.AsArray());
+        Assert.Empty((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/year-end-closes"))["items"]!.AsArray());
 
-        await _app.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2025-11-30" });
-        await _app.Admin.CloseYearAsync(book, "2025-12-31");
+        await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2025-11-30" });
+        await App.Admin.CloseYearAsync(book, "2025-12-31");
     }
 }

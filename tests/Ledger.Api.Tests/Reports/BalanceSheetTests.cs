@@ -4,23 +4,13 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class BalanceSheetTests : IAsyncLifetime
+public sealed class BalanceSheetTests : FreshAppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task Balance_sheet_after_a_year_end_close_rolls_up_parents_and_balances()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: true);
-        var sheet = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: true);
+        var sheet = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
 
         Assert.Equal("16850.00", sheet["assets"]!["total"]!.GetValue<string>());
         var bank = sheet["assets"]!["accounts"]!.AsArray().Single(a => a!["account"]!.GetValue<string>() == "1010")!;
@@ -37,8 +27,8 @@ public sealed class BalanceSheetTests : IAsyncLifetime
     [Fact]
     public async Task An_unclosed_earlier_year_shows_as_retained_earnings_unclosed()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: false);
-        var sheet = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: false);
+        var sheet = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
 
         Assert.Equal("1800.00", sheet["equity"]!["currentYearEarnings"]!.GetValue<string>());
         Assert.Equal("-1150.00", sheet["equity"]!["unclosedRetainedEarnings"]!.GetValue<string>());
@@ -50,8 +40,8 @@ public sealed class BalanceSheetTests : IAsyncLifetime
     [Fact]
     public async Task On_the_closing_day_the_year_is_in_retained_earnings_and_nothing_is_current()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: true);
-        var sheet = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2025-12-31");
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: true);
+        var sheet = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2025-12-31");
 
         Assert.Equal("0.00", sheet["equity"]!["currentYearEarnings"]!.GetValue<string>());
         Assert.Equal("0.00", sheet["equity"]!["unclosedRetainedEarnings"]!.GetValue<string>());
@@ -63,10 +53,10 @@ public sealed class BalanceSheetTests : IAsyncLifetime
     [Fact]
     public async Task Rejects_a_malformed_date_or_instant_naming_the_parameter()
     {
-        var book = await _app.CreateBookAsync();
-        await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-30")).AssertValidationErrorAsync("asOf");
-        await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?knownAt=yesterday")).AssertValidationErrorAsync("knownAt");
-        await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?knownAt=2026-04-05T00:00:00%2B02:00")).AssertValidationErrorAsync("knownAt");
-        await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?format=xml")).AssertValidationErrorAsync("format");
+        var book = await App.CreateBookAsync();
+        await (await App.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-30")).AssertValidationErrorAsync("asOf");
+        await (await App.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?knownAt=yesterday")).AssertValidationErrorAsync("knownAt");
+        await (await App.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?knownAt=2026-04-05T00:00:00%2B02:00")).AssertValidationErrorAsync("knownAt");
+        await (await App.Admin.GetAsync($"/v1/books/{book}/reports/balance-sheet?format=xml")).AssertValidationErrorAsync("format");
     }
 }

@@ -5,23 +5,13 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class IncomeStatementTests : IAsyncLifetime
+public sealed class IncomeStatementTests : FreshAppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task A_closed_year_still_shows_its_result_because_closing_entries_are_left_out()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: true);
-        var statement = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/income-statement?from=2025-01-01&to=2025-12-31");
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: true);
+        var statement = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/income-statement?from=2025-01-01&to=2025-12-31");
 
         Assert.Equal("2300.00", statement["income"]!["total"]!.GetValue<string>());
         Assert.Equal("3450.00", statement["expenses"]!["total"]!.GetValue<string>());
@@ -35,8 +25,8 @@ public sealed class IncomeStatementTests : IAsyncLifetime
     [Fact]
     public async Task Comparison_and_monthly_columns_list_the_same_accounts()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: true);
-        var statement = await _app.Admin.GetJsonOkAsync(
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: true);
+        var statement = await App.Admin.GetJsonOkAsync(
             $"/v1/books/{book}/reports/income-statement?from=2026-01-01&to=2026-02-28&compareFrom=2025-01-01&compareTo=2025-12-31&columns=month");
 
         Assert.Equal("1800.00", statement["netIncome"]!.GetValue<string>());
@@ -59,18 +49,18 @@ public sealed class IncomeStatementTests : IAsyncLifetime
     [Fact]
     public async Task Defaults_to_the_fiscal_year_to_date_and_follows_a_fiscal_year_starting_in_April()
     {
-        var book = await SampleBook.CreateAsync(_app, closeFiscal2025: false);
-        var patched = await _app.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 4 });
+        var book = await SampleBook.CreateAsync(App, closeFiscal2025: false);
+        var patched = await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 4 });
         Assert.Equal(System.Net.HttpStatusCode.OK, patched.StatusCode);
 
-        var statement = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/income-statement?to=2026-02-28");
+        var statement = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/income-statement?to=2026-02-28");
         Assert.Equal("2025-04-01", statement["from"]!.GetValue<string>());
         // April 2025 to February 2026: rent, payroll, invoice 2, rent again.
         Assert.Equal("3000.00", statement["income"]!["total"]!.GetValue<string>());
         Assert.Equal("4650.00", statement["expenses"]!["total"]!.GetValue<string>());
 
         // Fiscal 2025/26 has run since April: the invoices of February and March 2025 belong to an earlier, unclosed year.
-        var sheet = await _app.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
+        var sheet = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2026-02-28");
         Assert.Equal("-1650.00", sheet["equity"]!["currentYearEarnings"]!.GetValue<string>());
         Assert.Equal("2300.00", sheet["equity"]!["unclosedRetainedEarnings"]!.GetValue<string>());
         Assert.True(sheet["check"]!["balanced"]!.GetValue<bool>());
@@ -79,12 +69,12 @@ public sealed class IncomeStatementTests : IAsyncLifetime
     [Fact]
     public async Task Rejects_inverted_or_half_given_periods_naming_the_parameter()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var url = $"/v1/books/{book}/reports/income-statement";
-        await (await _app.Admin.GetAsync($"{url}?from=2026-03-01&to=2026-02-01")).AssertValidationErrorAsync("from");
-        await (await _app.Admin.GetAsync($"{url}?from=2026-01-01&to=2026-02-01&compareFrom=2025-01-01")).AssertValidationErrorAsync("compareTo");
-        await (await _app.Admin.GetAsync($"{url}?columns=week")).AssertValidationErrorAsync("columns");
-        await (await _app.Admin.GetAsync($"{url}?from=2010-01-01&to=2026-01-01&columns=month")).AssertValidationErrorAsync("columns");
+        await (await App.Admin.GetAsync($"{url}?from=2026-03-01&to=2026-02-01")).AssertValidationErrorAsync("from");
+        await (await App.Admin.GetAsync($"{url}?from=2026-01-01&to=2026-02-01&compareFrom=2025-01-01")).AssertValidationErrorAsync("compareTo");
+        await (await App.Admin.GetAsync($"{url}?columns=week")).AssertValidationErrorAsync("columns");
+        await (await App.Admin.GetAsync($"{url}?from=2010-01-01&to=2026-01-01&columns=month")).AssertValidationErrorAsync("columns");
     }
 
     private static JsonNode Line(JsonNode section, string code) =>

@@ -45,11 +45,10 @@ public static class BalanceSheetEndpoints
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var asOf = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        var book = await books.GetAsync(bookId);
 
-        await using var snapshot = await ReportSnapshot.OpenAsync(database);
-        var connection = snapshot.Connection;
-        var accounts = await AccountQueries.ListAsync(connection, bookId);
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var (book, connection) = (report.Book, report.Connection);
+        var accounts = await report.AccountsAsync();
         var startMonth = await connection.ExecuteScalarAsync<int>(FiscalYearStartMonthSql, new { bookId });
         var balances = new StatementBalances(connection, bookId, knownAt);
         IReadOnlyDictionary<long, long>[] net = [await balances.AsOfAsync(asOf)];
@@ -70,14 +69,12 @@ public static class BalanceSheetEndpoints
         var response = new BalanceSheetResponse(
             DateText.Format(asOf), book.Currency.Code, knownAt is null ? null : DateText.Format(knownAt.Value),
             assets, liabilities,
-            new EquitySection(Format(equityTotal), equityAccounts.Accounts, Format(currentEarnings), Format(priorEarnings)),
-            new BalanceSheetCheck(Format(assetTotal), Format(liabilitiesAndEquity), assetTotal == liabilitiesAndEquity));
+            new EquitySection(report.Format(equityTotal), equityAccounts.Accounts, report.Format(currentEarnings), report.Format(priorEarnings)),
+            new BalanceSheetCheck(report.Format(assetTotal), report.Format(liabilitiesAndEquity), assetTotal == liabilitiesAndEquity));
 
         return ReportFormat.WantsCsv(http, query.Format)
             ? new CsvResult($"balance-sheet-{response.AsOf}.csv", ToCsv(response))
             : TypedResults.Ok(response);
-
-        string Format(long minorUnits) => new Amount(minorUnits).Format(book.Digits);
     }
 
     /// <summary>Net debit of every income and expense account: minus the earnings they hold.</summary>

@@ -37,10 +37,9 @@ public static class IncomeStatementEndpoints
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        var book = await books.GetAsync(bookId);
 
-        await using var snapshot = await ReportSnapshot.OpenAsync(database);
-        var connection = snapshot.Connection;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var (book, connection) = (report.Book, report.Connection);
         var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
@@ -51,7 +50,7 @@ public static class IncomeStatementEndpoints
         if (periods.Count - (compared ? 2 : 1) > IncomeStatementQueryValidator.MaxMonths)
             return Problems.Validation("columns", $"splits at most {IncomeStatementQueryValidator.MaxMonths} months; shorten the period.");
 
-        var accounts = await AccountQueries.ListAsync(connection, bookId);
+        var accounts = await report.AccountsAsync();
         var balances = new StatementBalances(connection, bookId, knownAt);
         var movements = new List<IReadOnlyDictionary<long, long>>(periods.Count);
         foreach (var (start, end) in periods) movements.Add(await balances.MovementsAsync(start, end));
@@ -60,7 +59,7 @@ public static class IncomeStatementEndpoints
         var expenses = StatementSections.Build(accounts, AccountType.Expense, movements, book.Digits);
         var columns = periods.Select((period, i) => new IncomeStatementColumn(
             DateText.Format(period.From), DateText.Format(period.To), income[i].Section, expenses[i].Section,
-            new Amount(checked(income[i].Total - expenses[i].Total)).Format(book.Digits))).ToList();
+            report.Format(checked(income[i].Total - expenses[i].Total)))).ToList();
 
         var main = columns[0];
         var response = new IncomeStatementResponse(main.From, main.To, book.Currency.Code,

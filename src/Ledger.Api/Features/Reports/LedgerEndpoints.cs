@@ -58,11 +58,10 @@ public static class LedgerEndpoints
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-        var book = await books.GetAsync(bookId);
         var csv = ReportFormat.WantsCsv(http, query.Format);
 
-        await using var snapshot = await ReportSnapshot.OpenAsync(database);
-        var connection = snapshot.Connection;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var (book, connection) = (report.Book, report.Connection);
         var account = await connection.QuerySingleOrDefaultAsync<AccountRow>(
             AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
         if (account is null) return Problems.NotFound($"No account '{code}' in this book.");
@@ -125,10 +124,9 @@ public static class LedgerEndpoints
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-        var book = await books.GetAsync(bookId);
 
-        await using var snapshot = await ReportSnapshot.OpenAsync(database);
-        var connection = snapshot.Connection;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var (book, connection) = (report.Book, report.Connection);
         var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
@@ -139,7 +137,7 @@ public static class LedgerEndpoints
             new { bookId, from = DateText.Format(from), to = DateText.Format(to) })).ToLookup(m => m.AccountId);
 
         var accounts = new List<GeneralLedgerAccount>();
-        foreach (var account in await AccountQueries.ListAsync(connection, bookId))
+        foreach (var account in await report.AccountsAsync())
         {
             if (!movements.Contains(account.Id)) continue;
             var rows = movements[account.Id].ToList();
@@ -203,14 +201,19 @@ public static class LedgerEndpoints
         public long Credit { get; init; }
     }
 
-    // The inner query walks the postings index (account_id, entry_date, entry_id) in order and stops at the page;
-    // entries are joined only for the rows served.
-    private const string AccountPageSql = """
+    // One row per (account, entry): the entry's debits and credits to the account. Entries are joined only
+    // after the postings are cut down to the rows served.
+    private const string MovementsSelect = """
         SELECT m.AccountId, m.EntryId, e.number AS Number, m.Date, e.description AS Description, m.Debit, m.Credit
         FROM (
             SELECT p.account_id AS AccountId, p.entry_id AS EntryId, p.entry_date AS Date,
                    SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS Debit,
                    SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS Credit
+        """;
+
+    // Walks the postings index (account_id, entry_date, entry_id) in order and stops at the page.
+    private const string AccountPageSql = MovementsSelect + """
+
             FROM postings p
             WHERE p.account_id = @accountId AND p.entry_date >= @from AND p.entry_date <= @to
               AND (p.entry_date > @afterDate OR (p.entry_date = @afterDate AND p.entry_id > @afterId))
@@ -226,12 +229,8 @@ public static class LedgerEndpoints
         WHERE account_id = @accountId AND entry_date = @date AND entry_id <= @entryId
         """;
 
-    private const string BookMovementsSql = """
-        SELECT m.AccountId, m.EntryId, e.number AS Number, m.Date, e.description AS Description, m.Debit, m.Credit
-        FROM (
-            SELECT p.account_id AS AccountId, p.entry_id AS EntryId, p.entry_date AS Date,
-                   SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS Debit,
-                   SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS Credit
+    private const string BookMovementsSql = MovementsSelect + """
+
             FROM accounts a JOIN postings p ON p.account_id = a.id
             WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
             GROUP BY p.account_id, p.entry_date, p.entry_id

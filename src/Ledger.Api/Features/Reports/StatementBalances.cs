@@ -1,4 +1,6 @@
 using Dapper;
+using Ledger.Api.Features.Accounts;
+using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
 using Microsoft.Data.Sqlite;
@@ -7,23 +9,36 @@ using NodaTime;
 namespace Ledger.Api.Features.Reports;
 
 /// <summary>
-/// A read connection holding one snapshot of the database for the whole report. A report adds up several queries
-/// (balances at two dates, closing entries, lines); read outside a transaction, each query could see a different
-/// set of committed entries, and a statement could fail to balance. WAL readers never block the writer.
+/// What a report reads from: its book and a read connection holding one snapshot of the database for the whole
+/// report. A report adds up several queries (balances at two dates, closing entries, lines); read outside a
+/// transaction, each query could see a different set of committed entries, and a statement could fail to balance.
+/// WAL readers never block the writer.
 /// </summary>
 public sealed class ReportSnapshot : IAsyncDisposable
 {
-    private ReportSnapshot(SqliteConnection connection) => Connection = connection;
+    private ReportSnapshot(BookIdentity book, SqliteConnection connection)
+    {
+        Book = book;
+        Connection = connection;
+    }
 
+    public BookIdentity Book { get; }
     public SqliteConnection Connection { get; }
 
-    public static async Task<ReportSnapshot> OpenAsync(LedgerDatabase database)
+    public static async Task<ReportSnapshot> OpenAsync(string bookId, BookCatalog books, LedgerDatabase database)
     {
+        var book = await books.GetAsync(bookId);
         var connection = await database.OpenReadAsync();
         // Deferred: it takes no lock and pins the snapshot at the first read.
         await connection.ExecuteAsync("BEGIN DEFERRED TRANSACTION");
-        return new ReportSnapshot(connection);
+        return new ReportSnapshot(book, connection);
     }
+
+    /// <summary>The book's chart of accounts, by code.</summary>
+    public Task<IReadOnlyList<AccountRow>> AccountsAsync() => AccountQueries.ListAsync(Connection, Book.Id);
+
+    /// <summary>Formats minor units in the book's currency.</summary>
+    public string Format(long minorUnits) => new Amount(minorUnits).Format(Book.Digits);
 
     public async ValueTask DisposeAsync()
     {

@@ -34,11 +34,11 @@ public static class TrialBalanceEndpoints
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var date = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        var book = await books.GetAsync(bookId);
 
-        await using var snapshot = await ReportSnapshot.OpenAsync(database);
-        var accounts = await AccountQueries.ListAsync(snapshot.Connection, bookId);
-        var net = await Balances.NetAsOfAsync(snapshot.Connection, bookId, date, knownAt);
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var (book, connection) = (report.Book, report.Connection);
+        var accounts = await report.AccountsAsync();
+        var net = await Balances.NetAsOfAsync(connection, bookId, date, knownAt);
 
         var lines = new List<TrialBalanceLine>();
         long debitTotal = 0, creditTotal = 0;
