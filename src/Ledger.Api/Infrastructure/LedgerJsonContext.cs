@@ -29,6 +29,8 @@ namespace Ledger.Api.Infrastructure;
 [JsonSerializable(typeof(ReverseJournalEntryRequest))]
 [JsonSerializable(typeof(JournalEntryResponse))]
 [JsonSerializable(typeof(JournalEntryPage))]
+[JsonSerializable(typeof(PostJournalEntryBatchRequest))]
+[JsonSerializable(typeof(JournalEntryBatchResponse))]
 [JsonSerializable(typeof(TrialBalanceResponse))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
