@@ -16,13 +16,19 @@ public static class JournalEndpoints
     public static void MapJournal(this IEndpointRouteBuilder app)
     {
         var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireApiKey().WithTags("Journal");
-        journal.MapPost("/", PostEntry);
-        journal.MapPost("/batch", PostBatch).WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes));
+        journal.MapPost("/", PostEntry)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        journal.MapPost("/batch", PostBatch).WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes))
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journal.MapGet("/", ListEntries);
         journal.MapGet("/{id:long}", GetEntry);
-        journal.MapPost("/{id:long}/reverse", ReverseEntry);
+        journal.MapPost("/{id:long}/reverse", ReverseEntry)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         // Posted entries are immutable: corrections are reversals. Say so explicitly rather than 404.
-        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable);
+        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable)
+            .ProducesProblem(StatusCodes.Status405MethodNotAllowed);
     }
 
     public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostEntry(
