@@ -73,7 +73,10 @@ public static class ApiKeyAuthentication
     /// change anything gets 403.
     /// </summary>
     public static RouteGroupBuilder RequireApiKey(this RouteGroupBuilder group) =>
-        group.AddEndpointFilter(async (invocation, next) =>
+        group.ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AddEndpointFilter(async (invocation, next) =>
         {
             var http = invocation.HttpContext;
             var header = http.Request.Headers.Authorization.ToString();

@@ -30,6 +30,8 @@ namespace Ledger.Api.Infrastructure;
 [JsonSerializable(typeof(ReverseJournalEntryRequest))]
 [JsonSerializable(typeof(JournalEntryResponse))]
 [JsonSerializable(typeof(JournalEntryPage))]
+[JsonSerializable(typeof(PostJournalEntryBatchRequest))]
+[JsonSerializable(typeof(JournalEntryBatchResponse))]
 [JsonSerializable(typeof(TrialBalanceResponse))]
 [JsonSerializable(typeof(UpdateBookRequest))]
 [JsonSerializable(typeof(BalanceSheetResponse))]

@@ -71,9 +71,7 @@ public sealed class LedgerExceptionHandler(IProblemDetailsService problemDetails
             {
                 Status = bad.StatusCode,
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request",
-                Detail = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? "The request body is larger than this endpoint accepts."
-                    : bad.Message,
+                Detail = bad.Message,
             },
             ValidationFailedException v => new HttpValidationProblemDetails(v.Errors)
             {

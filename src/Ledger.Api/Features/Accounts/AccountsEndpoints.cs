@@ -56,11 +56,11 @@ public static class AccountsEndpoints
     public static void MapAccounts(this IEndpointRouteBuilder app)
     {
         var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireApiKey().WithTags("Accounts");
-        accounts.MapPost("/", CreateAccount);
+        accounts.MapPost("/", CreateAccount).ProducesProblem(StatusCodes.Status409Conflict);
         accounts.MapGet("/", ListAccounts);
         accounts.MapGet("/{code}", GetAccount);
         accounts.MapPatch("/{code}", UpdateAccount);
-        accounts.MapDelete("/{code}", DeleteAccount);
+        accounts.MapDelete("/{code}", DeleteAccount).ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     public static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> CreateAccount(

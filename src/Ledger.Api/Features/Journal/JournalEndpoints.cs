@@ -16,12 +16,19 @@ public static class JournalEndpoints
     public static void MapJournal(this IEndpointRouteBuilder app)
     {
         var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireApiKey().WithTags("Journal");
-        journal.MapPost("/", PostEntry);
+        journal.MapPost("/", PostEntry)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        journal.MapPost("/batch", PostBatch).WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes))
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journal.MapGet("/", ListEntries);
         journal.MapGet("/{id:long}", GetEntry);
-        journal.MapPost("/{id:long}/reverse", ReverseEntry);
+        journal.MapPost("/{id:long}/reverse", ReverseEntry)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         // Posted entries are immutable: corrections are reversals. Say so explicitly rather than 404.
-        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable);
+        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable)
+            .ProducesProblem(StatusCodes.Status405MethodNotAllowed);
     }
 
     public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostEntry(
@@ -48,6 +55,40 @@ public static class JournalEndpoints
                 entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
             if (outcome.Replayed is { } replay) return replay;
             return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
+        }
+        catch (ValidationFailedException v) { return v.ToResult(); }
+        catch (ProblemException p) { return p.ToResult(); }
+    }
+
+    /// <summary>
+    /// Posts up to 10,000 entries atomically: all or none, numbered consecutively in the order given.
+    /// One Idempotency-Key covers the whole batch.
+    /// </summary>
+    public static async Task<Results<Created<JournalEntryBatchResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostBatch(
+        string bookId,
+        PostJournalEntryBatchRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        IValidator<PostJournalEntryBatchRequest> validator,
+        BookCatalog books,
+        LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        var book = await books.GetAsync(bookId);
+        var validation = await validator.ValidateForBookAsync(request, book.Digits);
+        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
+
+        var drafts = request.Entries!.Select(e => e!.ToDraft(book.Digits)).ToArray();
+        var options = json.Value.SerializerOptions;
+        try
+        {
+            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+                () => Idempotency.Fingerprint("post-journal-entry-batch", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, drafts, i => $"entries[{i}].", detailed: false)
+                    .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
+                batch => new StoredResponse(StatusCodes.Status201Created, null, JsonSerializer.Serialize(batch, options)));
+            if (outcome.Replayed is { } replay) return replay;
+            return TypedResults.Created((string?)null, outcome.Fresh);
         }
         catch (ValidationFailedException v) { return v.ToResult(); }
         catch (ProblemException p) { return p.ToResult(); }

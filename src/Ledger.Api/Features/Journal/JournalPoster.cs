@@ -16,9 +16,10 @@ public static class JournalPoster
     /// <summary>
     /// Posts every draft or none (the caller's savepoint rolls back on any exception). Field errors are reported
     /// under <paramref name="pathOf"/>(index), e.g. "" for a single entry or "entries[3]." in a batch.
+    /// A batch asks for <paramref name="detailed"/> = false: its answer is ids and numbers, so lines are not echoed.
     /// </summary>
     public static IReadOnlyList<JournalEntryResponse> Post(
-        WriteSession session, BookIdentity book, IReadOnlyList<EntryDraft> drafts, Func<int, string> pathOf)
+        WriteSession session, BookIdentity book, IReadOnlyList<EntryDraft> drafts, Func<int, string> pathOf, bool detailed = true)
     {
         var bookState = ReadBook(session, book.Id);
         var accounts = new Dictionary<string, AccountState>(StringComparer.Ordinal);
@@ -66,7 +67,7 @@ public static class JournalPoster
                 .Bind("@reversal_of", draft.ReversalOf).Bind("@is_closing", draft.IsClosing ? 1 : 0)
                 .ExecuteNonQuery();
 
-            var lines = new JournalLineResponse[draft.Lines.Count];
+            var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             for (var i = 0; i < draft.Lines.Count; i++)
             {
                 var line = draft.Lines[i];
@@ -100,6 +101,7 @@ public static class JournalPoster
                     .Bind("@amount", line.SignedMinorUnits).Bind("@entry_date", date).Bind("@description", line.Description)
                     .ExecuteNonQuery();
 
+                if (!detailed) continue;
                 var formatted = line.Amount.Format(book.Digits);
                 lines[i] = line.Side == Side.Debit
                     ? new JournalLineResponse(line.AccountCode, formatted, null, line.Description)

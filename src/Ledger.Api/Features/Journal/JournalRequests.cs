@@ -16,6 +16,8 @@ public sealed record JournalLineRequest(string? Account, AmountInput? Debit, Amo
 
 public sealed record ReverseJournalEntryRequest(string? Date, string? Description);
 
+public sealed record PostJournalEntryBatchRequest(IReadOnlyList<PostJournalEntryRequest?>? Entries);
+
 public sealed class JournalLineRequestValidator : AbstractValidator<JournalLineRequest>
 {
     public JournalLineRequestValidator()
@@ -66,6 +68,19 @@ public sealed class PostJournalEntryRequestValidator : AbstractValidator<PostJou
         var prefix = context.PropertyPath.EndsWith("lines", StringComparison.Ordinal) ? context.PropertyPath[..^"lines".Length] : "";
         foreach (var violation in JournalEntryRules.Check(postings, prefix))
             context.AddFailure(new ValidationFailure(violation.Path, violation.Message));
+    }
+}
+
+public sealed class PostJournalEntryBatchRequestValidator : AbstractValidator<PostJournalEntryBatchRequest>
+{
+    public const int MaxEntries = 10_000;
+
+    public PostJournalEntryBatchRequestValidator(IValidator<PostJournalEntryRequest> entryValidator)
+    {
+        RuleFor(x => x.Entries).NotNull().WithMessage("A batch needs entries.")
+            .Must(e => e!.Count is >= 1 and <= MaxEntries).When(x => x.Entries is not null)
+            .WithMessage($"A batch holds from 1 to {MaxEntries} entries.");
+        RuleForEach(x => x.Entries).NotNull().SetValidator(entryValidator!).When(x => x.Entries is { Count: <= MaxEntries });
     }
 }
 

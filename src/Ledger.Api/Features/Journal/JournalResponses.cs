@@ -21,3 +21,7 @@ public sealed record JournalLineResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
 
 public sealed record JournalEntryPage(IReadOnlyList<JournalEntryResponse> Items, string? NextCursor);
+
+public sealed record PostedEntryReference(long Id, long Number);
+
+public sealed record JournalEntryBatchResponse(IReadOnlyList<PostedEntryReference> Entries);

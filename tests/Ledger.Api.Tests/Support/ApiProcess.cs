@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace Ledger.Api.Tests.Support;
+
+/// <summary>
+/// The API as a real operating-system process (Kestrel on loopback), so a test can SIGKILL it mid-write
+/// and start it again on the same SQLite file.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    public Uri BaseAddress { get; }
+
+    private ApiProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public static async Task<ApiProcess> StartAsync(string databasePath)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [ApiAssemblyPath(), "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(databasePath)!,
+        };
+        start.Environment["ConnectionStrings__Ledger"] = $"Data Source={databasePath}";
+        start.Environment["Ledger__AdminKey"] = LedgerApp.AdminKey;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var probe = new HttpClient { BaseAddress = api.BaseAddress };
+        for (var i = 0; i < 300; i++)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The API exited with code {process.ExitCode}.");
+            try
+            {
+                if ((await probe.GetAsync("/health")).IsSuccessStatusCode) return api;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The API did not answer /health.");
+    }
+
+    public HttpClient Client()
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LedgerApp.AdminKey);
+        return client;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, exactly like a power cut as far as the process is concerned.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) Kill();
+        await Task.CompletedTask;
+        _process.Dispose();
+    }
+
+    // The API is built beside the tests (project reference), in the same configuration.
+    private static string ApiAssemblyPath()
+    {
+        var testDir = new DirectoryInfo(AppContext.BaseDirectory); // …/tests/Ledger.Api.Tests/bin/<Configuration>/net10.0/
+        var framework = testDir.Name;
+        var configuration = testDir.Parent!.Name;
+        var root = testDir;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ledger.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException("Cannot find the repository root from " + AppContext.BaseDirectory);
+        var path = Path.Combine(root.FullName, "src", "Ledger.Api", "bin", configuration, framework, "Ledger.Api.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build the API first.", path);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
