@@ -24,6 +24,23 @@ public sealed class LockDateTests : FreshAppTests
     }
 
     [Fact]
+    public async Task A_batch_with_one_locked_entry_writes_nothing()
+    {
+        var book = await App.CreateBookAsync();
+        await SetLockDateAsync(App.Admin, book, "2026-01-31", HttpStatusCode.OK);
+        var batch = new
+        {
+            entries = new[] { "2026-02-01", "2026-01-15" }.Select(date => HttpTestExtensions.Entry(date, "Sale", ("1010", "5.00", null), ("4000", null, "5.00"))),
+        };
+        var refused = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", batch);
+        await refused.AssertProblemAsync(HttpStatusCode.Conflict);
+        var detail = (await refused.ReadJsonAsync())["detail"]!.GetValue<string>();
+        Assert.Contains("2026-01-31", detail);
+        Assert.Contains("entries[1]", detail);
+        Assert.Empty((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/journal-entries"))["items"]!.AsArray());
+    }
+
+    [Fact]
     public async Task A_reversal_defaults_to_the_original_date_so_a_locked_one_must_be_dated_later()
     {
         var book = await App.CreateBookAsync();

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Net.Http.Headers;
 
 namespace Ledger.Api.Features.Reports;
@@ -40,8 +39,7 @@ internal static class CsvRows
 }
 
 /// <summary>Answers a report as a CSV download. Extra headers carry what JSON keeps in the body (a next-page cursor).</summary>
-public sealed class CsvResult(string fileName, CsvTable table, IReadOnlyDictionary<string, string>? headers = null)
-    : IResult, IEndpointMetadataProvider
+public sealed class CsvResult(string fileName, CsvTable table, IReadOnlyDictionary<string, string>? headers = null) : IResult
 {
     public const string MediaType = "text/csv";
 
@@ -54,9 +52,6 @@ public sealed class CsvResult(string fileName, CsvTable table, IReadOnlyDictiona
         foreach (var (name, value) in headers ?? new Dictionary<string, string>()) response.Headers[name] = value;
         await response.WriteAsync(table.ToString(), Encoding.UTF8);
     }
-
-    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
-        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), [MediaType]));
 }
 
 /// <summary>JSON or CSV: <c>?format=</c> wins, else <c>Accept: text/csv</c> asks for CSV, else JSON.</summary>
@@ -72,4 +67,11 @@ public static class ReportFormat
         var csv = Quality(CsvResult.MediaType);
         return csv > 0 && csv >= Quality("application/json");
     }
+
+    /// <summary>
+    /// Documents a report's 200 as JSON or CSV. Declared on the route, as one entry with both media types: the
+    /// API explorer keeps only one declaration per status code.
+    /// </summary>
+    public static RouteHandlerBuilder ProducesJsonOrCsv<TResponse>(this RouteHandlerBuilder route) =>
+        route.Produces<TResponse>(StatusCodes.Status200OK, "application/json", CsvResult.MediaType);
 }

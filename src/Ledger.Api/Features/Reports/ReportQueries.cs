@@ -2,23 +2,41 @@ using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Journal;
 using Ledger.Domain;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
 using NodaTime;
 
 namespace Ledger.Api.Features.Reports;
 
 /// <summary>Query of the reports that stand at one date (trial balance, balance sheet).</summary>
-public sealed record AsOfReportQuery(string? AsOf, string? KnownAt, string? Format);
+public sealed record AsOfReportQuery(
+    [property: FromQuery(Name = "asOf")] string? AsOf,
+    [property: FromQuery(Name = "knownAt")] string? KnownAt,
+    [property: FromQuery(Name = "format")] string? Format);
 
 /// <summary>Query of the income statement: a period, optionally compared with another and split by month.</summary>
 public sealed record IncomeStatementQuery(
-    string? From, string? To, string? CompareFrom, string? CompareTo, string? Columns, string? KnownAt, string? Format);
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "compareFrom")] string? CompareFrom,
+    [property: FromQuery(Name = "compareTo")] string? CompareTo,
+    [property: FromQuery(Name = "columns")] string? Columns,
+    [property: FromQuery(Name = "knownAt")] string? KnownAt,
+    [property: FromQuery(Name = "format")] string? Format);
 
 /// <summary>Query of one account's ledger: a period, read a page at a time.</summary>
-public sealed record AccountLedgerQuery(string? From, string? To, int? Limit, string? Cursor, string? Format);
+public sealed record AccountLedgerQuery(
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "limit")] int? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor,
+    [property: FromQuery(Name = "format")] string? Format);
 
 /// <summary>Query of the general ledger: a period.</summary>
-public sealed record GeneralLedgerQuery(string? From, string? To, string? Format);
+public sealed record GeneralLedgerQuery(
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "format")] string? Format);
 
 public sealed class AsOfReportQueryValidator : AbstractValidator<AsOfReportQuery>
 {

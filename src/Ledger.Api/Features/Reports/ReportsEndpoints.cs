@@ -12,10 +12,10 @@ public static class ReportsEndpoints
     public static void MapReports(this IEndpointRouteBuilder app)
     {
         var book = app.MapGroup("/v1/books/{bookId}").RequireApiKey().WithTags("Reports");
-        book.MapGet("/reports/trial-balance", TrialBalanceEndpoints.GetTrialBalance);
-        book.MapGet("/reports/balance-sheet", BalanceSheetEndpoints.GetBalanceSheet);
-        book.MapGet("/reports/income-statement", IncomeStatementEndpoints.GetIncomeStatement);
-        book.MapGet("/reports/general-ledger", LedgerEndpoints.GetGeneralLedger);
-        book.MapGet("/accounts/{code}/ledger", LedgerEndpoints.GetAccountLedger);
+        book.MapGet("/reports/trial-balance", TrialBalanceEndpoints.GetTrialBalance).ProducesJsonOrCsv<TrialBalanceResponse>();
+        book.MapGet("/reports/balance-sheet", BalanceSheetEndpoints.GetBalanceSheet).ProducesJsonOrCsv<BalanceSheetResponse>();
+        book.MapGet("/reports/income-statement", IncomeStatementEndpoints.GetIncomeStatement).ProducesJsonOrCsv<IncomeStatementResponse>();
+        book.MapGet("/reports/general-ledger", LedgerEndpoints.GetGeneralLedger).ProducesJsonOrCsv<GeneralLedgerResponse>();
+        book.MapGet("/accounts/{code}/ledger", LedgerEndpoints.GetAccountLedger).ProducesJsonOrCsv<AccountLedgerResponse>();
     }
 }
