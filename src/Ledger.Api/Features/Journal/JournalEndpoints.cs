@@ -50,9 +50,10 @@ public static class JournalEndpoints
         try
         {
             var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint("post-journal-entry", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                () => Idempotency.Fingerprint("post-journal-entry", request, options),
                 session => JournalPoster.Post(session, book, [draft], _ => "")[0],
-                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
+                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)),
+                defersGroupState: true);
             if (outcome.Replayed is { } replay) return replay;
             return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
         }
@@ -83,10 +84,11 @@ public static class JournalEndpoints
         try
         {
             var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint("post-journal-entry-batch", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                () => Idempotency.Fingerprint("post-journal-entry-batch", request, options),
                 session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, drafts, i => $"entries[{i}].", detailed: false)
                     .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
-                batch => new StoredResponse(StatusCodes.Status201Created, null, JsonSerializer.Serialize(batch, options)));
+                batch => new StoredResponse(StatusCodes.Status201Created, null, JsonSerializer.Serialize(batch, options)),
+                defersGroupState: true);
             if (outcome.Replayed is { } replay) return replay;
             return TypedResults.Created((string?)null, outcome.Fresh);
         }
@@ -144,7 +146,7 @@ public static class JournalEndpoints
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        request ??= new ReverseJournalEntryRequest(null, null);
+        request ??= new ReverseJournalEntryRequest();
         if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
@@ -172,9 +174,10 @@ public static class JournalEndpoints
         try
         {
             var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint($"reverse-journal-entry/{id}", JsonSerializer.SerializeToUtf8Bytes(request, options)),
+                () => Idempotency.Fingerprint($"reverse-journal-entry/{id}", request, options),
                 session => JournalPoster.Post(session, book, [draft], _ => "")[0],
-                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
+                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)),
+                defersGroupState: true);
             if (outcome.Replayed is { } replay) return replay;
             return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
         }
