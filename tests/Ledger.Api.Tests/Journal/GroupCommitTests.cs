@@ -124,5 +124,30 @@ public sealed class GroupCommitTests : IAsyncLifetime
         Assert.Equal(fromPostings, accountTotals);
     }
 
+    [Fact]
+    public async Task Archiving_in_the_middle_of_busy_posting_is_seen_at_once_and_totals_stay_exact()
+    {
+        var book = await _app.CreateBookAsync();
+        await _app.CreateAccountAsync(book, "FLIP", "asset");
+        var posts = Enumerable.Range(0, 300).Select(i => _app.Admin.PostEntryAsync(book, "2026-04-01", $"p{i}", ("FLIP", "2.00", null), ("4000", null, "2.00"))).ToList();
+        var flips = Enumerable.Range(0, 6).Select(async i =>
+        {
+            await Task.Delay(i * 5);
+            return await _app.Admin.PatchAsync($"/v1/books/{book}/accounts/FLIP", JsonContent($"{{\"archived\":{(i % 2 == 0 ? "true" : "false")}}}"));
+        }).ToList();
+        var responses = await Task.WhenAll(posts);
+        Assert.All(await Task.WhenAll(flips), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.BadRequest));
+        var posted = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+
+        await _app.Admin.PatchAsync($"/v1/books/{book}/accounts/FLIP", JsonContent("{\"archived\":false}"));
+        var account = await (await _app.Admin.GetAsync($"/v1/books/{book}/accounts/FLIP")).ReadJsonAsync();
+        Assert.Equal($"{2 * posted}.00", account["debitTotal"]!.GetValue<string>());
+        var page = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries?account=FLIP&limit=500")).ReadJsonAsync();
+        Assert.Equal(posted, page["items"]!.AsArray().Count);
+        var numbers = page["items"]!.AsArray().Select(e => e!["number"]!.GetValue<long>()).Order();
+        Assert.Equal(Enumerable.Range(1, posted).Select(n => (long)n), numbers);
+    }
+
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
