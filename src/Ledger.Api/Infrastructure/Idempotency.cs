@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Dapper;
 using NodaTime;
 
@@ -23,14 +24,31 @@ public static class Idempotency
         : key.Length > MaxKeyLength ? $"must be at most {MaxKeyLength} characters."
         : null;
 
-    /// <summary>A fingerprint of what was asked: the operation and the request as parsed (not its whitespace).</summary>
-    public static string Fingerprint(string operation, byte[] canonicalRequest)
+    /// <summary>
+    /// A fingerprint of what was asked: the operation and the request as parsed (not its whitespace), hashed as it is
+    /// serialized so a 10,000-entry batch is never held as one large buffer.
+    /// </summary>
+    public static string Fingerprint<T>(string operation, T request, JsonSerializerOptions options)
     {
-        var op = Encoding.UTF8.GetBytes(operation + "\n");
-        var buffer = new byte[op.Length + canonicalRequest.Length];
-        op.CopyTo(buffer, 0);
-        canonicalRequest.CopyTo(buffer, op.Length);
-        return Convert.ToHexStringLower(SHA256.HashData(buffer));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(operation + "\n"));
+        using (var stream = new HashingStream(hash)) JsonSerializer.Serialize(stream, request, options);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private sealed class HashingStream(IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Write(byte[] buffer, int offset, int count) => hash.AppendData(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => hash.AppendData(buffer);
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>
@@ -117,7 +135,7 @@ public static class IdempotentWrites
     /// </summary>
     public static Task<IdempotentOutcome<T>> WriteIdempotentAsync<T>(
         this LedgerWriter writer, string bookId, string? key, Func<string> fingerprint,
-        Func<WriteSession, T> work, Func<T, StoredResponse> toStored)
+        Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false)
     {
         var hash = key is null ? null : fingerprint();
         return writer.WriteAsync(session =>
@@ -127,6 +145,6 @@ public static class IdempotentWrites
             var result = work(session);
             if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
             return new IdempotentOutcome<T>(result, null);
-        });
+        }, defersGroupState);
     }
 }

@@ -41,12 +41,15 @@ public sealed class LedgerDatabase
         return connection;
     }
 
-    /// <summary>Opens the writing connection: WAL, synchronous=FULL so an acknowledged commit survives power loss.</summary>
+    /// <summary>
+    /// Opens the writing connection: WAL, synchronous=FULL so an acknowledged commit survives power loss, a page cache
+    /// large enough for the hot index pages, and no automatic checkpoints (<see cref="WalCheckpointer"/> runs them).
+    /// </summary>
     internal SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768;");
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=0;");
         return connection;
     }
 

@@ -15,6 +15,7 @@ public static class LedgerServices
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService<IdempotencyJanitor>();
+        services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Features.Books.BookCatalog>();
 

@@ -35,11 +35,16 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     public long GroupsCommitted => Interlocked.Read(ref _groups);
     private long _groups;
 
-    /// <summary>Queues <paramref name="work"/>; completes after the transaction holding it has committed.</summary>
-    public Task<T> WriteAsync<T>(Func<WriteSession, T> work)
+    /// <summary>
+    /// Queues <paramref name="work"/>; completes after the transaction holding it has committed.
+    /// Work that only posts journal entries passes <paramref name="defersGroupState"/> = true: it may keep running
+    /// totals in memory for the rest of the group (<see cref="IGroupState"/>), written once before the commit.
+    /// Any other work first sees all such state written out, so its SQL reads current values.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<WriteSession, T> work, bool defersGroupState = false)
     {
         EnsureStarted();
-        var request = new WriteRequest<T>(work);
+        var request = new WriteRequest<T>(work, defersGroupState);
         if (!_queue.Writer.TryWrite(request))
             throw new InvalidOperationException("The ledger writer is shutting down.");
         return request.Task;
@@ -107,8 +112,19 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         var outcomes = new bool[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
+            try
+            {
+                if (!group[i].DefersGroupState) session.FlushGroupState();
+            }
+            catch (Exception ex)
+            {
+                group[i].Fail(ex);
+                FailRest(group, outcomes, i, ex);
+                RollbackGroup(session);
+                return;
+            }
             session.Execute("SAVEPOINT request");
-            session.BeginRequest();
+            session.BeginRequest(group[i].DefersGroupState);
             try
             {
                 group[i].Execute(session);
@@ -124,6 +140,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                     // nothing in this group can be acknowledged.
                     group[i].Fail(ex);
                     FailRest(group, outcomes, i, ex);
+                    RollbackGroup(session);
                     return;
                 }
                 session.DiscardRequest();
@@ -133,13 +150,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
         try
         {
+            session.FlushGroupState();
             session.RecordCommit();
             session.Execute("COMMIT");
         }
         catch (Exception ex)
         {
             _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", group.Count);
-            try { session.Execute("ROLLBACK"); } catch (SqliteException) { /* already rolled back by SQLite */ }
+            RollbackGroup(session);
             FailRest(group, outcomes, -1, ex);
             return;
         }
@@ -148,6 +166,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         session.RunAfterCommit();
         for (var i = 0; i < group.Count; i++)
             if (outcomes[i]) group[i].Complete();
+    }
+
+    private static void RollbackGroup(WriteSession session)
+    {
+        session.ResetGroupState();
+        try { session.Execute("ROLLBACK"); } catch (SqliteException) { /* already rolled back by SQLite */ }
     }
 
     private static bool TryRollbackRequest(WriteSession session)
@@ -172,14 +196,15 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             if (i != failedIndex && (outcomes[i] || i > failedIndex)) group[i].Fail(failure);
     }
 
-    private abstract class WriteRequest
+    private abstract class WriteRequest(bool defersGroupState)
     {
+        public bool DefersGroupState { get; } = defersGroupState;
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
     }
 
-    private sealed class WriteRequest<T>(Func<WriteSession, T> work) : WriteRequest
+    private sealed class WriteRequest<T>(Func<WriteSession, T> work, bool defersGroupState) : WriteRequest(defersGroupState)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -205,6 +230,7 @@ public sealed class WriteSession : IDisposable
     private readonly Dictionary<string, long> _nextIds = new(StringComparer.Ordinal);
     private readonly List<Action> _afterCommit = [];
     private readonly List<Action> _requestAfterCommit = [];
+    private readonly Dictionary<Type, IGroupState> _groupStates = [];
     private Instant _lastTimestamp = Instant.MinValue;
     private long _maxEntryIdInGroup;
     private long _requestMaxEntryId;
@@ -241,6 +267,16 @@ public sealed class WriteSession : IDisposable
         return next;
     }
 
+    /// <summary>True while running work that asked to defer group state (see <see cref="LedgerWriter.WriteAsync{T}"/>).</summary>
+    public bool DefersGroupState { get; private set; }
+
+    /// <summary>The group-scoped state of type <typeparamref name="TState"/>, created on first use.</summary>
+    public TState GroupState<TState>() where TState : IGroupState, new()
+    {
+        if (!_groupStates.TryGetValue(typeof(TState), out var state)) _groupStates[typeof(TState)] = state = new TState();
+        return (TState)state;
+    }
+
     /// <summary>Notes that a journal entry was written, so the commit records which entries it holds.</summary>
     public void EntryWritten(long entryId) => _requestMaxEntryId = Math.Max(_requestMaxEntryId, entryId);
 
@@ -257,8 +293,9 @@ public sealed class WriteSession : IDisposable
         _afterCommit.Clear();
     }
 
-    internal void BeginRequest()
+    internal void BeginRequest(bool defersGroupState)
     {
+        DefersGroupState = defersGroupState;
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
     }
@@ -267,11 +304,22 @@ public sealed class WriteSession : IDisposable
     {
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
+        foreach (var state in _groupStates.Values) state.DiscardRequest();
+    }
+
+    /// <summary>Writes out every deferred group state and forgets what it cached, so plain SQL sees current rows.</summary>
+    internal void FlushGroupState()
+    {
+        foreach (var state in _groupStates.Values) state.Flush(this);
+    }
+
+    internal void ResetGroupState()
+    {
+        foreach (var state in _groupStates.Values) state.Reset();
     }
 
     internal void RecordCommit()
     {
-        KeepRequest();
         if (_maxEntryIdInGroup == 0) return;
         var command = Command("INSERT INTO commits (id, recorded_at, max_entry_id) VALUES (@id, @recorded_at, @max_entry_id)");
         command.Bind("@id", NextId("commits"))
@@ -283,6 +331,7 @@ public sealed class WriteSession : IDisposable
     // A request that released its savepoint keeps its notes; called before the next request starts and at commit.
     internal void KeepRequest()
     {
+        foreach (var state in _groupStates.Values) state.KeepRequest();
         _maxEntryIdInGroup = Math.Max(_maxEntryIdInGroup, _requestMaxEntryId);
         _afterCommit.AddRange(_requestAfterCommit);
         _requestMaxEntryId = 0;
@@ -299,6 +348,21 @@ public sealed class WriteSession : IDisposable
     {
         foreach (var command in _commands.Values) command.Dispose();
     }
+}
+
+/// <summary>
+/// State a kind of write keeps in memory across the requests of one group commit (running totals, say) and writes
+/// out once. A request's changes are staged until its savepoint is released (<see cref="KeepRequest"/>) and dropped
+/// if it rolls back (<see cref="DiscardRequest"/>).
+/// </summary>
+public interface IGroupState
+{
+    void KeepRequest();
+    void DiscardRequest();
+    /// <summary>Writes out everything kept so far and forgets every cached row.</summary>
+    void Flush(WriteSession session);
+    /// <summary>Forgets everything without writing (the transaction is being rolled back).</summary>
+    void Reset();
 }
 
 public static class SqliteCommandExtensions

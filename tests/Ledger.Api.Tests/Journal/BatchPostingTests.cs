@@ -5,18 +5,8 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class BatchPostingTests : IAsyncLifetime
+public sealed class BatchPostingTests : AppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     private static object Batch(params object[] entries) => new { entries };
 
     private static object Sale(string date, string amount, string reference = "r") =>
@@ -25,111 +15,111 @@ public sealed class BatchPostingTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_posts_every_entry_numbered_in_the_order_given()
     {
-        var book = await _app.CreateBookAsync();
-        var response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch",
+        var book = await App.CreateBookAsync();
+        var response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch",
             Batch(Sale("2026-03-01", "10.00"), Sale("2026-01-01", "20.00"), Sale("2026-02-01", "30.00")));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var entries = (await response.ReadJsonAsync())["entries"]!.AsArray();
         Assert.Equal([1L, 2L, 3L], entries.Select(e => e!["number"]!.GetValue<long>()));
 
-        var second = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries/{entries[1]!["id"]}")).ReadJsonAsync();
+        var second = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries/{entries[1]!["id"]}")).ReadJsonAsync();
         Assert.Equal("2026-01-01", second["date"]!.GetValue<string>());
         Assert.Equal("20.00", second["lines"]![0]!["debit"]!.GetValue<string>());
 
-        var tb = await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
+        var tb = await (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
         Assert.Equal("60.00", tb["totals"]!["debit"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task A_batch_with_one_bad_entry_writes_nothing_and_names_the_field()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var unknownAccount = new { date = "2026-01-02", description = "Bad", lines = new object[] { new { account = "1010", debit = "5.00" }, new { account = "9999", credit = "5.00" } } };
-        var response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch",
+        var response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch",
             Batch(Sale("2026-01-01", "10.00"), unknownAccount, Sale("2026-01-03", "10.00")));
         await response.AssertValidationErrorAsync("entries[1].lines[1].account");
 
         var tooPrecise = new { date = "2026-01-02", description = "Bad", lines = new object[] { new { account = "1010", debit = "5.001" }, new { account = "4000", credit = "5.001" } } };
-        response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "10.00"), tooPrecise));
+        response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "10.00"), tooPrecise));
         await response.AssertValidationErrorAsync("entries[1].lines[0].debit");
 
         var unbalanced = new { date = "2026-01-02", description = "Bad", lines = new object[] { new { account = "1010", debit = "5.00" }, new { account = "4000", credit = "4.00" } } };
-        response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(unbalanced));
+        response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(unbalanced));
         await response.AssertValidationErrorAsync("entries[0].lines");
 
-        var page = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries")).ReadJsonAsync();
+        var page = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries")).ReadJsonAsync();
         Assert.Empty(page["items"]!.AsArray());
-        var ok = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "1.00")));
+        var ok = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "1.00")));
         Assert.Equal(1, (await ok.ReadJsonAsync())["entries"]![0]!["number"]!.GetValue<int>()); // no number was consumed
     }
 
     [Fact]
     public async Task One_idempotency_key_covers_the_whole_batch()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var body = Batch(Sale("2026-01-01", "10.00"), Sale("2026-01-02", "11.00"));
-        var first = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", body, "import-2026-01");
-        var again = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", body, "import-2026-01");
+        var first = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", body, "import-2026-01");
+        var again = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", body, "import-2026-01");
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         Assert.Equal("true", again.Headers.GetValues("Idempotency-Replayed").Single());
         Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
 
-        var different = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "10.00")), "import-2026-01");
+        var different = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "10.00")), "import-2026-01");
         await different.AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
 
-        var page = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries")).ReadJsonAsync();
+        var page = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries")).ReadJsonAsync();
         Assert.Equal(2, page["items"]!.AsArray().Count);
     }
 
     [Fact]
     public async Task Batch_size_is_bounded()
     {
-        var book = await _app.CreateBookAsync();
-        var empty = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch());
+        var book = await App.CreateBookAsync();
+        var empty = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch());
         await empty.AssertValidationErrorAsync("entries");
 
         var tooMany = Enumerable.Range(0, 10_001).Select(_ => Sale("2026-01-01", "1.00")).ToArray();
-        var response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(tooMany));
+        var response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(tooMany));
         await response.AssertValidationErrorAsync("entries");
     }
 
     [Fact]
     public async Task A_body_over_the_documented_limit_gets_413_problem()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var padding = new string(' ', 33 * 1024 * 1024);
         var json = "{\"entries\": [" + padding + "]}";
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/books/{book}/journal-entries/batch")
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
-        var response = await _app.Admin.SendAsync(request);
+        var response = await App.Admin.SendAsync(request);
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
 
         // A single-entry post takes at most 1 MiB.
         var big = "{\"date\":\"2026-01-01\",\"description\":\"" + new string('x', 1024 * 1024) + "\",\"lines\":[]}";
-        response = await _app.Admin.PostRawAsync($"/v1/books/{book}/journal-entries", big);
+        response = await App.Admin.PostRawAsync($"/v1/books/{book}/journal-entries", big);
         await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
     public async Task A_locked_or_read_only_caller_cannot_batch()
     {
-        var book = await _app.CreateBookAsync();
-        var readKey = await _app.CreateKeyAsync(book, "read");
-        var response = await _app.Client(readKey).PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "1.00")));
+        var book = await App.CreateBookAsync();
+        var readKey = await App.CreateKeyAsync(book, "read");
+        var response = await App.Client(readKey).PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(Sale("2026-01-01", "1.00")));
         await response.AssertProblemAsync(HttpStatusCode.Forbidden);
     }
 
     [Fact]
     public async Task Batch_entries_appear_in_listings_like_single_posts()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         var entries = Enumerable.Range(1, 120).Select(i => Sale($"2026-01-{(i % 28) + 1:D2}", $"{i}.00", $"ref-{i}")).ToArray();
-        var response = await _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(entries));
+        var response = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(entries));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
 
-        var byReference = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries?reference=ref-7")).ReadJsonAsync();
+        var byReference = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries?reference=ref-7")).ReadJsonAsync();
         var item = Assert.Single(byReference["items"]!.AsArray());
         Assert.Equal("7.00", item!["lines"]![0]!["debit"]!.GetValue<string>());
     }

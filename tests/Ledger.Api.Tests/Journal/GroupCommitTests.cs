@@ -8,31 +8,21 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Ledger.Api.Tests.Journal;
 
 /// <summary>Correctness of the single writer under concurrency: outcomes stay separate, numbers stay gapless.</summary>
-public sealed class GroupCommitTests : IAsyncLifetime
+public sealed class GroupCommitTests : AppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task A_failing_entry_inside_a_busy_group_fails_alone_and_numbering_stays_gapless()
     {
-        var book = await _app.CreateBookAsync();
-        await _app.CreateAccountAsync(book, "OLD", "asset");
-        await _app.Admin.PatchAsync($"/v1/books/{book}/accounts/OLD", JsonContent("{\"archived\":true}"));
-        var writer = _app.Services.GetRequiredService<LedgerWriter>();
+        var book = await App.CreateBookAsync();
+        await App.CreateAccountAsync(book, "OLD", "asset");
+        await App.Admin.PatchAsync($"/v1/books/{book}/accounts/OLD", JsonContent("{\"archived\":true}"));
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
         var groupsBefore = writer.GroupsCommitted;
 
         // Every third request names an archived account: it passes shape validation and fails inside the writer,
         // in the same group commit as good requests.
         const int requests = 300;
-        var tasks = Enumerable.Range(0, requests).Select(i => _app.Admin.PostEntryAsync(book, "2026-02-01", $"entry {i}",
+        var tasks = Enumerable.Range(0, requests).Select(i => App.Admin.PostEntryAsync(book, "2026-02-01", $"entry {i}",
             (i % 3 == 0 ? "OLD" : "1010", "1.00", null), ("4000", null, "1.00"))).ToArray();
         var responses = await Task.WhenAll(tasks);
 
@@ -46,19 +36,19 @@ public sealed class GroupCommitTests : IAsyncLifetime
         numbers.Sort();
         Assert.Equal(Enumerable.Range(1, requests - requests / 3).Select(n => (long)n), numbers);
 
-        var tb = await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
+        var tb = await (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
         Assert.Equal($"{requests - requests / 3}.00", tb["totals"]!["debit"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Idempotent_retries_under_concurrency_post_each_key_exactly_once()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         const int keys = 40, retriesPerKey = 5;
         var tasks = Enumerable.Range(0, keys * retriesPerKey).Select(i =>
         {
             var key = $"bank-line-{i % keys}";
-            return _app.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries",
+            return App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries",
                 HttpTestExtensions.Entry("2026-03-03", key, ("1010", $"{i % keys + 1}.00", null), ("4000", null, $"{i % keys + 1}.00")), key);
         }).ToArray();
         var responses = await Task.WhenAll(tasks);
@@ -73,17 +63,17 @@ public sealed class GroupCommitTests : IAsyncLifetime
         }
         Assert.All(idsByKey.Values, ids => Assert.Single(ids));
 
-        var page = await (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries?limit=500")).ReadJsonAsync();
+        var page = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries?limit=500")).ReadJsonAsync();
         Assert.Equal(keys, page["items"]!.AsArray().Count);
         var expectedTotal = Enumerable.Range(1, keys).Sum();
-        var tb = await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
+        var tb = await (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
         Assert.Equal($"{expectedTotal}.00", tb["totals"]!["debit"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Maintained_period_and_account_totals_equal_the_sums_of_the_postings()
     {
-        var book = await _app.CreateBookAsync();
+        var book = await App.CreateBookAsync();
         string[] accounts = ["1000", "1010", "1200", "2000", "3000", "4000", "5000", "6000", "6100"];
         var random = new Random(20261126);
         var tasks = new List<Task<HttpResponseMessage>>();
@@ -95,7 +85,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
             var amount = $"{cents / 100}.{cents % 100:D2}";
             var debit = accounts[random.Next(accounts.Length)];
             var credit = accounts[random.Next(accounts.Length)];
-            tasks.Add(_app.Admin.PostEntryAsync(book, date, $"e{i}", (debit, amount, null), (credit, null, amount)));
+            tasks.Add(App.Admin.PostEntryAsync(book, date, $"e{i}", (debit, amount, null), (credit, null, amount)));
             if (i % 50 == 49)
             {
                 foreach (var r in await Task.WhenAll(tasks)) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
@@ -103,7 +93,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
             }
         }
 
-        await using var connection = new SqliteConnection($"Data Source={_app.DatabasePath};Mode=ReadOnly");
+        await using var connection = new SqliteConnection($"Data Source={App.DatabasePath};Mode=ReadOnly");
         await connection.OpenAsync();
         var maintained = (await connection.QueryAsync<(long AccountId, long Period, long Debit, long Credit)>(
             "SELECT t.account_id, t.period, t.debit, t.credit FROM account_period_totals t JOIN accounts a ON a.id = t.account_id WHERE a.book_id = @book ORDER BY 1, 2",
@@ -122,6 +112,31 @@ public sealed class GroupCommitTests : IAsyncLifetime
             FROM postings p JOIN accounts a ON a.id = p.account_id WHERE a.book_id = @book GROUP BY 1 ORDER BY 1
             """, new { book })).ToList();
         Assert.Equal(fromPostings, accountTotals);
+    }
+
+    [Fact]
+    public async Task Archiving_in_the_middle_of_busy_posting_is_seen_at_once_and_totals_stay_exact()
+    {
+        var book = await App.CreateBookAsync();
+        await App.CreateAccountAsync(book, "FLIP", "asset");
+        var posts = Enumerable.Range(0, 300).Select(i => App.Admin.PostEntryAsync(book, "2026-04-01", $"p{i}", ("FLIP", "2.00", null), ("4000", null, "2.00"))).ToList();
+        var flips = Enumerable.Range(0, 6).Select(async i =>
+        {
+            await Task.Delay(i * 5);
+            return await App.Admin.PatchAsync($"/v1/books/{book}/accounts/FLIP", JsonContent($"{{\"archived\":{(i % 2 == 0 ? "true" : "false")}}}"));
+        }).ToList();
+        var responses = await Task.WhenAll(posts);
+        Assert.All(await Task.WhenAll(flips), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.BadRequest));
+        var posted = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+
+        await App.Admin.PatchAsync($"/v1/books/{book}/accounts/FLIP", JsonContent("{\"archived\":false}"));
+        var account = await (await App.Admin.GetAsync($"/v1/books/{book}/accounts/FLIP")).ReadJsonAsync();
+        Assert.Equal($"{2 * posted}.00", account["debitTotal"]!.GetValue<string>());
+        var page = await (await App.Admin.GetAsync($"/v1/books/{book}/journal-entries?account=FLIP&limit=500")).ReadJsonAsync();
+        Assert.Equal(posted, page["items"]!.AsArray().Count);
+        var numbers = page["items"]!.AsArray().Select(e => e!["number"]!.GetValue<long>()).Order();
+        Assert.Equal(Enumerable.Range(1, posted).Select(n => (long)n), numbers);
     }
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");

@@ -3,26 +3,16 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class SmokeTests : IAsyncLifetime
+public sealed class SmokeTests : AppTests
 {
-    private LedgerApp _app = null!;
-
-    public Task InitializeAsync()
-    {
-        _app = LedgerApp.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task Posts_a_balanced_entry_and_reports_it_in_the_trial_balance()
     {
-        var book = await _app.CreateBookAsync();
-        var response = await _app.Admin.PostEntryAsync(book, "2026-01-05", "Sale", ("1010", "100.50", null), ("4000", null, "100.50"));
+        var book = await App.CreateBookAsync();
+        var response = await App.Admin.PostEntryAsync(book, "2026-01-05", "Sale", ("1010", "100.50", null), ("4000", null, "100.50"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
 
-        var tb = await (await _app.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-01-31")).ReadJsonAsync();
+        var tb = await (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-01-31")).ReadJsonAsync();
         Assert.Equal("100.50", tb["totals"]!["debit"]!.GetValue<string>());
         Assert.Equal("100.50", tb["totals"]!["credit"]!.GetValue<string>());
     }

@@ -46,18 +46,9 @@ public static class JournalEndpoints
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
         var draft = request.ToDraft(book.Digits);
-        var options = json.Value.SerializerOptions;
-        try
-        {
-            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint("post-journal-entry", JsonSerializer.SerializeToUtf8Bytes(request, options)),
-                session => JournalPoster.Post(session, book, [draft], _ => "")[0],
-                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
-            if (outcome.Replayed is { } replay) return replay;
-            return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
-        }
-        catch (ValidationFailedException v) { return v.ToResult(); }
-        catch (ProblemException p) { return p.ToResult(); }
+        return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry", request, json.Value.SerializerOptions,
+            session => JournalPoster.Post(session, book, [draft], _ => "")[0],
+            entry => EntryLocation(bookId, entry.Id));
     }
 
     /// <summary>
@@ -79,19 +70,10 @@ public static class JournalEndpoints
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
         var drafts = request.Entries!.Select(e => e!.ToDraft(book.Digits)).ToArray();
-        var options = json.Value.SerializerOptions;
-        try
-        {
-            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint("post-journal-entry-batch", JsonSerializer.SerializeToUtf8Bytes(request, options)),
-                session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, drafts, i => $"entries[{i}].", detailed: false)
-                    .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
-                batch => new StoredResponse(StatusCodes.Status201Created, null, JsonSerializer.Serialize(batch, options)));
-            if (outcome.Replayed is { } replay) return replay;
-            return TypedResults.Created((string?)null, outcome.Fresh);
-        }
-        catch (ValidationFailedException v) { return v.ToResult(); }
-        catch (ProblemException p) { return p.ToResult(); }
+        return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry-batch", request, json.Value.SerializerOptions,
+            session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, drafts, i => $"entries[{i}].", detailed: false)
+                .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
+            _ => null);
     }
 
     public static async Task<Results<Ok<JournalEntryPage>, ValidationProblem, ProblemHttpResult>> ListEntries(
@@ -144,7 +126,7 @@ public static class JournalEndpoints
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        request ??= new ReverseJournalEntryRequest(null, null);
+        request ??= new ReverseJournalEntryRequest();
         if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
@@ -168,15 +150,28 @@ public static class JournalEndpoints
             original.Reference,
             JournalEntryRules.Reverse(ToPostings(original, book.Digits)),
             ReversalOf: original.Id);
-        var options = json.Value.SerializerOptions;
+        return await PostIdempotentAsync(writer, bookId, idempotencyKey, $"reverse-journal-entry/{id}", request, json.Value.SerializerOptions,
+            session => JournalPoster.Post(session, book, [draft], _ => "")[0],
+            entry => EntryLocation(bookId, entry.Id));
+    }
+
+    /// <summary>
+    /// Posts through the writer under an optional Idempotency-Key: 201 with the fresh answer, the stored answer on a
+    /// replay, or the problem that stopped it (nothing written).
+    /// </summary>
+    private static async Task<Results<Created<TResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostIdempotentAsync<TRequest, TResponse>(
+        LedgerWriter writer, string bookId, string? idempotencyKey, string operation, TRequest request, JsonSerializerOptions options,
+        Func<WriteSession, TResponse> post, Func<TResponse, string?> location)
+    {
         try
         {
             var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint($"reverse-journal-entry/{id}", JsonSerializer.SerializeToUtf8Bytes(request, options)),
-                session => JournalPoster.Post(session, book, [draft], _ => "")[0],
-                entry => new StoredResponse(StatusCodes.Status201Created, EntryLocation(bookId, entry.Id), JsonSerializer.Serialize(entry, options)));
+                () => Idempotency.Fingerprint(operation, request, options),
+                post,
+                response => new StoredResponse(StatusCodes.Status201Created, location(response), JsonSerializer.Serialize(response, options)),
+                defersGroupState: true);
             if (outcome.Replayed is { } replay) return replay;
-            return TypedResults.Created(EntryLocation(bookId, outcome.Fresh!.Id), outcome.Fresh);
+            return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
         }
         catch (ValidationFailedException v) { return v.ToResult(); }
         catch (ProblemException p) { return p.ToResult(); }

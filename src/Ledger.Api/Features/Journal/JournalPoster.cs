@@ -1,7 +1,6 @@
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
-using Microsoft.Data.Sqlite;
 using NodaTime;
 
 namespace Ledger.Api.Features.Journal;
@@ -21,8 +20,9 @@ public static class JournalPoster
     public static IReadOnlyList<JournalEntryResponse> Post(
         WriteSession session, BookIdentity book, IReadOnlyList<EntryDraft> drafts, Func<int, string> pathOf, bool detailed = true)
     {
-        var bookState = ReadBook(session, book.Id);
-        var accounts = new Dictionary<string, AccountState>(StringComparer.Ordinal);
+        var totals = session.GroupState<LedgerTotals>();
+        var bookState = ReadBook(session, totals, book.Id);
+        var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
         var errors = new Dictionary<string, string[]>();
 
         // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing.
@@ -37,28 +37,31 @@ public static class JournalPoster
                 var code = draft.Lines[i].AccountCode;
                 if (!accounts.TryGetValue(code, out var account))
                 {
-                    account = ReadAccount(session, book.Id, code);
-                    if (account is not null) accounts[code] = account;
+                    if (ReadAccount(session, totals, book.Id, code) is not { } found)
+                    {
+                        errors[$"{pathOf(e)}lines[{i}].account"] = [$"No account '{code}' in this book."];
+                        continue;
+                    }
+                    accounts[code] = account = found;
                 }
-                if (account is null)
-                    errors[$"{pathOf(e)}lines[{i}].account"] = [$"No account '{code}' in this book."];
-                else if (account.Archived)
+                if (account.Archived)
                     errors[$"{pathOf(e)}lines[{i}].account"] = [$"Account '{code}' is archived and takes no new postings."];
             }
         }
         if (errors.Count > 0) throw new ValidationFailedException(errors);
 
-        var periodTotals = new Dictionary<(long AccountId, int Period), (long Debit, long Credit)>();
         var createdAt = Timestamps.Format(session.Now);
         var posted = new List<JournalEntryResponse>(drafts.Count);
         var insertEntry = session.Command(InsertEntrySql);
         var insertPosting = session.Command(InsertPostingSql);
+        var totalDebit = bookState.TotalDebit;
+        var nextNumber = bookState.NextNumber;
 
         for (var e = 0; e < drafts.Count; e++)
         {
             var draft = drafts[e];
             var entryId = session.NextId("journal_entries");
-            var number = bookState.NextNumber++;
+            var number = nextNumber++;
             var date = DateText.Format(draft.Date);
             var period = AccountingPeriod.Of(draft.Date);
 
@@ -73,29 +76,21 @@ public static class JournalPoster
                 var line = draft.Lines[i];
                 var account = accounts[line.AccountCode];
                 var amount = line.Amount.MinorUnits;
+                var debit = line.Side == Side.Debit;
                 try
                 {
-                    if (line.Side == Side.Debit)
-                    {
-                        account.DebitTotal = checked(account.DebitTotal + amount);
-                        bookState.TotalDebit = checked(bookState.TotalDebit + amount);
-                    }
-                    else
-                    {
-                        account.CreditTotal = checked(account.CreditTotal + amount);
-                    }
+                    account = debit
+                        ? account with { Debit = checked(account.Debit + amount) }
+                        : account with { Credit = checked(account.Credit + amount) };
+                    if (debit) totalDebit = checked(totalDebit + amount);
                 }
                 catch (OverflowException)
                 {
-                    var field = line.Side == Side.Debit ? "debit" : "credit";
-                    throw new ValidationFailedException($"{pathOf(e)}lines[{i}].{field}",
+                    throw new ValidationFailedException($"{pathOf(e)}lines[{i}].{(debit ? "debit" : "credit")}",
                         "would take the totals of this book beyond 64-bit minor units.");
                 }
-                account.Touched = true;
-
-                var key = (account.Id, period);
-                periodTotals.TryGetValue(key, out var totals);
-                periodTotals[key] = line.Side == Side.Debit ? (totals.Debit + amount, totals.Credit) : (totals.Debit, totals.Credit + amount);
+                accounts[line.AccountCode] = account;
+                totals.AddToPeriod(account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
                 insertPosting.Bind("@entry_id", entryId).Bind("@line_no", i).Bind("@account_id", account.Id)
                     .Bind("@amount", line.SignedMinorUnits).Bind("@entry_date", date).Bind("@description", line.Description)
@@ -103,7 +98,7 @@ public static class JournalPoster
 
                 if (!detailed) continue;
                 var formatted = line.Amount.Format(book.Digits);
-                lines[i] = line.Side == Side.Debit
+                lines[i] = debit
                     ? new JournalLineResponse(line.AccountCode, formatted, null, line.Description)
                     : new JournalLineResponse(line.AccountCode, null, formatted, line.Description);
             }
@@ -121,64 +116,29 @@ public static class JournalPoster
                 createdAt, draft.ReversalOf, null, draft.IsClosing));
         }
 
-        var updateAccount = session.Command(UpdateAccountTotalsSql);
-        foreach (var account in accounts.Values)
-        {
-            if (!account.Touched) continue;
-            updateAccount.Bind("@id", account.Id).Bind("@debit_total", account.DebitTotal).Bind("@credit_total", account.CreditTotal)
-                .ExecuteNonQuery();
-        }
-
-        var upsertPeriod = session.Command(UpsertPeriodTotalSql);
-        foreach (var ((accountId, period), (debit, credit)) in periodTotals)
-            upsertPeriod.Bind("@account_id", accountId).Bind("@period", period).Bind("@debit", debit).Bind("@credit", credit)
-                .ExecuteNonQuery();
-
-        session.Command(UpdateBookSql)
-            .Bind("@id", book.Id).Bind("@next_entry_number", bookState.NextNumber).Bind("@total_debit", bookState.TotalDebit)
-            .ExecuteNonQuery();
+        foreach (var (code, account) in accounts) totals.Stage(book.Id, code, account);
+        totals.Stage(book.Id, bookState with { NextNumber = nextNumber, TotalDebit = totalDebit });
+        if (!session.DefersGroupState) totals.FlushNow(session);
         return posted;
     }
 
-    private static BookState ReadBook(WriteSession session, string bookId)
+    private static LedgerTotals.BookTotals ReadBook(WriteSession session, LedgerTotals totals, string bookId)
     {
+        if (totals.TryGetBook(bookId, out var cached)) return cached;
         using var reader = session.Command(SelectBookSql).Bind("@id", bookId).ExecuteReader();
         if (!reader.Read()) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No book '{bookId}'.");
-        return new BookState
-        {
-            NextNumber = reader.GetInt64(0),
-            TotalDebit = reader.GetInt64(1),
-            LockDate = reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null,
-        };
+        return new LedgerTotals.BookTotals(
+            NextNumber: reader.GetInt64(0),
+            TotalDebit: reader.GetInt64(1),
+            LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null);
     }
 
-    private static AccountState? ReadAccount(WriteSession session, string bookId, string code)
+    private static LedgerTotals.AccountTotals? ReadAccount(WriteSession session, LedgerTotals totals, string bookId, string code)
     {
+        if (totals.TryGetAccount(bookId, code, out var cached)) return cached;
         using var reader = session.Command(SelectAccountSql).Bind("@book_id", bookId).Bind("@code", code).ExecuteReader();
         if (!reader.Read()) return null;
-        return new AccountState
-        {
-            Id = reader.GetInt64(0),
-            Archived = reader.GetInt64(1) != 0,
-            DebitTotal = reader.GetInt64(2),
-            CreditTotal = reader.GetInt64(3),
-        };
-    }
-
-    private sealed class BookState
-    {
-        public long NextNumber;
-        public long TotalDebit;
-        public LocalDate? LockDate;
-    }
-
-    private sealed class AccountState
-    {
-        public long Id;
-        public bool Archived;
-        public long DebitTotal;
-        public long CreditTotal;
-        public bool Touched;
+        return new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3));
     }
 
     private const string SelectBookSql = "SELECT next_entry_number, total_debit, lock_date FROM books WHERE id = @id";
@@ -200,17 +160,4 @@ public static class JournalPoster
         UPDATE journal_entries SET reversed_by = @reversal_id
         WHERE id = @original_id AND book_id = @book_id AND reversed_by IS NULL
         """;
-
-    private const string UpdateAccountTotalsSql =
-        "UPDATE accounts SET debit_total = @debit_total, credit_total = @credit_total WHERE id = @id";
-
-    // Period totals never overflow: each is bounded by its account's checked all-time totals.
-    private const string UpsertPeriodTotalSql = """
-        INSERT INTO account_period_totals (account_id, period, debit, credit) VALUES (@account_id, @period, @debit, @credit)
-        ON CONFLICT (account_id, period) DO UPDATE
-        SET debit = account_period_totals.debit + excluded.debit, credit = account_period_totals.credit + excluded.credit
-        """;
-
-    private const string UpdateBookSql =
-        "UPDATE books SET next_entry_number = @next_entry_number, total_debit = @total_debit WHERE id = @id";
 }

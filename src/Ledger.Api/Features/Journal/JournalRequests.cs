@@ -6,17 +6,35 @@ using NodaTime;
 
 namespace Ledger.Api.Features.Journal;
 
-public sealed record PostJournalEntryRequest(
-    string? Date,
-    string? Description,
-    string? Reference,
-    IReadOnlyList<JournalLineRequest?>? Lines);
+// Request records use init properties rather than constructor parameters: System.Text.Json must buffer a whole
+// object before calling a constructor, which for a 10,000-entry batch means holding megabytes of JSON at once;
+// with properties it streams.
+public sealed record PostJournalEntryRequest
+{
+    public string? Date { get; init; }
+    public string? Description { get; init; }
+    public string? Reference { get; init; }
+    public IReadOnlyList<JournalLineRequest?>? Lines { get; init; }
+}
 
-public sealed record JournalLineRequest(string? Account, AmountInput? Debit, AmountInput? Credit, string? Description);
+public sealed record JournalLineRequest
+{
+    public string? Account { get; init; }
+    public AmountInput? Debit { get; init; }
+    public AmountInput? Credit { get; init; }
+    public string? Description { get; init; }
+}
 
-public sealed record ReverseJournalEntryRequest(string? Date, string? Description);
+public sealed record ReverseJournalEntryRequest
+{
+    public string? Date { get; init; }
+    public string? Description { get; init; }
+}
 
-public sealed record PostJournalEntryBatchRequest(IReadOnlyList<PostJournalEntryRequest?>? Entries);
+public sealed record PostJournalEntryBatchRequest
+{
+    public IReadOnlyList<PostJournalEntryRequest?>? Entries { get; init; }
+}
 
 public sealed class JournalLineRequestValidator : AbstractValidator<JournalLineRequest>
 {
