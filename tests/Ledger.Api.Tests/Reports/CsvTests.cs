@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 namespace Ledger.Api.Tests.Reports;
 
 /// <summary>Every report in CSV parses back to the same lines and numbers as its JSON.</summary>
-public sealed class CsvTests : FreshAppTests
+public sealed class CsvTests : AppTests
 {
     private string _book = null!;
 

@@ -5,7 +5,7 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class LedgerTests : FreshAppTests
+public sealed class LedgerTests : AppTests
 {
     [Fact]
     public async Task Running_balance_carries_across_pages_from_opening_to_closing()
