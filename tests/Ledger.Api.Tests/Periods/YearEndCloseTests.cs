@@ -42,6 +42,24 @@ public sealed class YearEndCloseTests : AppTests
     }
 
     [Fact]
+    public async Task An_archived_expense_account_with_a_balance_is_closed_too()
+    {
+        var book = await App.CreateBookAsync();
+        var posted = await App.Admin.PostEntryAsync(book, "2025-05-01", "Old rent", ("6000", "300.00", null), ("1010", null, "300.00"));
+        Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+        var archive = await App.Admin.PatchAsJsonAsync($"/v1/books/{book}/accounts/6000", new { archived = true });
+        Assert.Equal(HttpStatusCode.OK, archive.StatusCode);
+
+        var entry = await App.Admin.CloseYearAsync(book, "2025-12-31");
+        var lines = entry["lines"]!.AsArray().Select(l => (l!["account"]!.GetValue<string>(), l["debit"]?.GetValue<string>(), l["credit"]?.GetValue<string>()));
+        Assert.Equal([("6000", null, "300.00"), ("3900", "300.00", null)], lines);
+
+        // Archived still means no ordinary postings.
+        var refused = await App.Admin.PostEntryAsync(book, "2026-01-02", "New rent", ("6000", "1.00", null), ("1010", null, "1.00"));
+        await refused.AssertValidationErrorAsync("lines[0].account");
+    }
+
+    [Fact]
     public async Task Closing_a_year_sweeps_earlier_unclosed_years_too()
     {
         var book = await App.CreateBookAsync();

@@ -44,7 +44,8 @@ public static class JournalPoster
                     }
                     accounts[code] = account = found;
                 }
-                if (account.Archived)
+                // A year-end close must be able to empty an archived income or expense account that still carries a balance.
+                if (account.Archived && !draft.IsClosing)
                     errors[$"{pathOf(e)}lines[{i}].account"] = [$"Account '{code}' is archived and takes no new postings."];
             }
         }

@@ -35,9 +35,8 @@ public static class YearEndCloser
         // synchronization context, so waiting here cannot deadlock; it reuses the one balance computation.
         var net = Balances.NetAsOfAsync(session.Connection, book.Id, fiscalYearEnd).GetAwaiter().GetResult();
         var accounts = session.Connection.Query<ClosingAccount>(SelectTemporaryAccountsSql, new { bookId = book.Id }).AsList();
-        // The poster refuses archived accounts; name the one in the way rather than report a line of an entry the client never sent.
-        foreach (var account in accounts.Where(a => a.Archived != 0 && net.GetValueOrDefault(a.Id) != 0))
-            throw new ConflictException($"Account '{account.Code}' is archived but has a balance to close; unarchive it, close the year, then archive it again.");
+        // Archived income and expense accounts are closed like the others (the poster lets closing entries empty them);
+        // retained earnings, though, must be an account that takes postings.
         if (session.Connection.ExecuteScalar<long>(ArchivedSql, new { bookId = book.Id, code = retainedEarnings }) != 0)
             throw new ConflictException($"The retained-earnings account '{retainedEarnings}' is archived; unarchive it or choose another.");
 
@@ -66,7 +65,7 @@ public static class YearEndCloser
 
     private sealed record BookSettings(long FiscalYearStartMonth, string? RetainedEarningsAccount, string? LockDate);
 
-    private sealed record ClosingAccount(long Id, string Code, long Archived);
+    private sealed record ClosingAccount(long Id, string Code);
 
     private const string SelectSettingsSql = """
         SELECT fiscal_year_start_month AS FiscalYearStartMonth, retained_earnings_account AS RetainedEarningsAccount, lock_date AS LockDate
@@ -76,7 +75,7 @@ public static class YearEndCloser
     private const string SelectCloseSql = "SELECT entry_id FROM year_end_closes WHERE book_id = @bookId AND fiscal_year_end = @end";
 
     private const string SelectTemporaryAccountsSql = """
-        SELECT id AS Id, code AS Code, archived AS Archived FROM accounts
+        SELECT id AS Id, code AS Code FROM accounts
         WHERE book_id = @bookId AND type IN ('income', 'expense') ORDER BY code
         """;
 
