@@ -94,6 +94,9 @@ public sealed class YearEndCloseTests : AppTests
         await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-06-30" })).AssertValidationErrorAsync("fiscalYearEnd");
         await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "not a date" })).AssertValidationErrorAsync("fiscalYearEnd");
         await (await App.Admin.PostAsJsonAsync(url, new { })).AssertValidationErrorAsync("fiscalYearEnd");
+        // A year that has not ended yet cannot be closed (or its future locked).
+        var nextYearEnd = $"{DateTime.UtcNow.Year + 1}-12-31";
+        await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = nextYearEnd })).AssertValidationErrorAsync("fiscalYearEnd");
 
         Assert.Equal(HttpStatusCode.OK, (await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 7 })).StatusCode);
         await (await App.Admin.PostAsJsonAsync(url, new { fiscalYearEnd = "2025-12-31" })).AssertValidationErrorAsync("fiscalYearEnd");

@@ -23,6 +23,9 @@ public static class YearEndCloser
                 $"must be the last day of a fiscal year; this book's fiscal years end on " +
                 $"{DateText.Format(FiscalYear.Containing(fiscalYearEnd, (int)settings.FiscalYearStartMonth).End)} " +
                 $"(fiscalYearStartMonth {settings.FiscalYearStartMonth}).");
+        if (fiscalYearEnd > session.Now.InUtc().Date)
+            throw new ValidationFailedException("fiscalYearEnd",
+                $"The fiscal year ending {DateText.Format(fiscalYearEnd)} has not ended yet; close it on or after that day.");
         var closedByEntry = session.Connection.ExecuteScalar<long?>(SelectCloseSql,
             new { bookId = book.Id, end = DateText.Format(fiscalYearEnd) });
         if (closedByEntry is not null)
