@@ -167,4 +167,27 @@ public sealed class TrialBalanceTests : AppTest
         foreach (var asOf in new[] { "2026-06-09", "2026-06-10", "2026-06-15", "2026-06-19", "2026-06-20", "2026-06-30" })
             LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), await App.TrialBalanceAsync(book, asOf));
     }
+
+    [Fact]
+    public async Task Entries_at_the_edges_of_the_calendar_are_either_refused_or_reported_correctly()
+    {
+        var (book, model) = await BookAsync();
+        await PostAsync(book, model, "2026-01-10", ("1000", "5.00", null), ("3000", null, "5.00"));
+        foreach (var date in new[] { "0001-01-01", "9999-12-31" })
+        {
+            var response = await Admin.PostEntryAsync(book, date, "edge", ("1010", "1.00", null), ("4000", null, "1.00"));
+            if (response.StatusCode == HttpStatusCode.BadRequest)
+                await response.AssertValidationErrorAsync("date"); // a ledger may limit its dates...
+            else
+                model.Add(await response.AssertCreatedAsync()); // ...but a date it accepts must be reportable
+        }
+
+        foreach (var asOf in new[] { "0001-01-01", "0001-01-20", "2026-01-09", "2026-01-10", "9999-12-01", "9999-12-20", "9999-12-30", "9999-12-31" })
+        {
+            var response = await Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf={asOf}");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"asOf {asOf}: {(int)response.StatusCode} {body}");
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), System.Text.Json.Nodes.JsonNode.Parse(body)!);
+        }
+    }
 }
