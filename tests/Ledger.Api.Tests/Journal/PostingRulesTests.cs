@@ -141,6 +141,30 @@ public sealed class PostingRulesTests : AppTest
         await AssertRejectedAsync(book, Body($"[{Ok0},{Ok1}]", description: description), "description");
     }
 
+    [Fact]
+    public async Task Overlong_texts_are_400_on_their_field()
+    {
+        var book = await BookAsync();
+        var text1001 = new string('d', 1001);
+        await AssertRejectedAsync(book, Body($"[{Ok0},{Ok1}]", description: $"\"{text1001}\""), "description");
+    }
+
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("lines[0].description")]
+    [InlineData("lines[1].account")]
+    public async Task Overlong_optional_texts_are_400_on_their_field(string field)
+    {
+        var book = await BookAsync();
+        var body = field switch
+        {
+            "reference" => $$"""{"date":"2026-01-05","description":"x","reference":"{{new string('r', 256)}}","lines":[{{Ok0}},{{Ok1}}]}""",
+            "lines[0].description" => Body($$"""[{"account":"1010","debit":"10.00","description":"{{new string('x', 1001)}}"},{{Ok1}}]"""),
+            _ => Body($$"""[{{Ok0}},{"account":"{{new string('4', 33)}}","credit":"10.00"}]"""),
+        };
+        await AssertRejectedAsync(book, body, field);
+    }
+
     [Theory]
     [InlineData("JPY", "1.5", "lines[0].debit")]
     [InlineData("JPY", "1.0", "lines[0].debit")]
