@@ -21,7 +21,8 @@ public sealed class LedgerApp : IAsyncDisposable
     public const string AdminKey = "test-admin-key-0123456789";
 
     private readonly WebApplicationFactory<Program> _factory;
-    private readonly bool _ownsFile;
+    private bool _ownsFile;
+    private bool _disposed;
 
     public string DatabasePath { get; }
     public HttpClient Admin { get; }
@@ -76,8 +77,75 @@ public sealed class LedgerApp : IAsyncDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
     }
 
+    /// <summary>
+    /// Stops this app (as a process exit would) and starts a new one on the same database file. The new app takes
+    /// over the file: disposing it deletes the file if this app would have.
+    /// </summary>
+    public async Task<LedgerApp> RestartAsync(IClock? clock = null)
+    {
+        var ownsFile = _ownsFile;
+        _ownsFile = false;
+        await DisposeAsync();
+        return new LedgerApp(DatabasePath, ownsFile, clock);
+    }
+
+    /// <summary>Creates accounts (code, type) in a book, asserting each is created.</summary>
+    public async Task CreateAccountsAsync(string bookId, params (string Code, string Type)[] accounts)
+    {
+        foreach (var (code, type) in accounts) await CreateAccountAsync(bookId, code, type);
+    }
+
+    /// <summary>Posts an entry and asserts it was created; returns the entry as answered.</summary>
+    public async Task<JsonNode> PostEntryOkAsync(string bookId, string date, string description,
+        params (string Account, string? Debit, string? Credit)[] lines)
+    {
+        var response = await Admin.PostEntryAsync(bookId, date, description, lines);
+        return await response.AssertCreatedAsync();
+    }
+
+    public Task<JsonNode> TrialBalanceAsync(string bookId, string? asOf = null) =>
+        Admin.GetJsonAsync($"/v1/books/{bookId}/reports/trial-balance" + (asOf is null ? "" : $"?asOf={asOf}"));
+
+    public Task<JsonNode> AccountAsync(string bookId, string code) =>
+        Admin.GetJsonAsync($"/v1/books/{bookId}/accounts/{Uri.EscapeDataString(code)}");
+
+    /// <summary>Every journal entry the list endpoint serves for <paramref name="query"/>, walking all pages.</summary>
+    public async Task<List<JsonNode>> AllEntriesAsync(string bookId, string query = "", int? limit = null, HttpClient? client = null)
+    {
+        var entries = new List<JsonNode>();
+        string? cursor = null;
+        for (var page = 0; ; page++)
+        {
+            Assert.True(page < 10_000, "The entry list does not end.");
+            var parts = new List<string>();
+            if (query.Length > 0) parts.Add(query);
+            if (limit is not null) parts.Add($"limit={limit}");
+            if (cursor is not null) parts.Add($"cursor={Uri.EscapeDataString(cursor)}");
+            var json = await (client ?? Admin).GetJsonAsync($"/v1/books/{bookId}/journal-entries?{string.Join('&', parts)}");
+            entries.AddRange(json["items"]!.AsArray().Select(i => i!.DeepClone()));
+            cursor = json["nextCursor"]?.GetValue<string>();
+            if (cursor is null) return entries;
+        }
+    }
+
+    /// <summary>
+    /// Everything a reader can see of a book (accounts with totals, every entry, the trial balance now), as one
+    /// string: equal snapshots mean nothing was written in between.
+    /// </summary>
+    public async Task<string> SnapshotAsync(string bookId)
+    {
+        var accounts = await Admin.GetJsonAsync($"/v1/books/{bookId}/accounts");
+        var entries = new JsonArray([.. await AllEntriesAsync(bookId)]);
+        var trialBalance = await TrialBalanceAsync(bookId, "9999-12-31");
+        var book = await Admin.GetJsonAsync($"/v1/books/{bookId}");
+        return new JsonObject { ["book"] = book, ["accounts"] = accounts, ["entries"] = entries, ["trialBalance"] = trialBalance }
+            .ToJsonString();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         await _factory.DisposeAsync();
         if (!_ownsFile) return;
         SqliteConnection.ClearAllPools();
@@ -131,11 +199,56 @@ public static class HttpTestExtensions
         return json;
     }
 
-    public static async Task AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status)
+    /// <summary>GETs JSON, asserting 200.</summary>
+    public static async Task<JsonNode> GetJsonAsync(this HttpClient client, string url)
+    {
+        var response = await client.GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {url}: expected 200, got {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body) ?? throw new InvalidOperationException("Empty JSON body.");
+    }
+
+    /// <summary>Sends any method with optional raw JSON text.</summary>
+    public static Task<HttpResponseMessage> SendRawAsync(this HttpClient client, HttpMethod method, string url, string? json = null,
+        string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return client.SendAsync(request);
+    }
+
+    public static Task<HttpResponseMessage> PatchJsonAsync(this HttpClient client, string url, object body) =>
+        client.SendRawAsync(HttpMethod.Patch, url, JsonSerializer.Serialize(body));
+
+    /// <summary>Asserts 201 Created and returns the body.</summary>
+    public static async Task<JsonNode> AssertCreatedAsync(this HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"Expected 201, got {(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body) ?? throw new InvalidOperationException("Empty JSON body.");
+    }
+
+    /// <summary>Asserts a 400 problem+json whose errors name one of the field paths given.</summary>
+    public static async Task<JsonNode> AssertValidationErrorOnAnyAsync(this HttpResponseMessage response, params string[] fieldPaths)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"Expected 400, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var json = JsonNode.Parse(body)!;
+        var errors = json["errors"]!.AsObject();
+        Assert.True(fieldPaths.Any(errors.ContainsKey), $"Expected an error on one of '{string.Join("', '", fieldPaths)}', got: {body}");
+        return json;
+    }
+
+    public static async Task<JsonNode> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain("   at ", body); // no stack traces
+        var json = JsonNode.Parse(body)!;
+        Assert.Equal((int)status, json["status"]?.GetValue<int>());
+        return json;
     }
 }

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using Ledger.Api.Tests.Support;
+
+namespace Ledger.Api.Tests.Books;
+
+public sealed class BooksTests : AppTest
+{
+    [Theory]
+    [InlineData("EUR", 2)]
+    [InlineData("USD", 2)]
+    [InlineData("JPY", 0)]
+    [InlineData("KWD", 3)]
+    public async Task A_book_gets_its_currency_digits_from_the_ISO_table(string currency, int digits)
+    {
+        var response = await Admin.PostAsJsonAsync("/v1/books", new { name = $"{currency} book", currency });
+        var book = await response.AssertCreatedAsync();
+        var id = book["id"]!.GetValue<string>();
+        Assert.Equal(currency, book["currency"]!.GetValue<string>());
+        Assert.Equal(digits, book["currencyDigits"]!.GetValue<int>());
+        Assert.Equal($"{currency} book", book["name"]!.GetValue<string>());
+        Assert.EndsWith($"/v1/books/{id}", response.Headers.Location!.ToString());
+
+        var fetched = await Admin.GetJsonAsync($"/v1/books/{id}");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(book, fetched), $"{book.ToJsonString()} vs {fetched.ToJsonString()}");
+    }
+
+    [Theory]
+    [InlineData("eur")]
+    [InlineData("EURO")]
+    [InlineData("XXX")]
+    [InlineData("")]
+    [InlineData("12")]
+    public async Task An_unknown_currency_is_400_on_currency(string currency)
+    {
+        var response = await Admin.PostAsJsonAsync("/v1/books", new { name = "bad", currency });
+        await response.AssertValidationErrorAsync("currency");
+        Assert.Empty((await Admin.GetJsonAsync("/v1/books")).AsArray());
+    }
+
+    [Fact]
+    public async Task Missing_fields_and_unknown_charts_are_400_naming_the_field()
+    {
+        await (await Admin.PostRawAsync("/v1/books", """{"name":"x"}""")).AssertValidationErrorAsync("currency");
+        await (await Admin.PostRawAsync("/v1/books", """{"currency":"EUR"}""")).AssertValidationErrorAsync("name");
+        await (await Admin.PostRawAsync("/v1/books", """{"name":"","currency":"EUR"}""")).AssertValidationErrorAsync("name");
+        await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR","chart":"fancy"}""")).AssertValidationErrorAsync("chart");
+        await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR","owner":"me"}""")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR""")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Empty((await Admin.GetJsonAsync("/v1/books")).AsArray());
+    }
+
+    [Fact]
+    public async Task The_standard_chart_seeds_accounts_of_all_five_types()
+    {
+        var book = await App.CreateBookAsync(chart: "standard");
+        var accounts = (await Admin.GetJsonAsync($"/v1/books/{book}/accounts")).AsArray();
+        var types = accounts.Select(a => a!["type"]!.GetValue<string>()).ToHashSet();
+        Assert.Equal(new HashSet<string> { "asset", "liability", "equity", "income", "expense" }, types);
+        Assert.All(accounts, a =>
+        {
+            Assert.Equal("0.00", a!["debitTotal"]!.GetValue<string>());
+            Assert.Equal("0.00", a["creditTotal"]!.GetValue<string>());
+            Assert.Equal("0.00", a["balance"]!.GetValue<string>());
+            Assert.False(a["archived"]!.GetValue<bool>());
+        });
+        // Codes are unique.
+        Assert.Equal(accounts.Count, accounts.Select(a => a!["code"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Without_a_chart_a_book_starts_with_no_accounts()
+    {
+        var book = await App.CreateBookAsync(chart: null);
+        Assert.Empty((await Admin.GetJsonAsync($"/v1/books/{book}/accounts")).AsArray());
+    }
+
+    [Fact]
+    public async Task Books_are_listed_and_an_unknown_book_is_404()
+    {
+        var a = await App.CreateBookAsync(name: "Alpha");
+        var b = await App.CreateBookAsync("JPY", name: "Beta");
+        var list = (await Admin.GetJsonAsync("/v1/books")).AsArray();
+        Assert.Equal(2, list.Count);
+        Assert.Equal(new HashSet<string> { a, b }, list.Select(x => x!["id"]!.GetValue<string>()).ToHashSet());
+
+        await (await Admin.GetAsync("/v1/books/no-such-book")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await Admin.GetAsync("/v1/books/no-such-book/accounts")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await Admin.GetAsync("/v1/books/no-such-book/journal-entries")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await Admin.GetAsync("/v1/books/no-such-book/reports/trial-balance")).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await Admin.PostEntryAsync("no-such-book", "2026-01-01", "x", ("1000", "1", null), ("4000", null, "1")))
+            .AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Books_are_separate_ledgers()
+    {
+        var a = await StandardBookAsync();
+        var b = await StandardBookAsync();
+        await App.PostEntryOkAsync(a, "2026-01-10", "sale in A", ("1010", "100.00", null), ("4000", null, "100.00"));
+        Assert.Equal("100.00", (await App.AccountAsync(a, "1010"))["balance"]!.GetValue<string>());
+        Assert.Equal("0.00", (await App.AccountAsync(b, "1010"))["balance"]!.GetValue<string>());
+        Assert.Empty((await App.TrialBalanceAsync(b, "2026-12-31"))["lines"]!.AsArray());
+        Assert.Empty(await App.AllEntriesAsync(b));
+    }
+}
