@@ -40,21 +40,23 @@ public readonly record struct Amount(long MinorUnits) : IComparable<Amount>
                 ? "must be a whole number: the book currency has no minor unit."
                 : $"must have at most {digits} decimal places.");
 
+        // Accumulate downwards: the negative range is one larger, so long.MinValue (which Format writes) reads back.
         long value = 0;
         try
         {
-            foreach (var c in whole) value = checked(value * 10 + (c - '0'));
+            foreach (var c in whole) value = checked(value * 10 - (c - '0'));
             for (var i = 0; i < digits; i++)
             {
                 var d = i < fraction.Length ? fraction[i] - '0' : 0;
-                value = checked(value * 10 + d);
+                value = checked(value * 10 - d);
             }
+            if (!negative) value = checked(-value);
         }
         catch (OverflowException)
         {
             return AmountParse.Fail("is too large: it exceeds 64-bit minor units.");
         }
-        return AmountParse.Ok(new Amount(negative ? -value : value));
+        return AmountParse.Ok(new Amount(value));
     }
 
     private static bool AllDigits(ReadOnlySpan<char> s)

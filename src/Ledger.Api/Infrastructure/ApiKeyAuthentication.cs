@@ -21,6 +21,7 @@ public sealed class ApiKeyStore(LedgerDatabase database)
     private const string KeyPrefix = "ldg_";
     private readonly ConcurrentDictionary<string, Caller> _known = new(StringComparer.Ordinal);
     private string? _configuredAdminHash;
+    private long _generation;
 
     public void UseConfiguredAdminKey(string key) => _configuredAdminHash = Hash(key);
 
@@ -38,16 +39,23 @@ public sealed class ApiKeyStore(LedgerDatabase database)
             return new Caller("configured-admin", IsAdmin: true, BookId: null, CanWrite: true);
         if (_known.TryGetValue(hash, out var cached)) return cached;
 
+        var generation = Interlocked.Read(ref _generation);
         using var connection = database.OpenRead();
         var row = connection.QuerySingleOrDefault<KeyRow>(FindKeySql, new { hash });
         if (row is null) return null; // unknown keys are not cached: a flood of bad keys must not grow memory
         var caller = new Caller(row.Id, row.IsAdmin != 0, row.BookId, row.CanWrite != 0);
+        // A lookup that raced a revocation may have read the key as still valid: answer it, but do not cache it.
         _known[hash] = caller;
+        if (Interlocked.Read(ref _generation) != generation) _known.TryRemove(hash, out _);
         return caller;
     }
 
     /// <summary>Drops cached callers so a revoked key is refused on its very next request.</summary>
-    public void Forget() => _known.Clear();
+    public void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _known.Clear();
+    }
 
     private const string FindKeySql = """
         SELECT id AS Id, is_admin AS IsAdmin, book_id AS BookId, can_write AS CanWrite
@@ -59,6 +67,9 @@ public sealed class ApiKeyStore(LedgerDatabase database)
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
+
+/// <summary>Endpoint metadata: the endpoint needs an API key (and, with <see cref="AdminOnly"/>, an admin key).</summary>
+public sealed record ApiKeyRequired(bool AdminOnly);
 
 public static class ApiKeyAuthentication
 {
@@ -76,37 +87,54 @@ public static class ApiKeyAuthentication
         group.ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .AddEndpointFilter(async (invocation, next) =>
-        {
-            var http = invocation.HttpContext;
-            var header = http.Request.Headers.Authorization.ToString();
-            var store = http.RequestServices.GetRequiredService<ApiKeyStore>();
-            var caller = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-                ? store.Find(header["Bearer ".Length..].Trim())
-                : null;
-            if (caller is null)
-            {
-                http.Response.Headers.WWWAuthenticate = "Bearer";
-                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                    detail: "Send a valid API key as 'Authorization: Bearer <key>'.");
-            }
-            http.Items[CallerKey] = caller;
+            .WithMetadata(new ApiKeyRequired(AdminOnly: false));
 
-            if (http.Request.RouteValues.TryGetValue("bookId", out var value) && value is string bookId)
+    /// <summary>Only admin keys may call this endpoint (creating books and keys).</summary>
+    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ApiKeyRequired(AdminOnly: true));
+
+    /// <summary>
+    /// Checks the key, the book scope and the write scope as middleware, after routing and before the endpoint
+    /// binds its body or query: a caller without the right key learns nothing about what a valid request looks like.
+    /// </summary>
+    public static IApplicationBuilder UseApiKeyAuthentication(this IApplicationBuilder app) =>
+        app.Use(async (http, next) =>
+        {
+            var endpoint = http.GetEndpoint();
+            if (endpoint?.Metadata.GetMetadata<ApiKeyRequired>() is null)
             {
-                var books = http.RequestServices.GetRequiredService<BookCatalog>();
-                if (!caller.CanSee(bookId) || await books.FindAsync(bookId) is null)
-                    return Problems.NotFound($"No book '{bookId}' is visible to this key.");
-                if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) && !caller.CanWrite)
-                    return Problems.Forbidden("This key may only read; posting and changes need a key with the 'write' scope.");
+                await next(http);
+                return;
             }
-            return await next(invocation);
+            var refusal = await RefuseAsync(http, endpoint.Metadata.GetOrderedMetadata<ApiKeyRequired>().Any(m => m.AdminOnly));
+            if (refusal is null) await next(http);
+            else await refusal.ExecuteAsync(http);
         });
 
-    /// <summary>Only admin keys may call this endpoint (creating books and keys, reopening closed periods).</summary>
-    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (invocation, next) =>
-            invocation.HttpContext.Caller().IsAdmin
-                ? await next(invocation)
-                : Problems.Forbidden("Only an admin key may do this."));
+    private static async Task<IResult?> RefuseAsync(HttpContext http, bool adminOnly)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var store = http.RequestServices.GetRequiredService<ApiKeyStore>();
+        var caller = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? store.Find(header["Bearer ".Length..].Trim())
+            : null;
+        if (caller is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+                detail: "Send a valid API key as 'Authorization: Bearer <key>'.");
+        }
+        http.Items[CallerKey] = caller;
+
+        if (http.Request.RouteValues.TryGetValue("bookId", out var value) && value is string bookId)
+        {
+            var books = http.RequestServices.GetRequiredService<BookCatalog>();
+            if (!caller.CanSee(bookId) || await books.FindAsync(bookId) is null)
+                return Problems.NotFound($"No book '{bookId}' is visible to this key.");
+            if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method) && !caller.CanWrite)
+                return Problems.Forbidden("This key may only read; posting and changes need a key with the 'write' scope.");
+        }
+        if (adminOnly && !caller.IsAdmin) return Problems.Forbidden("Only an admin key may do this.");
+        return null;
+    }
 }

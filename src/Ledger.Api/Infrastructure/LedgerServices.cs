@@ -68,6 +68,7 @@ public static class LedgerServices
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        app.UseApiKeyAuthentication();
         RequestBodyLimit.UseRequestBodyLimits(app);
         app.UseSwagger();
         app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));

@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class BatchPostingTests : AppTests
+public sealed class BatchPostingTests : AppTest
 {
     private static object Batch(params object[] entries) => new { entries };
 

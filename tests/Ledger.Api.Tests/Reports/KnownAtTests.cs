@@ -9,20 +9,12 @@ namespace Ledger.Api.Tests.Reports;
 /// Reports pulled "as known at" an instant reproduce exactly what they said then, whatever was posted since:
 /// backdated corrections, reversals and a year-end close.
 /// </summary>
-public sealed class KnownAtTests : IAsyncLifetime
+public sealed class KnownAtTests : AppTest
 {
     private readonly FakeClock _clock = new(Instant.FromUtc(2026, 4, 1, 9, 0));
 
-    // Its own lifetime rather than AppTests: this app runs on a clock the test moves.
-    private LedgerApp App { get; set; } = null!;
-
-    public Task InitializeAsync()
-    {
-        App = LedgerApp.Start(_clock);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
+    // This app runs on a clock the test moves.
+    protected override LedgerApp StartApp() => LedgerApp.Start(_clock);
 
     [Fact]
     public async Task Last_quarters_statements_come_back_exactly_after_backdated_corrections()

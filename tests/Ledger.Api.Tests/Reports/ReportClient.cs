@@ -93,9 +93,6 @@ public static class ReportClient
         return JsonNode.Parse(body)!;
     }
 
-    public static async Task<HttpResponseMessage> PatchJsonAsync(this HttpClient client, string url, object body) =>
-        await client.PatchAsync(url, JsonContent.Create(body));
-
     public static async Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body) =>
         await client.PutAsync(url, JsonContent.Create(body));
 }

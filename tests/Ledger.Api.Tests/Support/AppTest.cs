@@ -9,9 +9,12 @@ public abstract class AppTest : IAsyncLifetime
 
     public virtual Task InitializeAsync()
     {
-        App = LedgerApp.Start();
+        App = StartApp();
         return Task.CompletedTask;
     }
+
+    /// <summary>Starts this class's app; override to start it with a fake clock, say.</summary>
+    protected virtual LedgerApp StartApp() => LedgerApp.Start();
 
     public virtual async Task DisposeAsync() => await App.DisposeAsync();
 

@@ -20,7 +20,7 @@ public sealed class CreateApiKeyRequestValidator : AbstractValidator<CreateApiKe
         RuleFor(x => x.Name).NotEmpty().MaximumLength(200);
         RuleFor(x => x.BookId).NotEmpty();
         RuleFor(x => x.Scopes).NotNull()
-            .Must(s => ApiKeysEndpoints.TryParseScopes(s!, out _)).When(x => x.Scopes is not null)
+            .Must(s => ApiKeysEndpoints.TryParseScopes(s!, out _)).When(x => x.Scopes is not null, ApplyConditionTo.CurrentValidator)
             .WithMessage("must be [\"read\"] or [\"read\", \"write\"].");
     }
 }

@@ -136,7 +136,10 @@ public static class JournalEndpoints
         await using (var connection = await database.OpenReadAsync())
             original = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
         if (original is null) return Problems.NotFound($"No journal entry {id} in this book.");
-        if (original.ReversedBy is not null) return Problems.Conflict($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
+        // With a key, a retry of the reversal that already happened must reach the writer to be replayed;
+        // the writer refuses a genuine second reversal itself (409).
+        if (original.ReversedBy is not null && idempotencyKey is null)
+            return Problems.Conflict($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
         if (original.ClosingEntry) return Problems.Conflict($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
 
         var originalDate = DateText.TryParseDate(original.Date, out var d) ? d : throw new InvalidOperationException("Stored entry date is unreadable.");

@@ -70,7 +70,7 @@ public sealed class PostJournalEntryRequestValidator : AbstractValidator<PostJou
         RuleFor(x => x.Description).NotEmpty().MaximumLength(1000);
         RuleFor(x => x.Reference).MaximumLength(255);
         RuleFor(x => x.Lines).NotNull().WithMessage("A journal entry needs lines.")
-            .Must(lines => lines!.Count <= MaxLines).When(x => x.Lines is not null)
+            .Must(lines => lines!.Count <= MaxLines).When(x => x.Lines is not null, ApplyConditionTo.CurrentValidator)
             .WithMessage($"A journal entry has at most {MaxLines} lines.");
         RuleForEach(x => x.Lines).NotNull().SetValidator(lineValidator!);
         // The double-entry rules proper (two lines, balanced) run once every line is well formed,
@@ -96,7 +96,7 @@ public sealed class PostJournalEntryBatchRequestValidator : AbstractValidator<Po
     public PostJournalEntryBatchRequestValidator(IValidator<PostJournalEntryRequest> entryValidator)
     {
         RuleFor(x => x.Entries).NotNull().WithMessage("A batch needs entries.")
-            .Must(e => e!.Count is >= 1 and <= MaxEntries).When(x => x.Entries is not null)
+            .Must(e => e!.Count is >= 1 and <= MaxEntries).When(x => x.Entries is not null, ApplyConditionTo.CurrentValidator)
             .WithMessage($"A batch holds from 1 to {MaxEntries} entries.");
         RuleForEach(x => x.Entries).NotNull().SetValidator(entryValidator!).When(x => x.Entries is { Count: <= MaxEntries });
     }

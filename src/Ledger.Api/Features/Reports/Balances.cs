@@ -29,7 +29,8 @@ public static class Balances
         {
             var period = AccountingPeriod.Of(asOf);
             var monthStart = AccountingPeriod.FirstDay(period);
-            var monthEnd = monthStart.PlusMonths(1).PlusDays(-1);
+            // Not monthStart.PlusMonths(1): that leaves the calendar in December 9999.
+            var monthEnd = new LocalDate(monthStart.Year, monthStart.Month, CalendarSystem.Iso.GetDaysInMonth(monthStart.Year, monthStart.Month));
             args.Add("period", period);
             // Sum whichever part of the month is shorter: the days up to asOf, or the days after it.
             if (asOf.Day <= (monthEnd.Day + 1) / 2)
