@@ -69,7 +69,8 @@ if (options.JsonPath is not null)
     await File.WriteAllTextAsync(options.JsonPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     Console.WriteLine($"Figures written to {options.JsonPath}");
 }
-try { Directory.Delete(workDir, recursive: true); } catch (IOException) { }
+if (options.Keep) Console.WriteLine($"Kept {workDir}");
+else try { Directory.Delete(workDir, recursive: true); } catch (IOException) { }
 return 0;
 
 static void Print(string name, JsonNode node) => Console.WriteLine($"{name}: {node.ToJsonString()}");
@@ -86,12 +87,13 @@ static string CpuModel()
     catch (IOException) { return "unknown"; }
 }
 
-sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients)
+sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         int entries = 1_000_000, connections = 64, accounts = 1000, singles = 50_000, batchSize = 10_000, batchClients = 1;
         string? json = null;
+        var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -103,10 +105,11 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                 case "--single-posts": singles = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--batch-clients": batchClients = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1]");
+                case "--keep": keep = true; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep]");
             }
         }
-        return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients);
+        return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep);
     }
 }
 

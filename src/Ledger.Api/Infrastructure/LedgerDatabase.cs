@@ -42,14 +42,16 @@ public sealed class LedgerDatabase
     }
 
     /// <summary>
-    /// Opens the writing connection: WAL, synchronous=FULL so an acknowledged commit survives power loss, a page cache
-    /// large enough for the hot index pages, and no automatic checkpoints (<see cref="WalCheckpointer"/> runs them).
+    /// Opens the writing connection: WAL, synchronous=FULL so an acknowledged commit survives power loss, and a page
+    /// cache large enough for the hot index pages. The writer still checkpoints every 4,000 WAL pages — only a
+    /// checkpoint with no writer running beside it completes and lets the WAL restart, so under constant load the
+    /// log would otherwise grow without end — but <see cref="WalCheckpointer"/> copies most pages beforehand.
     /// </summary>
     internal SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=0;");
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=4000;");
         return connection;
     }
 

@@ -111,10 +111,13 @@ public static class Balances
 
     private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
 
+    // Driven by the entry id range (entries recorded after knownAt are the newest). The book is checked through the
+    // accounts, not e.book_id, which SQLite would rather answer from the (book_id, entry_date) index: every entry.
     private const string RecordedAfterSql = """
         SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
         FROM journal_entries e JOIN postings p ON p.entry_id = e.id
-        WHERE e.id > @lastKnown AND e.book_id = @bookId AND e.entry_date <= @asOf
+        WHERE e.id > @lastKnown AND e.entry_date <= @asOf
+          AND p.account_id IN (SELECT a.id FROM accounts a WHERE a.book_id = @bookId)
         GROUP BY p.account_id
         """;
 }
