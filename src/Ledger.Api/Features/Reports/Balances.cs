@@ -111,13 +111,14 @@ public static class Balances
 
     private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
 
-    // Driven by the entry id range (entries recorded after knownAt are the newest). The book is checked through the
-    // accounts, not e.book_id, which SQLite would rather answer from the (book_id, entry_date) index: every entry.
+    // Driven by the entry id range: entries recorded after knownAt are the newest, so the cost is the number of
+    // entries recorded since. CROSS JOIN fixes the join order in SQLite (PostgreSQL reads it as a plain join);
+    // left to itself SQLite would rather scan every posting of the book's accounts.
     private const string RecordedAfterSql = """
         SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
-        FROM journal_entries e JOIN postings p ON p.entry_id = e.id
-        WHERE e.id > @lastKnown AND e.entry_date <= @asOf
-          AND p.account_id IN (SELECT a.id FROM accounts a WHERE a.book_id = @bookId)
+        FROM journal_entries e CROSS JOIN postings p CROSS JOIN accounts a
+        WHERE p.entry_id = e.id AND a.id = p.account_id
+          AND e.id > @lastKnown AND e.entry_date <= @asOf AND a.book_id = @bookId
         GROUP BY p.account_id
         """;
 }
