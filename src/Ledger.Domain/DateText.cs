@@ -9,13 +9,27 @@ public static class DateText
     private static readonly LocalDatePattern DatePattern = LocalDatePattern.Iso;
     private static readonly InstantPattern InstantPattern = InstantPattern.ExtendedIso;
 
+    /// <summary>Reads exactly YYYY-MM-DD (year 0001–9999) without allocating: every posted line goes through here.</summary>
     public static bool TryParseDate(string? text, out LocalDate date)
     {
         date = default;
-        if (text is null || text.Length != 10) return false;
-        var result = DatePattern.Parse(text);
-        if (!result.Success) return false;
-        date = result.Value;
+        if (text is not { Length: 10 } || text[4] != '-' || text[7] != '-') return false;
+        if (!TryDigits(text, 0, 4, out var year) || !TryDigits(text, 5, 2, out var month) || !TryDigits(text, 8, 2, out var day))
+            return false;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > CalendarSystem.Iso.GetDaysInMonth(year, month)) return false;
+        date = new LocalDate(year, month, day);
+        return true;
+    }
+
+    private static bool TryDigits(string text, int start, int count, out int value)
+    {
+        value = 0;
+        for (var i = start; i < start + count; i++)
+        {
+            var c = text[i];
+            if (c is < '0' or > '9') return false;
+            value = value * 10 + (c - '0');
+        }
         return true;
     }
 
