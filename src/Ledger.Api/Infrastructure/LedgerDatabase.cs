@@ -13,8 +13,13 @@ public sealed class LedgerDatabase
     public string ConnectionString { get; }
     public string? FilePath { get; }
 
-    public LedgerDatabase(string connectionString)
+    /// <summary>The writer's SQLite page cache. Index pages touched by posting stay hot; larger books want more.</summary>
+    public int WriterCacheMiB { get; }
+
+    public LedgerDatabase(string connectionString, int writerCacheMiB = 32)
     {
+        WriterCacheMiB = writerCacheMiB is > 0 and <= 4096 ? writerCacheMiB
+            : throw new ArgumentOutOfRangeException(nameof(writerCacheMiB), "Ledger:WriterCacheMiB must be between 1 and 4096.");
         var builder = new SqliteConnectionStringBuilder(connectionString)
         {
             Pooling = true,
@@ -51,7 +56,7 @@ public sealed class LedgerDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=4000;");
+        connection.Execute($"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-{WriterCacheMiB * 1024}; PRAGMA wal_autocheckpoint=4000;");
         return connection;
     }
 

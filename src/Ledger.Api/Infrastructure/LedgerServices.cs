@@ -10,7 +10,7 @@ public static class LedgerServices
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString("Ledger") ?? "Data Source=ledger.db";
-        services.AddSingleton(new LedgerDatabase(connectionString));
+        services.AddSingleton(new LedgerDatabase(connectionString, configuration.GetValue("Ledger:WriterCacheMiB", 32)));
         services.AddSingleton<IClock>(SystemClock.Instance);
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
