@@ -27,7 +27,7 @@ public sealed class LedgerApp : IAsyncDisposable
     public string DatabasePath { get; }
     public HttpClient Admin { get; }
 
-    private LedgerApp(string databasePath, bool ownsFile, IClock? clock)
+    private LedgerApp(string databasePath, bool ownsFile, IClock? clock, IReadOnlyDictionary<string, string>? settings = null)
     {
         DatabasePath = databasePath;
         _ownsFile = ownsFile;
@@ -36,14 +36,15 @@ public sealed class LedgerApp : IAsyncDisposable
             builder.UseEnvironment("Test");
             builder.UseSetting("ConnectionStrings:Ledger", $"Data Source={databasePath}");
             builder.UseSetting("Ledger:AdminKey", AdminKey);
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
             if (clock is not null)
                 builder.ConfigureTestServices(services => services.AddSingleton(clock));
         });
         Admin = Client(AdminKey);
     }
 
-    public static LedgerApp Start(IClock? clock = null) =>
-        new(Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db"), ownsFile: true, clock);
+    public static LedgerApp Start(IClock? clock = null, IReadOnlyDictionary<string, string>? settings = null) =>
+        new(Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db"), ownsFile: true, clock, settings);
 
     /// <summary>A second app on the same database file, as after a restart.</summary>
     public static LedgerApp OnExistingFile(string databasePath, IClock? clock = null) => new(databasePath, ownsFile: false, clock);

@@ -120,8 +120,9 @@ public static class LedgerEndpoints
 
     public static async Task<Results<Ok<GeneralLedgerResponse>, CsvResult, ValidationProblem>> GetGeneralLedger(
         string bookId, [AsParameters] GeneralLedgerQuery query, HttpRequest http,
-        IValidator<GeneralLedgerQuery> validator, BookCatalog books, LedgerDatabase database, IClock clock)
+        IValidator<GeneralLedgerQuery> validator, BookCatalog books, LedgerDatabase database, IClock clock, IConfiguration configuration)
     {
+        var maxPostings = configuration.GetValue(MaxPostingsSetting, DefaultMaxGeneralLedgerPostings);
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
@@ -129,6 +130,13 @@ public static class LedgerEndpoints
         var (book, connection) = (report.Book, report.Connection);
         var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
+
+        // The general ledger is answered whole; a period too large to hold is refused rather than exhausting memory.
+        var postings = await connection.ExecuteScalarAsync<long>(CountBookPostingsSql,
+            new { bookId, from = DateText.Format(from), to = DateText.Format(to) });
+        if (postings > maxPostings)
+            return Problems.Validation("to", $"The period holds {postings} postings; the general ledger answers at most " +
+                $"{maxPostings}. Choose a shorter period, or page through accounts/{{code}}/ledger.");
 
         var balances = new StatementBalances(connection, bookId, knownAt: null);
         var openingNet = await balances.AsOfAsync(from.PlusDays(-1));
@@ -227,6 +235,14 @@ public static class LedgerEndpoints
     private const string SameDayThroughCursorSql = """
         SELECT COALESCE(SUM(amount), 0) FROM postings
         WHERE account_id = @accountId AND entry_date = @date AND entry_id <= @entryId
+        """;
+
+    public const string MaxPostingsSetting = "Ledger:GeneralLedgerMaxPostings";
+    public const long DefaultMaxGeneralLedgerPostings = 200_000;
+
+    private const string CountBookPostingsSql = """
+        SELECT COUNT(*) FROM accounts a JOIN postings p ON p.account_id = a.id
+        WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
         """;
 
     private const string BookMovementsSql = MovementsSelect + """
