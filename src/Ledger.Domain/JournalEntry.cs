@@ -82,12 +82,18 @@ public static class AccountingPeriod
 /// <summary>A fiscal year that starts on the first day of a given month.</summary>
 public readonly record struct FiscalYear(LocalDate Start, LocalDate End)
 {
+    private const int LastYear = 9999;
+
     public static FiscalYear Containing(LocalDate date, int startMonth)
     {
         if (startMonth is < 1 or > 12) throw new ArgumentOutOfRangeException(nameof(startMonth));
         var startYear = date.Month >= startMonth ? date.Year : date.Year - 1;
         var start = new LocalDate(startYear, startMonth, 1);
-        return new FiscalYear(start, start.PlusYears(1).PlusDays(-1));
+        // The year that starts in 9999 would end in 10000, past the calendar: it ends with the calendar instead.
+        if (startMonth == 1) return new FiscalYear(start, new LocalDate(startYear, 12, 31));
+        if (startYear == LastYear) return new FiscalYear(start, new LocalDate(LastYear, 12, 31));
+        var endMonth = startMonth - 1;
+        return new FiscalYear(start, new LocalDate(startYear + 1, endMonth, CalendarSystem.Iso.GetDaysInMonth(startYear + 1, endMonth)));
     }
 
     public bool Contains(LocalDate date) => date >= Start && date <= End;

@@ -61,6 +61,19 @@ public sealed class CalendarTests
         Assert.Equal(year.End.PlusDays(1), FiscalYear.Containing(year.End.PlusDays(1), startMonth).Start);
     }
 
+    [Theory]
+    [InlineData(1, "9999-12-31", "9999-01-01")]
+    [InlineData(7, "9999-12-31", "9999-07-01")]
+    [InlineData(7, "9999-06-30", "9998-07-01")]
+    [InlineData(12, "9999-12-31", "9999-12-01")]
+    public void The_fiscal_year_that_would_end_past_9999_ends_with_the_calendar(int startMonth, string date, string start)
+    {
+        var year = FiscalYear.Containing(D(date), startMonth);
+        Assert.Equal(D(start), year.Start);
+        Assert.Equal(start.StartsWith("9999") ? D("9999-12-31") : D("9999-06-30"), year.End);
+        Assert.True(year.Contains(D(date)));
+    }
+
     [Fact]
     public void FiscalYears_cover_every_day_exactly_once()
     {

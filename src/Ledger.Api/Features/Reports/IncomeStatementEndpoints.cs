@@ -46,9 +46,13 @@ public static class IncomeStatementEndpoints
         var periods = new List<(LocalDate From, LocalDate To)> { (from, to) };
         var compared = query.CompareFrom is not null;
         if (compared) periods.Add((ReportQueryRules.DateOr(query.CompareFrom, from), ReportQueryRules.DateOr(query.CompareTo, to)));
-        if (query.Columns == "month") periods.AddRange(Months(from, to));
-        if (periods.Count - (compared ? 2 : 1) > IncomeStatementQueryValidator.MaxMonths)
-            return Problems.Validation("columns", $"splits at most {IncomeStatementQueryValidator.MaxMonths} months; shorten the period.");
+        if (query.Columns == "month")
+        {
+            // Counted before the columns are built: a period of centuries must not be enumerated to be refused.
+            if (MonthCount(from, to) > IncomeStatementQueryValidator.MaxMonths)
+                return Problems.Validation("columns", $"splits at most {IncomeStatementQueryValidator.MaxMonths} months; shorten the period.");
+            periods.AddRange(Months(from, to));
+        }
 
         var accounts = await report.AccountsAsync();
         var balances = new StatementBalances(connection, bookId, knownAt);
@@ -76,12 +80,20 @@ public static class IncomeStatementEndpoints
     /// <summary>The calendar months of [from, to], the first and last cut to the period.</summary>
     public static IEnumerable<(LocalDate From, LocalDate To)> Months(LocalDate from, LocalDate to)
     {
-        for (var start = from; start <= to; start = start.With(DateAdjusters.StartOfMonth).PlusMonths(1))
+        for (var start = from; start <= to;)
         {
             var end = start.With(DateAdjusters.EndOfMonth);
-            yield return (start, end < to ? end : to);
+            if (end >= to)
+            {
+                yield return (start, to);
+                yield break; // the next month may lie past December 9999
+            }
+            yield return (start, end);
+            start = end.PlusDays(1);
         }
     }
+
+    public static int MonthCount(LocalDate from, LocalDate to) => (to.Year - from.Year) * 12 + to.Month - from.Month + 1;
 
     /// <summary>One row per line per column; from and to say which column (the period, its comparison, a month) a row is in.</summary>
     public static CsvTable ToCsv(IEnumerable<IncomeStatementColumn> columns)
