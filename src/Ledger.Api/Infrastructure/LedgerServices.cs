@@ -12,6 +12,7 @@ public static class LedgerServices
         var connectionString = configuration.GetConnectionString("Ledger") ?? "Data Source=ledger.db";
         services.AddSingleton(new LedgerDatabase(connectionString, configuration.GetValue("Ledger:WriterCacheMiB", 32)));
         services.AddSingleton<IClock>(SystemClock.Instance);
+        services.AddSingleton<RecordingClock>();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService<IdempotencyJanitor>();

@@ -17,13 +17,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private readonly Channel<WriteRequest> _queue = Channel.CreateUnbounded<WriteRequest>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly LedgerDatabase _database;
-    private readonly IClock _clock;
+    private readonly RecordingClock _clock;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
 
-    public LedgerWriter(LedgerDatabase database, IClock clock, ILogger<LedgerWriter> logger)
+    public LedgerWriter(LedgerDatabase database, RecordingClock clock, ILogger<LedgerWriter> logger)
     {
         _database = database;
         _clock = clock;
@@ -75,13 +75,22 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             using var connection = _database.OpenWriter();
             using var session = new WriteSession(connection);
+            _clock.Resume(session.LastRecorded());
             var group = new List<WriteRequest>(MaxRequestsPerGroup);
             var reader = _queue.Reader;
             while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 group.Clear();
                 while (group.Count < MaxRequestsPerGroup && reader.TryRead(out var request)) group.Add(request);
-                if (group.Count > 0) CommitGroup(session, group);
+                if (group.Count == 0) continue;
+                try
+                {
+                    CommitGroup(session, group);
+                }
+                finally
+                {
+                    _clock.CloseGroup();
+                }
             }
         }
         catch (Exception ex)
@@ -98,7 +107,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private void CommitGroup(WriteSession session, List<WriteRequest> group)
     {
-        session.BeginGroup(_clock.GetCurrentInstant());
+        session.BeginGroup(_clock.OpenGroup());
         try
         {
             session.Execute("BEGIN IMMEDIATE");
@@ -115,15 +124,16 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             try
             {
                 if (!group[i].DefersGroupState) session.FlushGroupState();
+                session.Execute("SAVEPOINT request");
             }
             catch (Exception ex)
             {
+                // Not this request's fault, but the group cannot go on: fail what is left rather than stop the writer.
                 group[i].Fail(ex);
                 FailRest(group, outcomes, i, ex);
                 RollbackGroup(session);
                 return;
             }
-            session.Execute("SAVEPOINT request");
             session.BeginRequest(group[i].DefersGroupState);
             try
             {
@@ -231,7 +241,6 @@ public sealed class WriteSession : IDisposable
     private readonly List<Action> _afterCommit = [];
     private readonly List<Action> _requestAfterCommit = [];
     private readonly Dictionary<Type, IGroupState> _groupStates = [];
-    private Instant _lastTimestamp = Instant.MinValue;
     private long _maxEntryIdInGroup;
     private long _requestMaxEntryId;
 
@@ -239,7 +248,7 @@ public sealed class WriteSession : IDisposable
 
     public SqliteConnection Connection { get; }
 
-    /// <summary>The instant at which everything in this group is recorded; never earlier than the previous group's.</summary>
+    /// <summary>The instant at which everything in this group is recorded (see <see cref="RecordingClock"/>).</summary>
     public Instant Now { get; private set; }
 
     /// <summary>A prepared command for <paramref name="sql"/>, created once and reused for the life of the writer.</summary>
@@ -285,10 +294,16 @@ public sealed class WriteSession : IDisposable
 
     internal void Execute(string sql) => Command(sql).ExecuteNonQuery();
 
+    internal Instant LastRecorded()
+    {
+        using var command = Connection.CreateCommand();
+        command.CommandText = "SELECT MAX(recorded_at) FROM commits";
+        return command.ExecuteScalar() is string text ? Timestamps.Parse(text) : Instant.MinValue;
+    }
+
     internal void BeginGroup(Instant now)
     {
-        Now = now > _lastTimestamp ? now : _lastTimestamp;
-        _lastTimestamp = Now;
+        Now = now;
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }

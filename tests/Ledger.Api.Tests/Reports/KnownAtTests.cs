@@ -72,4 +72,53 @@ public sealed class KnownAtTests : AppTest
         await (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?knownAt=2026-04-01")).AssertValidationErrorAsync("knownAt");
         await (await App.Admin.GetAsync($"/v1/books/{book}/reports/income-statement?knownAt=soon")).AssertValidationErrorAsync("knownAt");
     }
+
+    [Fact]
+    public async Task A_report_known_at_this_instant_does_not_change_when_more_is_posted_within_the_same_clock_tick()
+    {
+        var book = await App.CreateBookAsync();
+        await App.Admin.PostEntryOkAsync(book, "2026-03-01", "First", ("1010", "1.00", null), ("4000", null, "1.00"));
+        // The clock stands still: the next post happens at the very instant the report was pulled as known at.
+        var now = NodaTime.Text.InstantPattern.ExtendedIso.Format(_clock.GetCurrentInstant());
+        var url = $"/v1/books/{book}/reports/trial-balance?asOf=2026-03-31&knownAt={now}";
+        var before = await App.Admin.GetJsonOkAsync(url);
+        Assert.Equal("1.00", before["totals"]!["debit"]!.GetValue<string>());
+
+        var second = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "Second", ("1010", "2.00", null), ("4000", null, "2.00"));
+        Assert.True(Parse(second["createdAt"]) > Parse(now),
+            $"recorded at {second["createdAt"]}, after a report was pulled as known at {now}");
+        Assert.True(JsonNode.DeepEquals(before, await App.Admin.GetJsonOkAsync(url)));
+        Assert.Equal("3.00", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-03-31"))["totals"]!["debit"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Known_at_a_future_instant_is_refused_because_that_report_could_still_change()
+    {
+        var book = await App.CreateBookAsync();
+        foreach (var report in new[] { "trial-balance?", "balance-sheet?", "income-statement?" })
+        {
+            var response = await App.Admin.GetAsync($"/v1/books/{book}/reports/{report}knownAt=2026-04-01T09:00:01Z");
+            var problem = await response.AssertValidationErrorAsync("knownAt");
+            Assert.Contains("2026-04-01T09:00:00Z", problem.ToJsonString());
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK,
+            (await App.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?knownAt=2026-04-01T09:00:00Z")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_clock_set_back_after_a_restart_never_records_new_entries_before_old_ones()
+    {
+        var book = await App.CreateBookAsync();
+        var first = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "Before restart", ("1010", "1.00", null), ("4000", null, "1.00"));
+        var knownAt = first["createdAt"]!.GetValue<string>();
+
+        App = await App.RestartAsync(new FakeClock(Instant.FromUtc(2026, 3, 1, 9, 0)));
+        var second = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "After restart", ("1010", "2.00", null), ("4000", null, "2.00"));
+        Assert.True(Parse(second["createdAt"]) >= Parse(knownAt),
+            $"recorded at {second["createdAt"]}, before the entry recorded at {knownAt}");
+    }
+
+    private static Instant Parse(JsonNode? node) => Parse(node!.GetValue<string>());
+
+    private static Instant Parse(string text) => NodaTime.Text.InstantPattern.ExtendedIso.Parse(text).GetValueOrThrow();
 }

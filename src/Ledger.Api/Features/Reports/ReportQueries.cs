@@ -1,7 +1,9 @@
 using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Journal;
+using Ledger.Api.Infrastructure;
 using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
 using NodaTime;
@@ -112,6 +114,14 @@ public static class ReportQueryRules
     public static LocalDate DateOr(string? text, LocalDate fallback) => DateText.TryParseDate(text, out var date) ? date : fallback;
 
     public static Instant? InstantOrNull(string? text) => DateText.TryParseInstant(text, out var instant) ? instant : null;
+
+    /// <summary>Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see <see cref="RecordingClock"/>).</summary>
+    public static Task<bool> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording) =>
+        knownAt is { } instant ? recording.SettleAsync(instant) : Task.FromResult(true);
+
+    /// <summary>What is known at a future instant can still change, so such a report could not be pulled again alike.</summary>
+    public static ValidationProblem KnownAtInTheFuture(RecordingClock recording) =>
+        Problems.Validation("knownAt", $"must not be later than now ({DateText.Format(recording.GetCurrentInstant())}): what is known at a future instant can still change.");
 
     public static LocalDate Today(this IClock clock) => clock.GetCurrentInstant().InUtc().Date;
 
