@@ -29,32 +29,52 @@ public static class AdminKeyBootstrap
         }
 
         var secret = ApiKeyStore.NewSecret();
-        var writer = services.GetRequiredService<LedgerWriter>();
-        await writer.WriteAsync(session =>
-        {
-            session.Connection.Execute(InsertAdminKeySql, new
-            {
-                id = Guid.CreateVersion7().ToString(),
-                hash = ApiKeyStore.Hash(secret),
-                prefix = ApiKeyStore.DisplayPrefix(secret),
-                createdAt = Timestamps.Format(session.Now),
-            });
-            return true;
-        });
-
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Ledger.AdminKey");
-        if (database.FilePath is { } dbPath)
+        // The file is written before the key exists, so a key is never stored that nobody was given.
+        var keyFile = database.FilePath is { } dbPath ? dbPath + FileSuffix : null;
+        if (keyFile is not null) WriteOwnerOnly(keyFile, secret);
+        try
         {
-            var keyFile = dbPath + FileSuffix;
-            await File.WriteAllTextAsync(keyFile, secret + Environment.NewLine);
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var writer = services.GetRequiredService<LedgerWriter>();
+            await writer.WriteAsync(session =>
+            {
+                session.Connection.Execute(InsertAdminKeySql, new
+                {
+                    id = Guid.CreateVersion7().ToString(),
+                    hash = ApiKeyStore.Hash(secret),
+                    prefix = ApiKeyStore.DisplayPrefix(secret),
+                    createdAt = Timestamps.Format(session.Now),
+                });
+                return true;
+            });
+        }
+        catch
+        {
+            if (keyFile is not null) File.Delete(keyFile);
+            throw;
+        }
+
+        if (keyFile is not null)
             logger.LogWarning("Generated the admin key (shown once; also saved to {KeyFile}): {AdminKey}", keyFile, secret);
-        }
         else
-        {
             logger.LogWarning("Generated the admin key (shown once): {AdminKey}", secret);
-        }
+    }
+
+    /// <summary>
+    /// Creates the key file readable by the owner only from its first byte (no window with the default umask), and
+    /// never through whatever already stands at that path: a key file left from an earlier database holds a key this
+    /// database does not know, and a link there could point anywhere. Deleting removes the link, not its target.
+    /// </summary>
+    private static void WriteOwnerOnly(string path, string secret)
+    {
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
+        using var text = new StreamWriter(stream);
+        text.Write(secret + Environment.NewLine);
+        text.Flush();
+        stream.Flush(flushToDisk: true); // the key is committed next; it must not outlive its only copy
     }
 
     private const string CountAdminKeysSql = "SELECT COUNT(*) FROM api_keys WHERE is_admin = 1 AND revoked_at IS NULL";

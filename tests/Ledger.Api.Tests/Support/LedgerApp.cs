@@ -21,6 +21,7 @@ public sealed class LedgerApp : IAsyncDisposable
     public const string AdminKey = "test-admin-key-0123456789";
 
     private readonly WebApplicationFactory<Program> _factory;
+    private readonly IReadOnlyDictionary<string, string>? _settings;
     private bool _ownsFile;
     private bool _disposed;
 
@@ -31,6 +32,7 @@ public sealed class LedgerApp : IAsyncDisposable
     {
         DatabasePath = databasePath;
         _ownsFile = ownsFile;
+        _settings = settings;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Test");
@@ -47,7 +49,8 @@ public sealed class LedgerApp : IAsyncDisposable
         new(Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db"), ownsFile: true, clock, settings);
 
     /// <summary>A second app on the same database file, as after a restart.</summary>
-    public static LedgerApp OnExistingFile(string databasePath, IClock? clock = null) => new(databasePath, ownsFile: false, clock);
+    public static LedgerApp OnExistingFile(string databasePath, IClock? clock = null, IReadOnlyDictionary<string, string>? settings = null) =>
+        new(databasePath, ownsFile: false, clock, settings);
 
     public IServiceProvider Services => _factory.Services;
 
@@ -80,14 +83,14 @@ public sealed class LedgerApp : IAsyncDisposable
 
     /// <summary>
     /// Stops this app (as a process exit would) and starts a new one on the same database file. The new app takes
-    /// over the file: disposing it deletes the file if this app would have.
+    /// over the file, with the same settings: disposing it deletes the file if this app would have.
     /// </summary>
     public async Task<LedgerApp> RestartAsync(IClock? clock = null)
     {
         var ownsFile = _ownsFile;
         _ownsFile = false;
         await DisposeAsync();
-        return new LedgerApp(DatabasePath, ownsFile, clock);
+        return new LedgerApp(DatabasePath, ownsFile, clock, _settings);
     }
 
     /// <summary>Creates accounts (code, type) in a book, asserting each is created.</summary>
