@@ -17,12 +17,20 @@ public static class Idempotency
     public const int MaxKeyLength = 255;
     public static readonly Duration Retention = Duration.FromDays(30);
 
-    /// <summary>A 400 message for a malformed key, or null when the key is acceptable (or absent).</summary>
-    public static string? Problem(string? key) =>
-        key is null ? null
-        : key.Length == 0 ? "must not be empty when sent."
-        : key.Length > MaxKeyLength ? $"must be at most {MaxKeyLength} characters."
-        : null;
+    /// <summary>
+    /// A 400 message for a malformed key, or null when the key is acceptable (or absent). Read from the headers
+    /// themselves: binding turns an empty header into no key, and a script that sent one must not get a post it
+    /// cannot safely retry.
+    /// </summary>
+    public static string? Problem(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(HeaderName, out var values)) return null;
+        if (values.Count != 1) return "must be sent once.";
+        var key = values[0];
+        return string.IsNullOrWhiteSpace(key) ? "must not be empty when sent."
+            : key.Length > MaxKeyLength ? $"must be at most {MaxKeyLength} characters."
+            : null;
+    }
 
     /// <summary>
     /// A fingerprint of what was asked: the operation and the request as parsed (not its whitespace), hashed as it is

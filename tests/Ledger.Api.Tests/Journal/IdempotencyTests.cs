@@ -135,6 +135,30 @@ public sealed class IdempotencyTests : AppTest
     }
 
     [Fact]
+    public async Task An_empty_or_repeated_key_is_400_on_every_posting_route_rather_than_a_post_without_a_key()
+    {
+        var book = await StandardBookAsync();
+        var entry = await (await Admin.PostRawAsync(EntriesUrl(book), Body)).AssertCreatedAsync();
+        var before = await App.SnapshotAsync(book);
+        var routes = new[]
+        {
+            (EntriesUrl(book), Body),
+            ($"{EntriesUrl(book)}/batch", $"{{\"entries\":[{Body}]}}"),
+            ($"{EntriesUrl(book)}/{entry["id"]}/reverse", "{}"),
+        };
+        foreach (var (url, body) in routes)
+        {
+            foreach (var values in new[] { new[] { "" }, new[] { "  " }, new[] { "a", "b" } })
+            {
+                var (status, problem) = await App.PostWithRawHeadersAsync(url, body, "Idempotency-Key", values);
+                Assert.True(status == 400, $"{url} with Idempotency-Key [{string.Join("|", values)}]: {status} {problem}");
+                Assert.True(problem?["errors"]?["Idempotency-Key"] is not null, $"{url} [{string.Join("|", values)}]: {problem}");
+            }
+        }
+        Assert.Equal(before, await App.SnapshotAsync(book));
+    }
+
+    [Fact]
     public async Task A_refused_request_does_not_use_up_its_key()
     {
         var book = await StandardBookAsync();

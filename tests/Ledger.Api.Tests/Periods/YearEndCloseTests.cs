@@ -134,4 +134,26 @@ public sealed class YearEndCloseTests : AppTest
         await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2025-11-30" });
         await App.Admin.CloseYearAsync(book, "2025-12-31");
     }
+
+    [Fact]
+    public async Task An_earlier_year_cannot_be_closed_after_a_later_one_even_once_reopened()
+    {
+        var book = await App.CreateBookAsync();
+        await App.Admin.PostEntryOkAsync(book, "2024-05-01", "Old sale", ("1010", "400.00", null), ("4000", null, "400.00"));
+        await App.Admin.PostEntryOkAsync(book, "2025-05-01", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
+        await App.Admin.CloseYearAsync(book, "2025-12-31");
+        Assert.Equal(HttpStatusCode.OK, (await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2024-06-30" })).StatusCode);
+        var entriesBefore = (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/journal-entries"))["items"]!.AsArray().Count;
+
+        var earlier = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2024-12-31" });
+        await earlier.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("2025-12-31", (await earlier.ReadJsonAsync())["detail"]!.GetValue<string>());
+
+        // Nothing moved twice: sales stay closed out, retained earnings hold both years once, the lock date is where the admin put it.
+        Assert.Equal(entriesBefore, (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/journal-entries"))["items"]!.AsArray().Count);
+        var tb = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2025-12-31");
+        Assert.DoesNotContain(tb["lines"]!.AsArray(), l => l!["account"]!.GetValue<string>() == "4000");
+        Assert.Equal("500.00", tb["lines"]!.AsArray().Single(l => l!["account"]!.GetValue<string>() == "3900")!["credit"]!.GetValue<string>());
+        Assert.Equal("2024-06-30", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]!.GetValue<string>());
+    }
 }

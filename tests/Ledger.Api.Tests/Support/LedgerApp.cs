@@ -54,6 +54,33 @@ public sealed class LedgerApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>
+    /// Posts with headers exactly as given, below HttpClient, which drops a header with an empty value that a real
+    /// client such as curl does send. Answers the status and the body.
+    /// </summary>
+    public async Task<(int Status, JsonNode? Body)> PostWithRawHeadersAsync(string url, string json, string header, Microsoft.Extensions.Primitives.StringValues values)
+    {
+        var context = await _factory.Server.SendAsync(http =>
+        {
+            http.Request.Method = "POST";
+            http.Request.Path = url;
+            http.Request.Headers.Authorization = $"Bearer {AdminKey}";
+            http.Request.Headers[header] = values;
+            http.Request.ContentType = "application/json";
+            var bytes = Encoding.UTF8.GetBytes(json);
+            http.Request.Body = new MemoryStream(bytes);
+            http.Request.ContentLength = bytes.Length;
+            http.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>(new HasBody());
+        });
+        var text = await new StreamReader(context.Response.Body).ReadToEndAsync();
+        return (context.Response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    private sealed class HasBody : Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature
+    {
+        public bool CanHaveBody => true;
+    }
+
     public HttpClient Client(string? key)
     {
         var client = _factory.CreateClient();

@@ -35,12 +35,13 @@ public static class JournalEndpoints
         string bookId,
         PostJournalEntryRequest request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        HttpRequest http,
         IValidator<PostJournalEntryRequest> validator,
         BookCatalog books,
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var book = await books.GetAsync(bookId);
         var validation = await validator.ValidateForBookAsync(request, book.Digits);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
@@ -59,12 +60,13 @@ public static class JournalEndpoints
         string bookId,
         PostJournalEntryBatchRequest request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        HttpRequest http,
         IValidator<PostJournalEntryBatchRequest> validator,
         BookCatalog books,
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var book = await books.GetAsync(bookId);
         var validation = await validator.ValidateForBookAsync(request, book.Digits);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
@@ -120,6 +122,7 @@ public static class JournalEndpoints
         long id,
         ReverseJournalEntryRequest? request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
+        HttpRequest http,
         IValidator<ReverseJournalEntryRequest> validator,
         BookCatalog books,
         LedgerDatabase database,
@@ -127,7 +130,7 @@ public static class JournalEndpoints
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         request ??= new ReverseJournalEntryRequest();
-        if (Idempotency.Problem(idempotencyKey) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
+        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 

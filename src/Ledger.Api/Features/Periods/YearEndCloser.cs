@@ -30,6 +30,14 @@ public static class YearEndCloser
             new { bookId = book.Id, end = DateText.Format(fiscalYearEnd) });
         if (closedByEntry is not null)
             throw new ConflictException($"The fiscal year ending {DateText.Format(fiscalYearEnd)} is already closed by entry {closedByEntry}.");
+        // A later close already swept this year's result (it moves everything unclosed): closing this one now would move
+        // it a second time. Corrections to this year, after reopening it, are swept by the next close instead.
+        if (session.Connection.ExecuteScalar<string?>(SelectLatestCloseSql, new { bookId = book.Id }) is { } latest
+            && string.CompareOrdinal(latest, DateText.Format(fiscalYearEnd)) > 0)
+            throw new ConflictException(
+                $"The later fiscal year ending {latest} is already closed, and its closing entry moved the result of every " +
+                $"earlier year; the fiscal year ending {DateText.Format(fiscalYearEnd)} cannot be closed after it. " +
+                "Corrections posted to it after reopening are moved by the next close.");
         if (settings.RetainedEarningsAccount is not { } retainedEarnings)
             throw new ConflictException(
                 "The book has no retained-earnings account to close the year into. Set retainedEarningsAccount with PATCH /v1/books/{bookId} first.");
@@ -76,6 +84,8 @@ public static class YearEndCloser
         """;
 
     private const string SelectCloseSql = "SELECT entry_id FROM year_end_closes WHERE book_id = @bookId AND fiscal_year_end = @end";
+
+    private const string SelectLatestCloseSql = "SELECT MAX(fiscal_year_end) FROM year_end_closes WHERE book_id = @bookId";
 
     private const string SelectTemporaryAccountsSql = """
         SELECT id AS Id, code AS Code FROM accounts

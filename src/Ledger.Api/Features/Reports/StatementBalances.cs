@@ -29,8 +29,16 @@ public sealed class ReportSnapshot : IAsyncDisposable
     {
         var book = await books.GetAsync(bookId);
         var connection = await database.OpenReadAsync();
-        // Deferred: it takes no lock and pins the snapshot at the first read.
-        await connection.ExecuteAsync("BEGIN DEFERRED TRANSACTION");
+        try
+        {
+            // Deferred: it takes no lock and pins the snapshot at the first read.
+            await connection.ExecuteAsync("BEGIN DEFERRED TRANSACTION");
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
         return new ReportSnapshot(book, connection);
     }
 
@@ -43,8 +51,14 @@ public sealed class ReportSnapshot : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // The connection goes back to the pool: end the read transaction so it does not hold an old snapshot.
-        await Connection.ExecuteAsync("ROLLBACK TRANSACTION");
-        await Connection.DisposeAsync();
+        try
+        {
+            await Connection.ExecuteAsync("ROLLBACK TRANSACTION");
+        }
+        finally
+        {
+            await Connection.DisposeAsync();
+        }
     }
 }
 
