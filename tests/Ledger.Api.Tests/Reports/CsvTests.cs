@@ -30,6 +30,37 @@ public sealed class CsvTests : AppTest
     }
 
     [Fact]
+    public async Task Text_a_spreadsheet_would_run_as_a_formula_is_kept_as_text_and_amounts_stay_numbers()
+    {
+        await App.CreateAccountAsync(_book, "6950", "expense");
+        Assert.Equal(System.Net.HttpStatusCode.OK,
+            (await App.Admin.PatchJsonAsync($"/v1/books/{_book}/accounts/6950", new { name = "=HYPERLINK(\"http://evil.example\",\"x\")" })).StatusCode);
+        await App.Admin.PostEntryOkAsync(_book, "2026-02-20", "@SUM(1+1)", ("6950", "5.00", null), ("1010", null, "5.00"));
+        await App.Admin.PostEntryOkAsync(_book, "2026-02-21", "-2+3 refund", ("1010", "1.00", null), ("6950", null, "1.00"));
+
+        var ledger = await App.Admin.GetCsvAsync($"/v1/books/{_book}/accounts/6950/ledger?from=2026-02-01&to=2026-02-28");
+        Assert.Equal(["'@SUM(1+1)", "'-2+3 refund"], ledger.Select(r => r["description"]).Where(d => d.Length > 0 && d[0] == '\''));
+        var trialBalance = await App.Admin.GetCsvAsync($"/v1/books/{_book}/reports/trial-balance?asOf=2026-02-28");
+        Assert.Equal("'=HYPERLINK(\"http://evil.example\",\"x\")", trialBalance.Single(r => r["account"] == "6950")["name"]);
+        Assert.Equal("4.00", ledger.Last()["balance"]);
+    }
+
+    [Theory]
+    [InlineData("-1150.00", "-1150.00")]
+    [InlineData("-5", "-5")]
+    [InlineData("0.10", "0.10")]
+    [InlineData("Rent, March", "Rent, March")]
+    [InlineData("-", "'-")]
+    [InlineData("-1.", "'-1.")]
+    [InlineData("-2+3", "'-2+3")]
+    [InlineData("+1", "'+1")]
+    [InlineData("=1+1", "'=1+1")]
+    [InlineData("@A1", "'@A1")]
+    [InlineData("\tx", "'\tx")]
+    public void Fields_starting_like_a_formula_get_an_apostrophe_unless_they_are_plain_numbers(string field, string written) =>
+        Assert.Equal(written, Ledger.Api.Features.Reports.CsvRows.Inert(field));
+
+    [Fact]
     public async Task Balance_sheet()
     {
         var url = $"/v1/books/{_book}/reports/balance-sheet?asOf=2026-02-28";

@@ -29,12 +29,30 @@ internal static class CsvRows
         for (var i = 0; i < fields.Count; i++)
         {
             if (i > 0) text.Append(',');
-            var field = fields[i] ?? "";
+            var field = Inert(fields[i] ?? "");
             // Quote only when needed, doubling embedded quotes: the RFC 4180 rule every spreadsheet reads back.
             if (field.AsSpan().IndexOfAny(",\"\r\n") >= 0) text.Append('"').Append(field.Replace("\"", "\"\"")).Append('"');
             else text.Append(field);
         }
         return text.Append("\r\n");
+    }
+
+    /// <summary>
+    /// Descriptions and names arrive from bank imports and other people's systems; a spreadsheet would run one
+    /// starting with =, +, -, @ or a control character as a formula. Such text gets a leading apostrophe (the OWASP
+    /// advice), which spreadsheets show as text. Plain numbers, negative amounts included, stay numbers.
+    /// </summary>
+    internal static string Inert(string field) =>
+        field.Length > 0 && (field[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\n') && !IsPlainNumber(field) ? "'" + field : field;
+
+    private static bool IsPlainNumber(string field)
+    {
+        var digits = field.AsSpan(field[0] == '-' ? 1 : 0);
+        var point = digits.IndexOf('.');
+        var whole = point < 0 ? digits : digits[..point];
+        var fraction = point < 0 ? [] : digits[(point + 1)..];
+        return whole.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9')
+            && (point < 0 || (fraction.Length > 0 && !fraction.ContainsAnyExceptInRange('0', '9')));
     }
 }
 
