@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -58,7 +59,7 @@ public static class Problems
 /// Answers every failure as problem+json: malformed or unknown JSON as 400 with the field path, known problems
 /// with their status, anything unexpected as a 500 that reveals nothing of the server.
 /// </summary>
-public sealed class LedgerExceptionHandler(IProblemDetailsService problemDetails, ILogger<LedgerExceptionHandler> logger)
+public sealed partial class LedgerExceptionHandler(IProblemDetailsService problemDetails, ILogger<LedgerExceptionHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -67,6 +68,7 @@ public sealed class LedgerExceptionHandler(IProblemDetailsService problemDetails
         {
             BadHttpRequestException { InnerException: JsonException json } => JsonProblem(json),
             JsonException json => JsonProblem(json),
+            BadHttpRequestException bad when BindingProblem(bad) is { } binding => binding,
             BadHttpRequestException bad => new ProblemDetails
             {
                 Status = bad.StatusCode,
@@ -121,6 +123,44 @@ public sealed class LedgerExceptionHandler(IProblemDetailsService problemDetails
             Title = "The request body is not valid JSON for this endpoint.",
         };
     }
+
+    /// <summary>
+    /// Query, route and body binding failures named with .NET types ("Failed to bind parameter \"Nullable&lt;int&gt; limit\"")
+    /// answered as field errors like any other validation failure.
+    /// </summary>
+    private static HttpValidationProblemDetails? BindingProblem(BadHttpRequestException bad)
+    {
+        if (bad.StatusCode != StatusCodes.Status400BadRequest) return null;
+        string field, message;
+        if (FailedToBind().Match(bad.Message) is { Success: true } failed)
+        {
+            field = JsonNamingPolicy.CamelCase.ConvertName(failed.Groups["name"].Value); // the property, for [AsParameters]
+            message = failed.Groups["type"].Value.Replace("Nullable<", "", StringComparison.Ordinal).TrimEnd('>') switch
+            {
+                "int" => "must be a whole number (at most 2147483647).",
+                "long" => "must be a whole number (at most 9223372036854775807).",
+                _ => "is not a valid value.",
+            };
+        }
+        else if (bad.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal)
+                 || (bad.Message.StartsWith("Required parameter", StringComparison.Ordinal) && bad.Message.Contains("from body", StringComparison.Ordinal)))
+        {
+            (field, message) = ("body", "is required: send a JSON object.");
+        }
+        else
+        {
+            return null;
+        }
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is not valid.",
+            Detail = "See errors: each key is the JSON path of a field that was rejected.",
+        };
+    }
+
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>.+) (?<name>[^ "]+)" from ".*"\.$""", RegexOptions.Singleline)]
+    private static partial Regex FailedToBind();
 
     private static string TrimTypeNames(string message)
     {

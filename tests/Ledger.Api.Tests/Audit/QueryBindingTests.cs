@@ -22,4 +22,22 @@ public sealed class QueryBindingTests : AppTest
         var problem = await response.AssertValidationErrorAsync("limit");
         Assert.DoesNotContain("Nullable<", problem.ToJsonString());
     }
+
+    [Theory]
+    [InlineData("PATCH", "", "null")]
+    [InlineData("POST", "/journal-entries", "null")]
+    [InlineData("POST", "/journal-entries", "")]
+    [InlineData("POST", "/journal-entries/batch", "null")]
+    [InlineData("PUT", "/lock-date", "null")]
+    [InlineData("PATCH", "/accounts/1010", "null")]
+    public async Task A_missing_or_null_body_is_a_validation_error_on_body(string method, string route, string body)
+    {
+        var book = await StandardBookAsync();
+        var request = new HttpRequestMessage(new HttpMethod(method), $"/v1/books/{book}{route}")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        var problem = await (await Admin.SendAsync(request)).AssertValidationErrorAsync("body");
+        Assert.DoesNotContain("Service", problem.ToJsonString());
+    }
 }

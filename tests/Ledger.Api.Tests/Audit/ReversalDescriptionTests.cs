@@ -35,4 +35,22 @@ public sealed class ReversalDescriptionTests : AppTest
             await response.AssertValidationErrorAsync("description");
         }
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task A_blank_description_is_refused_on_posts_and_reversals_alike(string description)
+    {
+        var book = await StandardBookAsync();
+        var entry = await App.PostEntryOkAsync(book, "2026-01-10", "Sale", ("1010", "100.00", null), ("4000", null, "100.00"));
+        var before = await App.SnapshotAsync(book);
+
+        var post = await Admin.PostJsonAsync(EntriesUrl(book), new
+        {
+            date = "2026-01-11", description, lines = new object[] { new { account = "1010", debit = "1.00" }, new { account = "4000", credit = "1.00" } },
+        });
+        await post.AssertValidationErrorAsync("description");
+        await (await Admin.PostJsonAsync($"{EntriesUrl(book)}/{entry["id"]}/reverse", new { description })).AssertValidationErrorAsync("description");
+        Assert.Equal(before, await App.SnapshotAsync(book));
+    }
 }

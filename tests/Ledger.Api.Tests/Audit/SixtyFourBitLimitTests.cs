@@ -1,51 +1,62 @@
 using System.Net;
-using System.Text.Json.Nodes;
+using System.Net.Http.Json;
 using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Audit;
 
 /// <summary>
-/// Money is refused only where a value or a sum the API keeps would pass 64-bit minor units, and the 400 names a
-/// field of the request. Reversing an entry or closing a year only moves existing balances back towards zero: every
-/// account's debit and credit totals, every balance and every report stay inside 64 bits, so neither may be refused,
-/// and certainly not with an error on <c>lines[i].debit</c>, a field these requests do not have.
+/// Reversals and closing entries are built by the server: a line of theirs that the book refuses (an archived
+/// account, the book's 64-bit total) is a 409 that explains itself and writes nothing, never a 400 on
+/// <c>lines[i]</c>, a field these requests do not have.
 /// </summary>
 public sealed class SixtyFourBitLimitTests : AppTest
 {
     private const string Max = "92233720368547758.07"; // long.MaxValue cents
 
     [Fact]
-    public async Task A_maximal_entry_can_be_reversed()
+    public async Task Reversing_an_entry_that_used_up_the_books_64_bit_total_is_a_conflict_that_writes_nothing()
     {
         var book = await StandardBookAsync();
         var entry = await App.PostEntryOkAsync(book, "2025-06-13", "Typo: far too large", ("1010", Max, null), ("3000", null, Max));
+        var before = await App.SnapshotAsync(book);
 
         var response = await Admin.PostRawAsync($"{EntriesUrl(book)}/{entry["id"]}/reverse", "{}");
 
-        // Actual: 400 {"errors":{"lines[1].debit":["would take the totals of this book beyond 64-bit minor units."]}}
-        var reversal = await response.AssertCreatedAsync();
-        Assert.Equal(entry["id"]!.GetValue<long>(), reversal["reversalOf"]!.GetValue<long>());
-        var bank = await App.AccountAsync(book, "1010");
-        Assert.Equal(Max, bank["debitTotal"]!.GetValue<string>());
-        Assert.Equal(Max, bank["creditTotal"]!.GetValue<string>());
-        Assert.Equal("0.00", bank["balance"]!.GetValue<string>());
-        Assert.Empty((await App.TrialBalanceAsync(book, "2025-12-31"))["lines"]!.AsArray());
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("64-bit", problem["detail"]!.GetValue<string>());
+        Assert.Null(problem["errors"]);
+        Assert.Equal(before, await App.SnapshotAsync(book));
     }
 
     [Fact]
-    public async Task A_year_with_maximal_income_can_be_closed()
+    public async Task Closing_a_year_whose_closing_entry_would_pass_the_books_64_bit_total_is_a_conflict_that_writes_nothing()
     {
         var book = await StandardBookAsync();
         await App.PostEntryOkAsync(book, "2025-06-13", "Record year", ("1010", Max, null), ("4000", null, Max));
+        var before = await App.SnapshotAsync(book);
 
         var response = await Admin.PostJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
 
-        // Actual: 400 {"errors":{"lines[0].debit":["would take the totals of this book beyond 64-bit minor units."]}}
-        var closing = await response.AssertCreatedAsync();
-        Assert.True(closing["closingEntry"]!.GetValue<bool>());
-        var sheet = await Admin.GetJsonOkAsync($"/v1/books/{book}/reports/balance-sheet?asOf=2025-12-31");
-        Assert.Equal(Max, sheet["equity"]!["total"]!.GetValue<string>());
-        Assert.True(sheet["check"]!["balanced"]!.GetValue<bool>());
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("closing entry", problem["detail"]!.GetValue<string>());
+        Assert.Contains("64-bit", problem["detail"]!.GetValue<string>());
+        Assert.Equal(before, await App.SnapshotAsync(book));
+        Assert.Null((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]);
+    }
+
+    [Fact]
+    public async Task Reversing_an_entry_on_an_account_archived_since_is_a_conflict_naming_the_account()
+    {
+        var book = await StandardBookAsync();
+        var entry = await App.PostEntryOkAsync(book, "2026-01-10", "Rent", ("6000", "100.00", null), ("1010", null, "100.00"));
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PatchAsJsonAsync($"{AccountsUrl(book)}/6000", new { archived = true })).StatusCode);
+        var before = await App.SnapshotAsync(book);
+
+        var response = await Admin.PostRawAsync($"{EntriesUrl(book)}/{entry["id"]}/reverse", "{}");
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("'6000' is archived", problem["detail"]!.GetValue<string>());
+        Assert.Equal(before, await App.SnapshotAsync(book));
     }
 }

@@ -157,7 +157,7 @@ public static class JournalEndpoints
             JournalEntryRules.Reverse(ToPostings(original, book.Digits)),
             ReversalOf: original.Id);
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, $"reverse-journal-entry/{id}", request, json.Value.SerializerOptions,
-            session => JournalPoster.Post(session, book, [draft], _ => "")[0],
+            session => JournalPoster.PostDerived(session, book, draft, $"The reversal of journal entry {id} (its lines with sides swapped)"),
             entry => EntryLocation(bookId, entry.Id));
     }
 

@@ -88,7 +88,7 @@ public static class JournalPoster
                 catch (OverflowException)
                 {
                     throw new ValidationFailedException($"{pathOf(e)}lines[{i}].{(debit ? "debit" : "credit")}",
-                        "would take the totals of this book beyond 64-bit minor units.");
+                        TotalsLimitMessage);
                 }
                 accounts[line.AccountCode] = account;
                 totals.AddToPeriod(account.Id, period, debit ? amount : 0, debit ? 0 : amount);
@@ -121,6 +121,27 @@ public static class JournalPoster
         totals.Stage(book.Id, bookState with { NextNumber = nextNumber, TotalDebit = totalDebit });
         if (!session.DefersGroupState) totals.FlushNow(session);
         return posted;
+    }
+
+    /// <summary>Every debit ever posted in a book counts toward one 64-bit total, which keeps every report sum exact.</summary>
+    public const string TotalsLimitMessage =
+        "would take the totals of this book beyond 64-bit minor units (every debit ever posted in a book counts toward that limit, so that every report total stays exact).";
+
+    /// <summary>
+    /// Posts an entry the server built (a reversal, a closing entry), whose lines the client never sent: a line the
+    /// book refuses is a conflict with the book's state, described in full, not a 400 on a field of the request.
+    /// </summary>
+    public static JournalEntryResponse PostDerived(WriteSession session, BookIdentity book, EntryDraft draft, string what)
+    {
+        try
+        {
+            return Post(session, book, [draft], _ => "")[0];
+        }
+        catch (ValidationFailedException refused)
+        {
+            var reasons = refused.Errors.SelectMany(e => e.Value.Select(message => $"{e.Key}: {message}"));
+            throw new ConflictException($"{what} cannot be posted. {string.Join(" ", reasons)}");
+        }
     }
 
     private static LedgerTotals.BookTotals ReadBook(WriteSession session, LedgerTotals totals, string bookId)

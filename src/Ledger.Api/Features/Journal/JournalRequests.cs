@@ -55,7 +55,7 @@ public static class JournalEntryShape
 
         if (string.IsNullOrEmpty(entry.Date)) Fail("date", "'date' must not be empty.");
         else if (!DateText.TryParseDate(entry.Date, out _)) Fail("date", "must be a calendar date written YYYY-MM-DD.");
-        if (string.IsNullOrEmpty(entry.Description)) Fail("description", "'description' must not be empty.");
+        if (string.IsNullOrWhiteSpace(entry.Description)) Fail("description", "'description' must not be empty.");
         else if (entry.Description.Length > MaxText) Fail("description", $"must be at most {MaxText} characters.");
         if (entry.Reference is { Length: > MaxReference }) Fail("reference", $"must be at most {MaxReference} characters.");
 
@@ -144,7 +144,8 @@ public sealed class ReverseJournalEntryRequestValidator : AbstractValidator<Reve
     {
         RuleFor(x => x.Date).Must(d => DateText.TryParseDate(d, out _)).When(x => x.Date is not null)
             .WithMessage("must be a calendar date written YYYY-MM-DD.");
-        RuleFor(x => x.Description).MaximumLength(1000);
+        // Left out, the reversal describes itself; given, it must say something, as on any entry.
+        RuleFor(x => x.Description).NotEmpty().When(x => x.Description is not null).MaximumLength(1000);
     }
 }
 

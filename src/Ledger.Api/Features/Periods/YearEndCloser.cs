@@ -59,7 +59,7 @@ public static class YearEndCloser
             $"Year-end close of fiscal year {DateText.Format(year.Start)} to {DateText.Format(year.End)}",
             $"year-end-close/{DateText.Format(fiscalYearEnd)}", lines, IsClosing: true);
         // The poster refuses a date on or before the lock date (409 naming it): a locked year must be reopened first.
-        var entry = JournalPoster.Post(session, book, [draft], _ => "")[0];
+        var entry = JournalPoster.PostDerived(session, book, draft, $"The closing entry for the fiscal year ending {DateText.Format(fiscalYearEnd)}");
 
         session.Connection.Execute(InsertCloseSql, new
         {
