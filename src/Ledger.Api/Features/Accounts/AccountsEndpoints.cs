@@ -135,8 +135,10 @@ public static class AccountsEndpoints
                     archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
                 });
                 if (updated == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
-                return session.Connection.QuerySingle<AccountRow>(
+                var account = session.Connection.QuerySingle<AccountRow>(
                     AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+                AccountWrites.RecordVersion(session, account.Id);
+                return account;
             });
             return TypedResults.Ok(row.ToResponse(book.Digits));
         }
@@ -158,6 +160,7 @@ public static class AccountsEndpoints
                     throw new ConflictException($"Account '{code}' is the parent of other accounts; move or delete them first.");
                 if (usage.IsRetainedEarnings > 0)
                     throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
+                AccountWrites.RecordVersion(session, usage.Id, deleted: true);
                 session.Connection.Execute("DELETE FROM accounts WHERE id = @id", new { id = usage.Id });
                 return true;
             });
@@ -218,15 +221,38 @@ public static class AccountQueries
 
     public static async Task<IReadOnlyList<AccountRow>> ListAsync(Microsoft.Data.Sqlite.SqliteConnection connection, string bookId) =>
         (await connection.QueryAsync<AccountRow>(SelectAccountSql + " WHERE book_id = @bookId ORDER BY code", new { bookId })).AsList();
+
+    /// <summary>
+    /// The chart as it stood at <paramref name="knownAt"/>: codes, names, types and parents, all that reports take from
+    /// it (totals are left at zero, descriptions out).
+    /// </summary>
+    public static async Task<IReadOnlyList<AccountRow>> ListAsKnownAtAsync(
+        Microsoft.Data.Sqlite.SqliteConnection connection, string bookId, NodaTime.Instant knownAt) =>
+        (await connection.QueryAsync<AccountVersion>(SelectVersionsSql, new { bookId, knownAt = Timestamps.Format(knownAt) }))
+            .Select(v => new AccountRow(v.Id, v.Code, v.Name, v.Type, v.ParentCode, null, 0, 0, 0, v.RecordedAt))
+            .ToList();
+
+    private sealed record AccountVersion(long Id, string Code, string Name, string Type, string? ParentCode, string RecordedAt);
+
+    private const string SelectVersionsSql = """
+        SELECT v.account_id AS Id, v.code AS Code, v.name AS Name, v.type AS Type, v.parent_code AS ParentCode, v.recorded_at AS RecordedAt
+        FROM account_versions v
+        WHERE v.book_id = @bookId AND v.deleted = 0
+          AND v.id = (SELECT MAX(w.id) FROM account_versions w
+                      WHERE w.book_id = v.book_id AND w.account_id = v.account_id AND w.recorded_at <= @knownAt)
+        ORDER BY v.code
+        """;
 }
 
 public static class AccountWrites
 {
     public static void Insert(WriteSession session, string bookId, string code, string name, AccountType type,
-        string? parentCode, string? description) =>
+        string? parentCode, string? description)
+    {
+        var id = session.NextId("accounts");
         session.Connection.Execute(InsertAccountSql, new
         {
-            id = session.NextId("accounts"),
+            id,
             bookId,
             code,
             name,
@@ -235,6 +261,26 @@ public static class AccountWrites
             description,
             createdAt = Timestamps.Format(session.Now),
         });
+        RecordVersion(session, id);
+    }
+
+    /// <summary>
+    /// Records the account as it now stands (or that it is about to be deleted), so a report as known at an
+    /// earlier instant still lists the chart it listed then.
+    /// </summary>
+    public static void RecordVersion(WriteSession session, long accountId, bool deleted = false) =>
+        session.Connection.Execute(InsertVersionSql, new
+        {
+            id = session.NextId("account_versions"),
+            accountId,
+            recordedAt = Timestamps.Format(session.Now),
+            deleted = deleted ? 1 : 0,
+        });
+
+    private const string InsertVersionSql = """
+        INSERT INTO account_versions (id, account_id, book_id, recorded_at, code, name, type, parent_code, deleted)
+        SELECT @id, id, book_id, @recordedAt, code, name, type, parent_code, @deleted FROM accounts WHERE id = @accountId
+        """;
 
     private const string InsertAccountSql = """
         INSERT INTO accounts (id, book_id, code, name, type, parent_code, description, archived, debit_total, credit_total, created_at)

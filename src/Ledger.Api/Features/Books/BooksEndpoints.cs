@@ -127,6 +127,15 @@ public static class BooksEndpoints
                     session.Connection.ExecuteScalar<long>(CountClosesSql, new { bookId }) > 0)
                     throw new ConflictException(
                         "Fiscal years of this book have been closed; their start month can no longer change.");
+                if (request.FiscalYearStartMonth is { } newMonth && newMonth != current.FiscalYearStartMonth)
+                    session.Connection.Execute(InsertFiscalYearStartChangeSql, new
+                    {
+                        id = session.NextId("fiscal_year_start_changes"),
+                        bookId,
+                        recordedAt = Timestamps.Format(session.Now),
+                        from = current.FiscalYearStartMonth,
+                        to = newMonth,
+                    });
                 session.Connection.Execute(UpdateBookSql, new
                 {
                     bookId,
@@ -166,6 +175,11 @@ public static class BooksEndpoints
             fiscal_year_start_month = COALESCE(@month, fiscal_year_start_month),
             retained_earnings_account = COALESCE(@code, retained_earnings_account)
         WHERE id = @bookId
+        """;
+
+    private const string InsertFiscalYearStartChangeSql = """
+        INSERT INTO fiscal_year_start_changes (id, book_id, recorded_at, from_month, to_month)
+        VALUES (@id, @bookId, @recordedAt, @from, @to)
         """;
 
     private const string CountClosesSql = "SELECT COUNT(*) FROM year_end_closes WHERE book_id = @bookId";

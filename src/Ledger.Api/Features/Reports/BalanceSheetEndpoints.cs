@@ -47,10 +47,10 @@ public static class BalanceSheetEndpoints
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording)) return ReportQueryRules.KnownAtInTheFuture(recording);
 
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
-        var startMonth = await connection.ExecuteScalarAsync<int>(FiscalYearStartMonthSql, new { bookId });
+        var startMonth = await report.FiscalYearStartMonthAsync();
         var balances = new StatementBalances(connection, bookId, knownAt);
         IReadOnlyDictionary<long, long>[] net = [await balances.AsOfAsync(asOf)];
 
@@ -94,5 +94,4 @@ public static class BalanceSheetEndpoints
         return table;
     }
 
-    internal const string FiscalYearStartMonthSql = "SELECT fiscal_year_start_month FROM books WHERE id = @bookId";
 }

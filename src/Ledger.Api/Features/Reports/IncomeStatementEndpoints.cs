@@ -39,9 +39,9 @@ public static class IncomeStatementEndpoints
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording)) return ReportQueryRules.KnownAtInTheFuture(recording);
 
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
-        var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
+        var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
         var periods = new List<(LocalDate From, LocalDate To)> { (from, to) };

@@ -65,7 +65,7 @@ public static class LedgerEndpoints
         var account = await connection.QuerySingleOrDefaultAsync<AccountRow>(
             AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
         if (account is null) return Problems.NotFound($"No account '{code}' in this book.");
-        var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
+        var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
         (string Date, long Id)? after = null;
         if (query.Cursor is not null && Cursor.TryDecode(query.Cursor, out var position))
@@ -128,7 +128,7 @@ public static class LedgerEndpoints
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
         var (book, connection) = (report.Book, report.Connection);
-        var (from, to) = await ReportQueryRules.PeriodAsync(connection, bookId, query.From, query.To, clock);
+        var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
         // The general ledger is answered whole; a period too large to hold is refused rather than exhausting memory.

@@ -126,11 +126,10 @@ public static class ReportQueryRules
     public static LocalDate Today(this IClock clock) => clock.GetCurrentInstant().InUtc().Date;
 
     /// <summary>The period a report asked for; either end left out defaults to the book's fiscal year to date.</summary>
-    public static async Task<(LocalDate From, LocalDate To)> PeriodAsync(
-        SqliteConnection connection, string bookId, string? from, string? to, IClock clock)
+    public static async Task<(LocalDate From, LocalDate To)> PeriodAsync(ReportSnapshot report, string? from, string? to, IClock clock)
     {
         var end = DateOr(to, clock.Today());
-        var startMonth = await connection.ExecuteScalarAsync<int>(BalanceSheetEndpoints.FiscalYearStartMonthSql, new { bookId });
+        var startMonth = await report.FiscalYearStartMonthAsync();
         return (DateOr(from, FiscalYear.Containing(end, startMonth).Start), end);
     }
 }

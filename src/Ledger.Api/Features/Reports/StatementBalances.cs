@@ -16,16 +16,20 @@ namespace Ledger.Api.Features.Reports;
 /// </summary>
 public sealed class ReportSnapshot : IAsyncDisposable
 {
-    private ReportSnapshot(BookIdentity book, SqliteConnection connection)
+    private ReportSnapshot(BookIdentity book, SqliteConnection connection, Instant? knownAt)
     {
         Book = book;
         Connection = connection;
+        KnownAt = knownAt;
     }
 
     public BookIdentity Book { get; }
     public SqliteConnection Connection { get; }
 
-    public static async Task<ReportSnapshot> OpenAsync(string bookId, BookCatalog books, LedgerDatabase database)
+    /// <summary>When set, the report shows the books as known at this instant: its entries, chart and fiscal year.</summary>
+    public Instant? KnownAt { get; }
+
+    public static async Task<ReportSnapshot> OpenAsync(string bookId, BookCatalog books, LedgerDatabase database, Instant? knownAt = null)
     {
         var book = await books.GetAsync(bookId);
         var connection = await database.OpenReadAsync();
@@ -39,11 +43,37 @@ public sealed class ReportSnapshot : IAsyncDisposable
             await connection.DisposeAsync();
             throw;
         }
-        return new ReportSnapshot(book, connection);
+        return new ReportSnapshot(book, connection, knownAt);
     }
 
-    /// <summary>The book's chart of accounts, by code.</summary>
-    public Task<IReadOnlyList<AccountRow>> AccountsAsync() => AccountQueries.ListAsync(Connection, Book.Id);
+    /// <summary>The book's chart of accounts, by code, as it stood at <see cref="KnownAt"/> if set.</summary>
+    public Task<IReadOnlyList<AccountRow>> AccountsAsync() => KnownAt is { } instant
+        ? AccountQueries.ListAsKnownAtAsync(Connection, Book.Id, instant)
+        : AccountQueries.ListAsync(Connection, Book.Id);
+
+    /// <summary>The month the book's fiscal years start in, as set at <see cref="KnownAt"/> if set.</summary>
+    public async Task<int> FiscalYearStartMonthAsync()
+    {
+        var current = await Connection.ExecuteScalarAsync<int>(CurrentFiscalYearStartSql, new { bookId = Book.Id });
+        if (KnownAt is not { } instant) return current;
+        var args = new { bookId = Book.Id, knownAt = Timestamps.Format(instant) };
+        // The month set by the last change at or before the instant; before any change, the month the first later change left.
+        return await Connection.ExecuteScalarAsync<int?>(MonthSetByLastChangeSql, args)
+            ?? await Connection.ExecuteScalarAsync<int?>(MonthBeforeNextChangeSql, args)
+            ?? current;
+    }
+
+    private const string CurrentFiscalYearStartSql = "SELECT fiscal_year_start_month FROM books WHERE id = @bookId";
+
+    private const string MonthSetByLastChangeSql = """
+        SELECT to_month FROM fiscal_year_start_changes
+        WHERE book_id = @bookId AND id = (SELECT MAX(id) FROM fiscal_year_start_changes WHERE book_id = @bookId AND recorded_at <= @knownAt)
+        """;
+
+    private const string MonthBeforeNextChangeSql = """
+        SELECT from_month FROM fiscal_year_start_changes
+        WHERE book_id = @bookId AND id = (SELECT MIN(id) FROM fiscal_year_start_changes WHERE book_id = @bookId AND recorded_at > @knownAt)
+        """;
 
     /// <summary>Formats minor units in the book's currency.</summary>
     public string Format(long minorUnits) => new Amount(minorUnits).Format(Book.Digits);

@@ -36,7 +36,7 @@ public static class TrialBalanceEndpoints
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording)) return ReportQueryRules.KnownAtInTheFuture(recording);
 
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
         var net = await Balances.NetAsOfAsync(connection, bookId, date, knownAt);

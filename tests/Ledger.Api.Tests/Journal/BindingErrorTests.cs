@@ -1,13 +1,13 @@
 using Ledger.Api.Tests.Support;
 
-namespace Ledger.Api.Tests.Audit;
+namespace Ledger.Api.Tests.Journal;
 
 /// <summary>
 /// A query parameter that is not a number is a validation error like any other: 400 problem+json whose
 /// <c>errors</c> name the parameter (as <c>limit=0</c> already does), not a bare "Bad request" whose detail quotes
 /// the .NET parameter type ("Failed to bind parameter \"Nullable&lt;int&gt; limit\"").
 /// </summary>
-public sealed class QueryBindingTests : AppTest
+public sealed class BindingErrorTests : AppTest
 {
     [Theory]
     [InlineData("journal-entries?limit=ten")]

@@ -3,14 +3,14 @@ using System.Net.Http.Json;
 using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
-namespace Ledger.Api.Tests.Audit;
+namespace Ledger.Api.Tests.Journal;
 
 /// <summary>
 /// Reversals and closing entries are built by the server: a line of theirs that the book refuses (an archived
 /// account, the book's 64-bit total) is a 409 that explains itself and writes nothing, never a 400 on
 /// <c>lines[i]</c>, a field these requests do not have.
 /// </summary>
-public sealed class SixtyFourBitLimitTests : AppTest
+public sealed class DerivedEntryRefusalTests : AppTest
 {
     private const string Max = "92233720368547758.07"; // long.MaxValue cents
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Ledger.Api.Tests.Support;
 
-namespace Ledger.Api.Tests.Audit;
+namespace Ledger.Api.Tests.Journal;
 
 /// <summary>
 /// Every journal entry has a description: POST refuses an empty one (400 on <c>description</c>). A reversal is a

@@ -4,14 +4,14 @@ using Ledger.Api.Tests.Support;
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Ledger.Api.Tests.Audit;
+namespace Ledger.Api.Tests.Reports;
 
 /// <summary>
 /// knownAt exists so that "last quarter's statements can be pulled again exactly as they were" (issue 4). A report
 /// pulled with knownAt = K must therefore answer the same whatever changes after K. These tests change no entries at
 /// all after K, only book and account settings that the API allows to change, and the reports as known at K change.
 /// </summary>
-public sealed class KnownAtReproducibilityTests : AppTest
+public sealed class KnownAtChartTests : AppTest
 {
     private readonly FakeClock _clock = new(Instant.FromUtc(2026, 4, 1, 9, 0));
 
@@ -58,5 +58,30 @@ public sealed class KnownAtReproducibilityTests : AppTest
         var after = await Admin.GetJsonOkAsync(url);
         // Actual: line 4000 is now named "Revenue (renamed later)".
         Assert.True(JsonNode.DeepEquals(before, after), $"As known at {knownAt}, the trial balance was\n{before}\nand is now\n{after}");
+    }
+
+    [Fact]
+    public async Task Statements_as_known_at_an_instant_keep_the_names_of_then_while_todays_show_the_new_ones()
+    {
+        var (book, knownAt) = await BookKnownAtAsync();
+        var urls = new[]
+        {
+            $"/v1/books/{book}/reports/balance-sheet?asOf=2025-12-31&knownAt={knownAt}",
+            $"/v1/books/{book}/reports/income-statement?from=2025-01-01&to=2025-12-31&knownAt={knownAt}",
+        };
+        var before = new List<JsonNode>();
+        foreach (var url in urls) before.Add(await Admin.GetJsonOkAsync(url));
+
+        foreach (var code in new[] { "1010", "4000" })
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await Admin.PatchJsonAsync($"/v1/books/{book}/accounts/{code}", new { name = $"Renamed {code}" })).StatusCode);
+        await App.CreateAccountAsync(book, "4500", "income"); // created later, and empty: listed in neither
+
+        for (var i = 0; i < urls.Length; i++)
+        {
+            var after = await Admin.GetJsonOkAsync(urls[i]);
+            Assert.True(JsonNode.DeepEquals(before[i], after), $"{urls[i]} was\n{before[i]}\nand is now\n{after}");
+        }
+        var today = (await Admin.GetJsonOkAsync($"/v1/books/{book}/reports/income-statement?from=2025-01-01&to=2025-12-31"))["income"]!["accounts"]!.AsArray();
+        Assert.Equal("Renamed 4000", today.Single(a => a!["account"]!.GetValue<string>() == "4000")!["name"]!.GetValue<string>());
     }
 }
