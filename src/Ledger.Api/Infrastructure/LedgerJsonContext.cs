@@ -14,7 +14,8 @@ namespace Ledger.Api.Infrastructure;
 /// Source-generated JSON metadata for every request and response, so (de)serialization does no reflection.
 /// Unknown properties are refused: a client cannot set fields the API does not document.
 /// </summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    NumberHandling = JsonNumberHandling.Strict, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(CreateBookRequest))]
 [JsonSerializable(typeof(BookResponse))]

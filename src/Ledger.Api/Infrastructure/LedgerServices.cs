@@ -27,6 +27,10 @@ public static class LedgerServices
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, LedgerJsonContext.Default);
             options.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // Numbers are JSON numbers ("7" is not a month), and a field sent twice is an error rather than last-one-wins.
+            // Amounts accept strings through their own converter.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            options.SerializerOptions.AllowDuplicateProperties = false;
         });
         // Binding failures (malformed JSON, unknown fields) throw, so the exception handler can answer
         // them as problem+json naming the field instead of an empty 400.

@@ -27,6 +27,34 @@ public sealed class ErrorFormatTests : AppTest
     }
 
     [Theory]
+    [InlineData("""{"date":"2026-01-05","description":"x","description":"y","lines":[{"account":"1010","debit":"1"},{"account":"4000","credit":"1"}]}""")]
+    [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1","debit":"2"},{"account":"4000","credit":"1"}]}""")]
+    public async Task A_field_sent_twice_is_a_400_problem_rather_than_last_one_wins(string body)
+    {
+        var book = await StandardBookAsync();
+        var before = await App.SnapshotAsync(book);
+        await (await Admin.PostRawAsync(EntriesUrl(book), body)).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(before, await App.SnapshotAsync(book));
+    }
+
+    [Fact]
+    public async Task Whole_numbers_must_be_JSON_numbers_while_amounts_may_be_strings()
+    {
+        var book = await StandardBookAsync();
+        await (await Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = "7" })).AssertValidationErrorAsync("fiscalYearStartMonth");
+        Assert.Equal(1, (await Admin.GetJsonAsync($"/v1/books/{book}"))["fiscalYearStartMonth"]!.GetValue<int>());
+        await (await Admin.PostRawAsync(EntriesUrl(book),
+            """{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1.50"},{"account":"4000","credit":1.5}]}""")).AssertCreatedAsync();
+    }
+
+    [Fact]
+    public async Task Listing_entries_from_after_to_is_a_400_on_from()
+    {
+        var book = await StandardBookAsync();
+        await (await Admin.GetAsync($"{EntriesUrl(book)}?from=2026-02-01&to=2026-01-01")).AssertValidationErrorAsync("from");
+    }
+
+    [Theory]
     [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1"},{"account":"4000","credit":"1"}],"number":7}""", "number")]
     [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1"},{"account":"4000","credit":"1"}],"id":1}""", "id")]
     [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1","amount":"1"},{"account":"4000","credit":"1"}]}""", "amount")]

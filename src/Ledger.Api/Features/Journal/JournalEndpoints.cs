@@ -85,6 +85,8 @@ public static class JournalEndpoints
         var errors = new Dictionary<string, string[]>();
         if (from is not null && !DateText.TryParseDate(from, out _)) errors["from"] = ["must be a date written YYYY-MM-DD."];
         if (to is not null && !DateText.TryParseDate(to, out _)) errors["to"] = ["must be a date written YYYY-MM-DD."];
+        if (DateText.TryParseDate(from, out var fromDate) && DateText.TryParseDate(to, out var toDate) && fromDate > toDate)
+            errors["from"] = ["must be on or before to."];
         if (limit is < 1) errors["limit"] = ["must be at least 1."];
         (string, long)? after = null;
         if (cursor is not null)
