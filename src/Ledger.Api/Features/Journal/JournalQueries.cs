@@ -122,23 +122,33 @@ public static class JournalQueries
 /// <summary>An opaque page cursor: the (date, id) of the last row served.</summary>
 public static class Cursor
 {
-    public static string Encode(string date, long id) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{date}|{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    /// <summary>
+    /// An opaque position: the last row's date and entry id, and optionally the highest entry id the first page
+    /// could see, so later pages leave out what was posted since (a report's pages then add up as one).
+    /// </summary>
+    public static string Encode(string date, long id, long? throughEntry = null) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(throughEntry is { } through ? $"{date}|{id}|{through}" : $"{date}|{id}"))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public static bool TryDecode(string? cursor, out (string Date, long Id) position)
+    public static bool TryDecode(string? cursor, out (string Date, long Id) position) => TryDecode(cursor, out position, out _);
+
+    public static bool TryDecode(string? cursor, out (string Date, long Id) position, out long? throughEntry)
     {
         position = default;
+        throughEntry = null;
         if (string.IsNullOrEmpty(cursor) || cursor.Length > 100) return false;
         try
         {
             var base64 = cursor.Replace('-', '+').Replace('_', '/');
             base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
-            var text = Encoding.UTF8.GetString(Convert.FromBase64String(base64));
-            var bar = text.IndexOf('|');
-            if (bar < 0 || !DateText.TryParseDate(text[..bar], out _) ||
-                !long.TryParse(text[(bar + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
-                return false;
-            position = (text[..bar], id);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(base64)).Split('|');
+            if (parts.Length is < 2 or > 3 || !DateText.TryParseDate(parts[0], out _) || !TryId(parts[1], out var id)) return false;
+            if (parts.Length == 3)
+            {
+                if (!TryId(parts[2], out var through) || through < id) return false;
+                throughEntry = through;
+            }
+            position = (parts[0], id);
             return true;
         }
         catch (FormatException)
@@ -146,4 +156,7 @@ public static class Cursor
             return false;
         }
     }
+
+    private static bool TryId(string text, out long id) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id);
 }

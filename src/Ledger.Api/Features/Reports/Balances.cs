@@ -14,7 +14,11 @@ namespace Ledger.Api.Features.Reports;
 public static class Balances
 {
     /// <summary>Net balance (debits minus credits, in minor units) per account id, for entries dated on or before <paramref name="asOf"/>.</summary>
-    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, Instant? knownAt = null)
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, Instant? knownAt = null) =>
+        await NetAsOfAsync(connection, bookId, asOf, knownAt is { } instant ? await LastEntryRecordedAsync(connection, instant) : null);
+
+    /// <summary>As above, counting only entries with ids up to <paramref name="throughEntry"/> when it is given.</summary>
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, long? throughEntry)
     {
         var args = new DynamicParameters(new { bookId });
         Dictionary<long, long> net;
@@ -49,9 +53,8 @@ public static class Balances
             }
         }
 
-        if (knownAt is { } instant)
+        if (throughEntry is { } lastKnown)
         {
-            var lastKnown = await LastEntryRecordedAsync(connection, instant);
             var later = await connection.QueryAsync<AccountAmount>(RecordedAfterSql,
                 new { bookId, lastKnown, asOf = DateText.Format(asOf) });
             Add(net, later, -1);

@@ -68,14 +68,18 @@ public static class LedgerEndpoints
         var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
         (string Date, long Id)? after = null;
-        if (query.Cursor is not null && Cursor.TryDecode(query.Cursor, out var position))
+        long? through = null;
+        if (query.Cursor is not null && Cursor.TryDecode(query.Cursor, out var position, out through))
         {
             if (!DateText.TryParseDate(position.Date, out var cursorDate) || cursorDate < from || cursorDate > to)
                 return Problems.Validation("cursor", "belongs to another period; start again without a cursor.");
             after = position;
         }
+        // Every page counts the entries the first page could see, so entries posted while a client pages (backdated
+        // ones included) cannot break the chain from opening balance through the running balances to the closing one.
+        through ??= await connection.ExecuteScalarAsync<long>(LastEntrySql);
 
-        var balances = new StatementBalances(connection, bookId, knownAt: null);
+        var balances = new StatementBalances(connection, bookId, knownAt: null, throughEntry: through);
         var opening = (await balances.AsOfAsync(from.PlusDays(-1))).GetValueOrDefault(account.Id);
         var closing = (await balances.AsOfAsync(to)).GetValueOrDefault(account.Id);
         // A later page starts from the balance after the cursor's entry: the day before from Balances, that day's
@@ -97,12 +101,13 @@ public static class LedgerEndpoints
             to = DateText.Format(to),
             afterDate = after?.Date ?? "",
             afterId = after?.Id ?? 0,
+            through,
             take = limit + 1,
         })).AsList();
         var hasMore = rows.Count > limit;
         if (hasMore) rows.RemoveAt(rows.Count - 1);
         var items = Run(account.AccountType, start, rows, book.Digits);
-        var nextCursor = hasMore ? Cursor.Encode(rows[^1].Date, rows[^1].EntryId) : null;
+        var nextCursor = hasMore ? Cursor.Encode(rows[^1].Date, rows[^1].EntryId, through) : null;
 
         var response = new AccountLedgerResponse(account.Code, account.Name, account.Type, book.Currency.Code,
             DateText.Format(from), DateText.Format(to), Normal(account.AccountType, opening, book.Digits),
@@ -225,12 +230,15 @@ public static class LedgerEndpoints
             FROM postings p
             WHERE p.account_id = @accountId AND p.entry_date >= @from AND p.entry_date <= @to
               AND (p.entry_date > @afterDate OR (p.entry_date = @afterDate AND p.entry_id > @afterId))
+              AND p.entry_id <= @through
             GROUP BY p.account_id, p.entry_date, p.entry_id
             ORDER BY p.entry_date, p.entry_id
             LIMIT @take
         ) m JOIN journal_entries e ON e.id = m.EntryId
         ORDER BY m.Date, m.EntryId
         """;
+
+    private const string LastEntrySql = "SELECT COALESCE(MAX(id), 0) FROM journal_entries";
 
     private const string SameDayThroughCursorSql = """
         SELECT COALESCE(SUM(amount), 0) FROM postings

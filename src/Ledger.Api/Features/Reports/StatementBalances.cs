@@ -97,17 +97,17 @@ public sealed class ReportSnapshot : IAsyncDisposable
 /// net balances as of any date (each date computed once, via <see cref="Balances"/>) and movements over a period
 /// with year-end closing entries taken back out.
 /// </summary>
-public sealed class StatementBalances(SqliteConnection connection, string bookId, Instant? knownAt)
+public sealed class StatementBalances(SqliteConnection connection, string bookId, Instant? knownAt, long? throughEntry = null)
 {
     private readonly Dictionary<LocalDate, Dictionary<long, long>> _asOf = [];
-    private long? _lastKnownEntry;
+    private long? _lastKnownEntry = throughEntry;
 
     /// <summary>Net (debit − credit) per account id for entries dated on or before <paramref name="date"/>, closing entries included.</summary>
     public async Task<IReadOnlyDictionary<long, long>> AsOfAsync(LocalDate date)
     {
         if (!_asOf.TryGetValue(date, out var net))
         {
-            net = await Balances.NetAsOfAsync(connection, bookId, date, knownAt);
+            net = await Balances.NetAsOfAsync(connection, bookId, date, await BoundAsync());
             _asOf[date] = net;
         }
         return net;
@@ -135,8 +135,11 @@ public sealed class StatementBalances(SqliteConnection connection, string bookId
         return DateText.TryParseDate(text, out var closed) ? closed : null;
     }
 
-    private async Task<long> LastKnownEntryAsync() =>
-        _lastKnownEntry ??= knownAt is { } instant ? await Balances.LastEntryRecordedAsync(connection, instant) : long.MaxValue;
+    private async Task<long> LastKnownEntryAsync() => await BoundAsync() ?? long.MaxValue;
+
+    // The highest entry id counted: from knownAt (looked up once) or given; null counts every entry.
+    private async Task<long?> BoundAsync() =>
+        _lastKnownEntry ??= knownAt is { } instant ? await Balances.LastEntryRecordedAsync(connection, instant) : null;
 
     private static void Add(Dictionary<long, long> into, IEnumerable<KeyValuePair<long, long>> amounts, int sign)
     {

@@ -2,14 +2,14 @@ using System.Text.Json.Nodes;
 using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
-namespace Ledger.Api.Tests.Audit2;
+namespace Ledger.Api.Tests.Reports;
 
 /// <summary>
 /// The account ledger promises that the running balance carries across pages and that opening + movements = closing
 /// across pages (issue 4, README "Account ledger and general ledger"). Bank imports post backdated entries all the
 /// time, so a client paging through a ledger while entries are posted must still get pages that chain.
 /// </summary>
-public sealed class AccountLedgerPagingTests : AppTest
+public sealed class LedgerPagingUnderPostingTests : AppTest
 {
     [Fact]
     public async Task Pages_fetched_while_a_backdated_entry_is_posted_still_chain_from_opening_to_closing()
