@@ -111,6 +111,14 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
         // Keep the reader's explanation but not .NET type names.
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             message = "is not a known field; remove it.";
+        else if (MissingRequired().Match(message) is { Success: true } missing)
+            return new HttpValidationProblemDetails(missing.Groups["names"].Value.Split(", ")
+                .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is not valid.",
+                Detail = "See errors: each key is the JSON path of a field that was rejected.",
+            };
         else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
             message = json.Message;
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
@@ -161,6 +169,9 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
 
     [GeneratedRegex("""^Failed to bind parameter "(?<type>.+) (?<name>[^ "]+)" from ".*"\.$""", RegexOptions.Singleline)]
     private static partial Regex FailedToBind();
+
+    [GeneratedRegex("was missing required properties,? including(?: the following)?: (?<names>.+?)\\.?$", RegexOptions.Singleline)]
+    private static partial Regex MissingRequired();
 
     private static string TrimTypeNames(string message)
     {

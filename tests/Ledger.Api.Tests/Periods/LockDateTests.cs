@@ -24,6 +24,32 @@ public sealed class LockDateTests : AppTest
     }
 
     [Fact]
+    public async Task A_body_without_date_is_refused_rather_than_clearing_the_lock_date()
+    {
+        var book = await App.CreateBookAsync();
+        await SetLockDateAsync(App.Admin, book, "2026-01-31", HttpStatusCode.OK);
+        await (await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { })).AssertValidationErrorAsync("date");
+        Assert.Equal("2026-01-31", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]!.GetValue<string>());
+
+        // An explicit null is how an admin clears it.
+        Assert.Equal(HttpStatusCode.OK, (await App.Admin.PutAsync($"/v1/books/{book}/lock-date",
+            new StringContent("""{"date":null}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Null((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]);
+    }
+
+    [Fact]
+    public async Task A_write_key_cannot_lock_dates_that_have_not_passed()
+    {
+        var book = await App.CreateBookAsync();
+        var writer = App.Client(await App.CreateKeyAsync(book, "read", "write"));
+        var tomorrowButOne = NodaTime.SystemClock.Instance.GetCurrentInstant().InUtc().Date.PlusDays(2);
+        await (await writer.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = Ledger.Domain.DateText.Format(tomorrowButOne) }))
+            .AssertValidationErrorAsync("date");
+        Assert.Empty((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date/history"))["items"]!.AsArray());
+        await App.Admin.PostEntryOkAsync(book, Ledger.Domain.DateText.Format(tomorrowButOne), "Still open", ("1010", "1.00", null), ("4000", null, "1.00"));
+    }
+
+    [Fact]
     public async Task A_batch_with_one_locked_entry_writes_nothing()
     {
         var book = await App.CreateBookAsync();

@@ -33,12 +33,16 @@ public static class PeriodsEndpoints
     /// </summary>
     public static async Task<Results<Ok<LockDateResponse>, ValidationProblem, ProblemHttpResult>> SetLockDate(
         string bookId, SetLockDateRequest request, IValidator<SetLockDateRequest> validator,
-        HttpContext http, LedgerWriter writer)
+        HttpContext http, LedgerWriter writer, NodaTime.IClock clock)
     {
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var caller = http.Caller();
         var to = LockDates.Parse(request.Date);
+        // A lock date closes past periods. One in the future would stop everyone posting today's entries until an
+        // admin reopened it; "tomorrow" in UTC is allowed, as it is already today somewhere.
+        var latest = clock.GetCurrentInstant().InUtc().Date.PlusDays(1);
+        if (to > latest) return Problems.Validation("date", $"must not be later than {DateText.Format(latest)}: a lock date closes periods that have passed.");
         try
         {
             var response = await writer.WriteAsync(session =>

@@ -3,8 +3,11 @@ using Ledger.Domain;
 
 namespace Ledger.Api.Features.Periods;
 
-/// <summary>The new lock date; null (or left out) clears it, which only an admin may do.</summary>
-public sealed record SetLockDateRequest(string? Date);
+/// <summary>
+/// The new lock date; an explicit null clears it, which only an admin may do. Required: a body that forgets the field
+/// must not silently reopen every period.
+/// </summary>
+public sealed record SetLockDateRequest([property: System.Text.Json.Serialization.JsonRequired] string? Date);
 
 public sealed record YearEndCloseRequest(string? FiscalYearEnd);
 
