@@ -36,6 +36,7 @@ public static class LedgerServices
         // them as problem+json naming the field instead of an empty 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddProblemDetails();
+        services.AddBatchConcurrencyLimit(configuration);
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
         services.AddEndpointsApiExplorer();
@@ -75,6 +76,7 @@ public static class LedgerServices
         app.UseRouting();
         app.UseApiKeyAuthentication();
         RequestBodyLimit.UseRequestBodyLimits(app);
+        app.UseRateLimiter();
         app.UseSwagger();
         app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));
         return app;

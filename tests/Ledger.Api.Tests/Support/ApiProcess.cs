@@ -20,7 +20,7 @@ public sealed class ApiProcess : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
-    public static async Task<ApiProcess> StartAsync(string databasePath)
+    public static async Task<ApiProcess> StartAsync(string databasePath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [ApiAssemblyPath(), "--urls", $"http://127.0.0.1:{port}"])
@@ -33,6 +33,7 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["Ledger__AdminKey"] = LedgerApp.AdminKey;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -20,6 +20,7 @@ public static class JournalEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journal.MapPost("/batch", PostBatch).WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes))
+            .RequireRateLimiting(BatchConcurrency.Policy).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         journal.MapGet("/", ListEntries);
