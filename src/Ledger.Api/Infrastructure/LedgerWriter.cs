@@ -83,13 +83,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 group.Clear();
                 while (group.Count < MaxRequestsPerGroup && reader.TryRead(out var request)) group.Add(request);
                 if (group.Count == 0) continue;
+                var committed = false;
                 try
                 {
-                    CommitGroup(session, group);
+                    committed = CommitGroup(session, group);
                 }
                 finally
                 {
-                    _clock.CloseGroup();
+                    _clock.CloseGroup(committed);
                 }
             }
         }
@@ -105,7 +106,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         }
     }
 
-    private void CommitGroup(WriteSession session, List<WriteRequest> group)
+    /// <returns>Whether the group committed.</returns>
+    private bool CommitGroup(WriteSession session, List<WriteRequest> group)
     {
         session.BeginGroup(_clock.OpenGroup());
         try
@@ -115,7 +117,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         catch (Exception ex)
         {
             foreach (var request in group) request.Fail(ex);
-            return;
+            return false;
         }
 
         var outcomes = new bool[group.Count];
@@ -132,7 +134,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 group[i].Fail(ex);
                 FailRest(group, outcomes, i, ex);
                 RollbackGroup(session);
-                return;
+                return false;
             }
             session.BeginRequest(group[i].DefersGroupState);
             try
@@ -151,7 +153,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                     group[i].Fail(ex);
                     FailRest(group, outcomes, i, ex);
                     RollbackGroup(session);
-                    return;
+                    return false;
                 }
                 session.DiscardRequest();
                 group[i].Fail(ex);
@@ -169,13 +171,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", group.Count);
             RollbackGroup(session);
             FailRest(group, outcomes, -1, ex);
-            return;
+            return false;
         }
 
         Interlocked.Increment(ref _groups);
         session.RunAfterCommit();
         for (var i = 0; i < group.Count; i++)
             if (outcomes[i]) group[i].Complete();
+        return true;
     }
 
     private static void RollbackGroup(WriteSession session)
@@ -333,9 +336,12 @@ public sealed class WriteSession : IDisposable
         foreach (var state in _groupStates.Values) state.Reset();
     }
 
+    /// <summary>
+    /// Every group leaves its instant, entries or not: after a restart, even on a clock set back, no group is stamped
+    /// before what is already stored (an account version, a lock-date change) or before a settled knownAt.
+    /// </summary>
     internal void RecordCommit()
     {
-        if (_maxEntryIdInGroup == 0) return;
         var command = Command("INSERT INTO commits (id, recorded_at, max_entry_id) VALUES (@id, @recorded_at, @max_entry_id)");
         command.Bind("@id", NextId("commits"))
             .Bind("@recorded_at", Timestamps.Format(Now))

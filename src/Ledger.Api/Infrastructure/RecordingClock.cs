@@ -15,16 +15,25 @@ public sealed class RecordingClock(IClock clock)
 
     private readonly Lock _gate = new();
     private Instant _last = Instant.MinValue;
+    private Instant _lastCommitted = Instant.MinValue;
     private Instant _settled = Instant.MinValue;
     private Instant? _open;
     private TaskCompletionSource? _openClosed;
 
-    public Instant GetCurrentInstant() => clock.GetCurrentInstant();
+    /// <summary>The ledger's present: the clock, or the latest instant already stamped if the clock stands behind it.</summary>
+    public Instant GetCurrentInstant()
+    {
+        lock (_gate) return Max(clock.GetCurrentInstant(), _last);
+    }
 
     /// <summary>After a restart: groups are never stamped before what is already recorded, even if the clock went back.</summary>
     internal void Resume(Instant lastRecorded)
     {
-        lock (_gate) if (lastRecorded > _last) _last = lastRecorded;
+        lock (_gate)
+        {
+            if (lastRecorded > _last) _last = lastRecorded;
+            if (lastRecorded > _lastCommitted) _lastCommitted = lastRecorded;
+        }
     }
 
     /// <summary>The writer opens a group: its instant is never before the previous group's, and always after any settled instant.</summary>
@@ -41,11 +50,13 @@ public sealed class RecordingClock(IClock clock)
     }
 
     /// <summary>The writer's group has committed or rolled back: it is visible to every snapshot opened from now on, or gone.</summary>
-    internal void CloseGroup()
+    internal void CloseGroup(bool committed)
     {
         TaskCompletionSource? closed;
         lock (_gate)
         {
+            // A committed group's instant is stored (every group records one), so it outlives a restart.
+            if (committed && _open is { } stamp && stamp > _lastCommitted) _lastCommitted = stamp;
             closed = _openClosed;
             _open = null;
             _openClosed = null;
@@ -55,26 +66,30 @@ public sealed class RecordingClock(IClock clock)
 
     /// <summary>
     /// Call before opening a report's snapshot. Returns once every commit recorded at or before <paramref name="knownAt"/>
-    /// is visible and no later one can be recorded at or before it; false, without waiting, when it lies in the future.
+    /// is visible and no later one in this process can be recorded at or before it. <see cref="Settlement.NeedsStoredStamp"/>
+    /// says no stored instant is yet later than it: commit a group (any group stores its instant, which will be later)
+    /// before answering, so the promise also holds after a restart on a clock set back.
     /// </summary>
-    public async Task<bool> SettleAsync(Instant knownAt)
+    public async Task<Settlement> SettleAsync(Instant knownAt)
     {
         while (true)
         {
             Task groupClosed;
             lock (_gate)
             {
-                if (knownAt > clock.GetCurrentInstant()) return false;
+                if (knownAt > Max(clock.GetCurrentInstant(), _last)) return Settlement.InTheFuture;
                 if (_open is not { } open || open > knownAt)
                 {
                     if (knownAt > _settled) _settled = knownAt;
-                    return true;
+                    return knownAt >= _lastCommitted ? Settlement.NeedsStoredStamp : Settlement.Settled;
                 }
                 groupClosed = _openClosed!.Task;
             }
             await groupClosed;
         }
     }
+
+    public enum Settlement { Settled, NeedsStoredStamp, InTheFuture }
 
     // Stored instants have 100 ns ticks: a stamp one tick past the settled instant's tick is later in text order too.
     private static Instant WholeTicks(Instant instant) =>

@@ -42,13 +42,14 @@ public static class PeriodsEndpoints
         // A lock date closes past periods. One in the future would stop everyone posting today's entries until an
         // admin reopened it; "tomorrow" in UTC is allowed, as it is already today somewhere.
         var latest = clock.GetCurrentInstant().InUtc().Date.PlusDays(1);
-        if (to > latest) return Problems.Validation("date", $"must not be later than {DateText.Format(latest)}: a lock date closes periods that have passed.");
         try
         {
             var response = await writer.WriteAsync(session =>
             {
                 // Read inside the writer: the admin check must judge the lock date this change replaces, not an older one.
                 var from = LockDates.Read(session, bookId);
+                if (to > latest && to != from)
+                    throw new ValidationFailedException("date", $"must not be later than {DateText.Format(latest)}: a lock date closes periods that have passed.");
                 if (LockDateChanges.Reopens(from, to) && !caller.IsAdmin)
                     throw new ProblemException(StatusCodes.Status403Forbidden, "Forbidden",
                         $"The books are locked through {DateText.Format(from!.Value)}; moving the lock date earlier or clearing it reopens closed dates, and only an admin key may do that.");
@@ -57,6 +58,7 @@ public static class PeriodsEndpoints
             });
             return TypedResults.Ok(response);
         }
+        catch (ValidationFailedException v) { return v.ToResult(); }
         catch (ProblemException p) { return p.ToResult(); }
     }
 

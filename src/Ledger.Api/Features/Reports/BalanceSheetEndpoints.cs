@@ -39,13 +39,13 @@ public static class BalanceSheetEndpoints
 
     public static async Task<Results<Ok<BalanceSheetResponse>, CsvResult, ValidationProblem>> GetBalanceSheet(
         string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
-        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording)
+        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording, LedgerWriter writer)
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var asOf = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording)) return ReportQueryRules.KnownAtInTheFuture(recording);
+        if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer)) return ReportQueryRules.KnownAtInTheFuture(recording);
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);

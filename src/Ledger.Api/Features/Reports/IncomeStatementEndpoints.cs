@@ -32,12 +32,12 @@ public static class IncomeStatementEndpoints
 {
     public static async Task<Results<Ok<IncomeStatementResponse>, CsvResult, ValidationProblem>> GetIncomeStatement(
         string bookId, [AsParameters] IncomeStatementQuery query, HttpRequest http, IValidator<IncomeStatementQuery> validator,
-        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording)
+        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording, LedgerWriter writer)
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording)) return ReportQueryRules.KnownAtInTheFuture(recording);
+        if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer)) return ReportQueryRules.KnownAtInTheFuture(recording);
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);

@@ -116,8 +116,14 @@ public static class ReportQueryRules
     public static Instant? InstantOrNull(string? text) => DateText.TryParseInstant(text, out var instant) ? instant : null;
 
     /// <summary>Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see <see cref="RecordingClock"/>).</summary>
-    public static Task<bool> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording) =>
-        knownAt is { } instant ? recording.SettleAsync(instant) : Task.FromResult(true);
+    public static async Task<bool> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording, LedgerWriter writer)
+    {
+        if (knownAt is not { } instant) return true;
+        var settlement = await recording.SettleAsync(instant);
+        // An empty group stores an instant later than knownAt, so a restart cannot stamp anything at or before it.
+        if (settlement == RecordingClock.Settlement.NeedsStoredStamp) await writer.WriteAsync(_ => true);
+        return settlement != RecordingClock.Settlement.InTheFuture;
+    }
 
     /// <summary>What is known at a future instant can still change, so such a report could not be pulled again alike.</summary>
     public static ValidationProblem KnownAtInTheFuture(RecordingClock recording) =>

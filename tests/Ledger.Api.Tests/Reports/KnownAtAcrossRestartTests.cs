@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 using NodaTime;
 using NodaTime.Testing;
 
-namespace Ledger.Api.Tests.Review;
+namespace Ledger.Api.Tests.Reports;
 
 /// <summary>
 /// README (knownAt): "nothing committed afterwards is recorded at or before it (entries' createdAt are these recording
