@@ -86,6 +86,9 @@ public static class LedgerServices
     public static async Task InitializeLedgerAsync(this WebApplication app)
     {
         app.Services.GetRequiredService<LedgerDatabase>().Migrate();
+        // One empty group before serving: the writer has resumed its clock from what is stored, so no report can settle
+        // an instant before the writer knows where its stamps must start.
+        await app.Services.GetRequiredService<LedgerWriter>().WriteAsync(_ => true);
         await AdminKeyBootstrap.EnsureAdminKeyAsync(app.Services);
     }
 }
