@@ -30,9 +30,15 @@ public sealed class ValidationFailedException(IDictionary<string, string[]> erro
 
 public static class Problems
 {
+    private const string ValidationTitle = "The request is not valid.";
+    private const string ValidationDetail = "See errors: each key is the JSON path of a field that was rejected.";
+
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "The request is not valid.",
-            detail: "See errors: each key is the JSON path of a field that was rejected.");
+        TypedResults.ValidationProblem(errors, title: ValidationTitle, detail: ValidationDetail);
+
+    /// <summary>The same 400 as <see cref="Validation(IDictionary{string, string[]})"/>, for the exception handler to write.</summary>
+    public static HttpValidationProblemDetails ValidationDetails(IDictionary<string, string[]> errors) =>
+        new(errors) { Status = StatusCodes.Status400BadRequest, Title = ValidationTitle, Detail = ValidationDetail };
 
     public static ValidationProblem Validation(string path, string message) =>
         Validation(new Dictionary<string, string[]> { [path] = [message] });
@@ -112,13 +118,8 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             message = "is not a known field; remove it.";
         else if (MissingRequired().Match(message) is { Success: true } missing)
-            return new HttpValidationProblemDetails(missing.Groups["names"].Value.Split(", ")
-                .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }))
-            {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "The request is not valid.",
-                Detail = "See errors: each key is the JSON path of a field that was rejected.",
-            };
+            return Problems.ValidationDetails(missing.Groups["names"].Value.Split(", ")
+                .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }));
         else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
             message = json.Message;
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
@@ -159,12 +160,7 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
         {
             return null;
         }
-        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
-        {
-            Status = StatusCodes.Status400BadRequest,
-            Title = "The request is not valid.",
-            Detail = "See errors: each key is the JSON path of a field that was rejected.",
-        };
+        return Problems.ValidationDetails(new Dictionary<string, string[]> { [field] = [message] });
     }
 
     [GeneratedRegex("""^Failed to bind parameter "(?<type>.+) (?<name>[^ "]+)" from ".*"\.$""", RegexOptions.Singleline)]

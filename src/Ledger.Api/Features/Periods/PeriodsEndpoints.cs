@@ -2,6 +2,7 @@ using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Reports;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,7 +42,7 @@ public static class PeriodsEndpoints
         var to = LockDates.Parse(request.Date);
         // A lock date closes past periods. One in the future would stop everyone posting today's entries until an
         // admin reopened it; "tomorrow" in UTC is allowed, as it is already today somewhere.
-        var latest = clock.GetCurrentInstant().InUtc().Date.PlusDays(1);
+        var latest = clock.Today().PlusDays(1);
         try
         {
             var response = await writer.WriteAsync(session =>

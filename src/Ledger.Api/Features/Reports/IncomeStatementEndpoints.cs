@@ -37,7 +37,7 @@ public static class IncomeStatementEndpoints
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (!await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer)) return ReportQueryRules.KnownAtInTheFuture(recording);
+        if (await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer) is { } unsettled) return unsettled;
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);

@@ -115,19 +115,20 @@ public static class ReportQueryRules
 
     public static Instant? InstantOrNull(string? text) => DateText.TryParseInstant(text, out var instant) ? instant : null;
 
-    /// <summary>Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see <see cref="RecordingClock"/>).</summary>
-    public static async Task<bool> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording, LedgerWriter writer)
+    /// <summary>
+    /// Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see <see cref="RecordingClock"/>),
+    /// or answers why it cannot be: what is known at a future instant can still change.
+    /// </summary>
+    public static async Task<ValidationProblem?> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording, LedgerWriter writer)
     {
-        if (knownAt is not { } instant) return true;
+        if (knownAt is not { } instant) return null;
         var settlement = await recording.SettleAsync(instant);
+        if (settlement == RecordingClock.Settlement.InTheFuture)
+            return Problems.Validation("knownAt", $"must not be later than now ({DateText.Format(recording.GetCurrentInstant())}): what is known at a future instant can still change.");
         // An empty group stores an instant later than knownAt, so a restart cannot stamp anything at or before it.
         if (settlement == RecordingClock.Settlement.NeedsStoredStamp) await writer.WriteAsync(_ => true);
-        return settlement != RecordingClock.Settlement.InTheFuture;
+        return null;
     }
-
-    /// <summary>What is known at a future instant can still change, so such a report could not be pulled again alike.</summary>
-    public static ValidationProblem KnownAtInTheFuture(RecordingClock recording) =>
-        Problems.Validation("knownAt", $"must not be later than now ({DateText.Format(recording.GetCurrentInstant())}): what is known at a future instant can still change.");
 
     public static LocalDate Today(this IClock clock) => clock.GetCurrentInstant().InUtc().Date;
 

@@ -54,13 +54,14 @@ public sealed class ReportSnapshot : IAsyncDisposable
     /// <summary>The month the book's fiscal years start in, as set at <see cref="KnownAt"/> if set.</summary>
     public async Task<int> FiscalYearStartMonthAsync()
     {
-        var current = await Connection.ExecuteScalarAsync<int>(CurrentFiscalYearStartSql, new { bookId = Book.Id });
-        if (KnownAt is not { } instant) return current;
-        var args = new { bookId = Book.Id, knownAt = Timestamps.Format(instant) };
-        // The month set by the last change at or before the instant; before any change, the month the first later change left.
-        return await Connection.ExecuteScalarAsync<int?>(MonthSetByLastChangeSql, args)
-            ?? await Connection.ExecuteScalarAsync<int?>(MonthBeforeNextChangeSql, args)
-            ?? current;
+        if (KnownAt is { } instant)
+        {
+            var args = new { bookId = Book.Id, knownAt = Timestamps.Format(instant) };
+            // The month set by the last change at or before the instant; before any change, the month the first later change left.
+            if (await Connection.ExecuteScalarAsync<int?>(MonthSetByLastChangeSql, args) is { } set) return set;
+            if (await Connection.ExecuteScalarAsync<int?>(MonthBeforeNextChangeSql, args) is { } before) return before;
+        }
+        return await Connection.ExecuteScalarAsync<int>(CurrentFiscalYearStartSql, new { bookId = Book.Id });
     }
 
     private const string CurrentFiscalYearStartSql = "SELECT fiscal_year_start_month FROM books WHERE id = @bookId";
