@@ -23,7 +23,6 @@ public sealed class ReversalDescriptionTests : AppTest
 
         var response = await Admin.PostRawAsync($"{EntriesUrl(book)}/{entry["id"]}/reverse", """{"description":""}""");
 
-        // Actual: 201 with "description":"" — an entry no POST could have created.
         if (response.StatusCode == HttpStatusCode.Created)
         {
             var reversal = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;

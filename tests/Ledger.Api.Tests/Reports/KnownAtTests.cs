@@ -9,12 +9,8 @@ namespace Ledger.Api.Tests.Reports;
 /// Reports pulled "as known at" an instant reproduce exactly what they said then, whatever was posted since:
 /// backdated corrections, reversals and a year-end close.
 /// </summary>
-public sealed class KnownAtTests : AppTest
+public sealed class KnownAtTests : FakeClockAppTest
 {
-    private readonly FakeClock _clock = new(Instant.FromUtc(2026, 4, 1, 9, 0));
-
-    // This app runs on a clock the test moves.
-    protected override LedgerApp StartApp() => LedgerApp.Start(_clock);
 
     [Fact]
     public async Task Last_quarters_statements_come_back_exactly_after_backdated_corrections()
@@ -32,9 +28,9 @@ public sealed class KnownAtTests : AppTest
         foreach (var url in reports) asThen.Add(await App.Admin.GetJsonOkAsync(url));
 
         // Days later: corrections dated inside the quarter, a reversal back-dated to its original, and the 2025 close.
-        _clock.AdvanceDays(4);
+        Clock.AdvanceDays(4);
         const string knownAt = "2026-04-05T00:00:00Z";
-        _clock.AdvanceDays(5);
+        Clock.AdvanceDays(5);
         await App.Admin.PostEntryOkAsync(book, "2026-02-10", "Missed bill", ("6200", "75.50", null), ("2000", null, "75.50"));
         await App.Admin.PostEntryOkAsync(book, "2025-11-30", "Late 2025 accrual", ("6300", "40.00", null), ("2200", null, "40.00"));
         var reversed = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{entry["id"]}/reverse", new { });
@@ -58,7 +54,7 @@ public sealed class KnownAtTests : AppTest
     {
         var book = await App.CreateBookAsync();
         await App.Admin.PostEntryOkAsync(book, "2026-03-01", "First", ("1010", "1.00", null), ("4000", null, "1.00"));
-        _clock.Advance(Duration.FromMilliseconds(500));
+        Clock.Advance(Duration.FromMilliseconds(500));
         var second = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "Second", ("1010", "2.00", null), ("4000", null, "2.00"));
         Assert.StartsWith("2026-04-01T09:00:00.5", second["createdAt"]!.GetValue<string>());
 
@@ -74,18 +70,18 @@ public sealed class KnownAtTests : AppTest
     }
 
     [Fact]
-    public async Task A_report_known_at_this_instant_does_not_change_when_more_is_posted_within_the_same_clock_tick()
+    public async Task A_report_known_at_this_instant_does_not_change_when_more_is_posted_within_the_sameClock_tick()
     {
         var book = await App.CreateBookAsync();
         await App.Admin.PostEntryOkAsync(book, "2026-03-01", "First", ("1010", "1.00", null), ("4000", null, "1.00"));
         // The clock stands still: the next post happens at the very instant the report was pulled as known at.
-        var now = NodaTime.Text.InstantPattern.ExtendedIso.Format(_clock.GetCurrentInstant());
+        var now = NodaTime.Text.InstantPattern.ExtendedIso.Format(Clock.GetCurrentInstant());
         var url = $"/v1/books/{book}/reports/trial-balance?asOf=2026-03-31&knownAt={now}";
         var before = await App.Admin.GetJsonOkAsync(url);
         Assert.Equal("1.00", before["totals"]!["debit"]!.GetValue<string>());
 
         var second = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "Second", ("1010", "2.00", null), ("4000", null, "2.00"));
-        Assert.True(Parse(second["createdAt"]) > Parse(now),
+        Assert.True(Parse(second["createdAt"]) > ParseInstant(now),
             $"recorded at {second["createdAt"]}, after a report was pulled as known at {now}");
         Assert.True(JsonNode.DeepEquals(before, await App.Admin.GetJsonOkAsync(url)));
         Assert.Equal("3.00", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-03-31"))["totals"]!["debit"]!.GetValue<string>());
@@ -106,7 +102,7 @@ public sealed class KnownAtTests : AppTest
     }
 
     [Fact]
-    public async Task A_clock_set_back_after_a_restart_never_records_new_entries_before_old_ones()
+    public async Task AClock_set_back_after_a_restart_never_records_new_entries_before_old_ones()
     {
         var book = await App.CreateBookAsync();
         var first = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "Before restart", ("1010", "1.00", null), ("4000", null, "1.00"));
@@ -114,11 +110,10 @@ public sealed class KnownAtTests : AppTest
 
         App = await App.RestartAsync(new FakeClock(Instant.FromUtc(2026, 3, 1, 9, 0)));
         var second = await App.Admin.PostEntryOkAsync(book, "2026-03-01", "After restart", ("1010", "2.00", null), ("4000", null, "2.00"));
-        Assert.True(Parse(second["createdAt"]) >= Parse(knownAt),
+        Assert.True(Parse(second["createdAt"]) >= ParseInstant(knownAt),
             $"recorded at {second["createdAt"]}, before the entry recorded at {knownAt}");
     }
 
-    private static Instant Parse(JsonNode? node) => Parse(node!.GetValue<string>());
+    private static Instant Parse(JsonNode? node) => ParseInstant(node!.GetValue<string>());
 
-    private static Instant Parse(string text) => NodaTime.Text.InstantPattern.ExtendedIso.Parse(text).GetValueOrThrow();
 }

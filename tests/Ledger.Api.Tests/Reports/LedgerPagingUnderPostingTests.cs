@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Reports;
