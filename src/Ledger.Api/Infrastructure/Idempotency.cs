@@ -146,7 +146,7 @@ public static class IdempotentWrites
         Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false)
     {
         var hash = key is null ? null : fingerprint();
-        return writer.WriteAsync(session =>
+        return writer.WriteBookAsync(bookId, session =>
         {
             if (key is not null && Idempotency.Replay(session, bookId, key, hash!) is { } replay)
                 return new IdempotentOutcome<T>(default, replay);

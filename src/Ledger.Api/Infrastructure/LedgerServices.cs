@@ -10,13 +10,14 @@ public static class LedgerServices
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString("Ledger") ?? "Data Source=ledger.db";
-        services.AddSingleton(new LedgerDatabase(connectionString, configuration.GetValue("Ledger:WriterCacheMiB", 32)));
+        services.AddSingleton(LedgerDatabase.Create(connectionString, configuration.GetConnectionString("LedgerReplica"),
+            configuration.GetValue("Ledger:WriterCacheMiB", 32)));
         services.AddSingleton<IClock>(SystemClock.Instance);
         services.AddSingleton<RecordingClock>();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService<IdempotencyJanitor>();
-        services.AddHostedService<WalCheckpointer>();
+        if (!LedgerDatabase.IsPostgres(connectionString)) services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<Features.Books.BookCatalog>();
 

@@ -1,14 +1,22 @@
+using System.Data.Common;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
+using Dapper;
 using NodaTime;
 
 namespace Ledger.Api.Infrastructure;
 
 /// <summary>
-/// The single writer. Every write is queued here; the writer drains whatever is waiting into one
-/// BEGIN IMMEDIATE transaction (group commit), runs each request inside its own savepoint so a failing
-/// request rolls back alone, commits once with synchronous=FULL, and only then completes the requests.
-/// An acknowledged write is therefore on disk.
+/// The writer of one API process. Every write is queued here; the writer drains whatever is waiting into one
+/// transaction (group commit), runs each request inside its own savepoint so a failing request rolls back alone,
+/// commits once durably (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and only then completes the
+/// requests. An acknowledged write is therefore on disk.
+/// <para>
+/// On SQLite it is the file's only writer: one group holds every book's requests, stamped by <see cref="RecordingClock"/>.
+/// On PostgreSQL several processes write at once, so a group holds the requests of one book only: it first locks the
+/// book's row, then stamps itself after that book's last commit (whichever process made it), so that per book, ids,
+/// numbers and stamps all grow in commit order. One book per transaction also means two writers never wait on each
+/// other's locks in opposite orders.
+/// </para>
 /// </summary>
 public sealed class LedgerWriter : IHostedService, IDisposable
 {
@@ -16,17 +24,21 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private readonly Channel<WriteRequest> _queue = Channel.CreateUnbounded<WriteRequest>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private static readonly Duration Tick = Duration.FromTicks(1);
+
     private readonly LedgerDatabase _database;
     private readonly RecordingClock _clock;
+    private readonly IClock _systemClock;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
 
-    public LedgerWriter(LedgerDatabase database, RecordingClock clock, ILogger<LedgerWriter> logger)
+    public LedgerWriter(LedgerDatabase database, RecordingClock clock, IClock systemClock, ILogger<LedgerWriter> logger)
     {
         _database = database;
         _clock = clock;
+        _systemClock = systemClock;
         _logger = logger;
         _thread = new Thread(Run) { IsBackground = true, Name = "ledger-writer" };
     }
@@ -41,10 +53,52 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// totals in memory for the rest of the group (<see cref="IGroupState"/>), written once before the commit.
     /// Any other work first sees all such state written out, so its SQL reads current values.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<WriteSession, T> work, bool defersGroupState = false)
+    public Task<T> WriteAsync<T>(Func<WriteSession, T> work, bool defersGroupState = false) =>
+        Enqueue(new WriteRequest<T>(work, defersGroupState, null, null));
+
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/>, for work that reads or changes one book: on PostgreSQL its transaction holds the
+    /// book's row lock, so writers in every process see each other's totals, numbers and idempotency keys.
+    /// </summary>
+    public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false) =>
+        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null));
+
+    /// <summary>
+    /// Makes a report of <paramref name="bookId"/> as known at <paramref name="knownAt"/> final before its snapshot
+    /// opens: afterwards every commit recorded at or before that instant is visible, and none recorded later, in any
+    /// process, even after a restart on a clock set back, can be stamped at or before it. False when the instant lies in
+    /// the future (what is known then can still change).
+    /// </summary>
+    public async Task<bool> SettleKnownAtAsync(string bookId, Instant knownAt)
+    {
+        if (_database.SingleWriterProcess)
+        {
+            var settlement = await _clock.SettleAsync(knownAt);
+            if (settlement == RecordingClock.Settlement.InTheFuture) return false;
+            // An empty group stores an instant later than knownAt, so a restart cannot stamp anything at or before it.
+            if (settlement == RecordingClock.Settlement.NeedsStoredStamp) await WriteAsync(_ => true);
+            return true;
+        }
+
+        string? lastText;
+        await using (var connection = await _database.OpenReadAsync())
+            lastText = await connection.ExecuteScalarAsync<string?>(LastBookStampSql, new { bookId });
+        var last = lastText is null ? Instant.MinValue : Timestamps.Parse(lastText);
+        if (knownAt > Max(_systemClock.GetCurrentInstant(), last)) return false;
+        // Stamps of a book grow in commit order: one later than knownAt is committed, so all at or before it are too.
+        if (last > knownAt) return true;
+        // Otherwise commit an empty group stamped after knownAt: it waits for the book's lock (so for any group still
+        // committing), and every later group of the book is stamped after it.
+        await Enqueue(new WriteRequest<bool>(_ => true, false, bookId, knownAt));
+        return true;
+    }
+
+    /// <summary>The ledger's present: the clock, or the latest instant stamped if the clock stands behind it.</summary>
+    public Instant Now() => _database.SingleWriterProcess ? _clock.GetCurrentInstant() : _systemClock.GetCurrentInstant();
+
+    private Task<T> Enqueue<T>(WriteRequest<T> request)
     {
         EnsureStarted();
-        var request = new WriteRequest<T>(work, defersGroupState);
         if (!_queue.Writer.TryWrite(request))
             throw new InvalidOperationException("The ledger writer is shutting down.");
         return request.Task;
@@ -71,11 +125,15 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private void Run()
     {
+        WriteSession? session = null;
         try
         {
-            using var connection = _database.OpenWriter();
-            using var session = new WriteSession(connection);
-            _clock.Resume(session.LastRecorded());
+            if (_database.SingleWriterProcess)
+            {
+                // SQLite: the one connection for the life of the writer; the clock resumes from what the file stores.
+                session = new WriteSession(_database.OpenWriter(), _database);
+                _clock.Resume(session.LastRecorded());
+            }
             var group = new List<WriteRequest>(MaxRequestsPerGroup);
             var reader = _queue.Reader;
             while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
@@ -83,14 +141,29 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 group.Clear();
                 while (group.Count < MaxRequestsPerGroup && reader.TryRead(out var request)) group.Add(request);
                 if (group.Count == 0) continue;
-                var committed = false;
-                try
+                if (_database.SingleWriterProcess)
                 {
-                    committed = CommitGroup(session, group);
+                    var committed = false;
+                    try
+                    {
+                        committed = CommitGroup(session!, group, _clock.OpenGroup(), bookId: null);
+                    }
+                    finally
+                    {
+                        _clock.CloseGroup(committed);
+                    }
+                    continue;
                 }
-                finally
+                foreach (var (bookId, requests) in ByBook(group))
                 {
-                    _clock.CloseGroup(committed);
+                    session ??= OpenSharedSession(requests);
+                    if (session is null) continue;
+                    if (!CommitSharedGroup(session, requests, bookId) && !session.IsOpen)
+                    {
+                        // The server went away: the next group opens a new connection.
+                        session.DisposeWithConnection();
+                        session = null;
+                    }
                 }
             }
         }
@@ -102,22 +175,101 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         }
         finally
         {
+            session?.DisposeWithConnection();
             _stopped.TrySetResult();
         }
     }
 
-    /// <returns>Whether the group committed.</returns>
-    private bool CommitGroup(WriteSession session, List<WriteRequest> group)
+    /// <summary>Splits a drained group by book, keeping each book's requests in arrival order (bookless ones together).</summary>
+    private static IEnumerable<(string? BookId, List<WriteRequest> Requests)> ByBook(List<WriteRequest> group)
     {
-        session.BeginGroup(_clock.OpenGroup());
+        var order = new List<string?>();
+        var byBook = new Dictionary<string, List<WriteRequest>>(StringComparer.Ordinal);
+        List<WriteRequest>? bookless = null;
+        foreach (var request in group)
+        {
+            if (request.BookId is not { } bookId)
+            {
+                if (bookless is null) { bookless = []; order.Add(null); }
+                bookless.Add(request);
+                continue;
+            }
+            if (!byBook.TryGetValue(bookId, out var list)) { byBook[bookId] = list = []; order.Add(bookId); }
+            list.Add(request);
+        }
+        foreach (var bookId in order) yield return (bookId, bookId is null ? bookless! : byBook[bookId]);
+    }
+
+    private WriteSession? OpenSharedSession(List<WriteRequest> requests)
+    {
         try
         {
-            session.Execute("BEGIN IMMEDIATE");
+            return new WriteSession(_database.OpenWriter(), _database);
         }
         catch (Exception ex)
         {
-            foreach (var request in group) request.Fail(ex);
+            _logger.LogError(ex, "The writer cannot reach the database; {Count} requests fail.", requests.Count);
+            foreach (var request in requests) request.Fail(new WriteNotCommittedException(ex));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// One group on a database that several processes write (PostgreSQL): lock the book's row, stamp the group after
+    /// the book's last commit and after any instant a report asked to settle, then commit as on SQLite.
+    /// </summary>
+    private bool CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId)
+    {
+        Instant stamp;
+        try
+        {
+            session.Execute(_database.BeginWriteSql);
+            stamp = WholeTicks(_systemClock.GetCurrentInstant());
+            if (bookId is not null)
+            {
+                // Waits for any other process's group on this book to commit: from here on this transaction sees its
+                // totals, its number and its idempotency keys, and stamps after it.
+                session.Command(LockBookSql).Bind("@id", bookId).ExecuteScalar();
+                if (session.Command(LastBookStampSql).Bind("@bookId", bookId).ExecuteScalar() is string last)
+                    stamp = Max(stamp, Timestamps.Parse(last) + Tick);
+                foreach (var request in group)
+                    if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
+            RollbackGroup(session);
             return false;
+        }
+        return CommitGroup(session, group, stamp, bookId, begun: true);
+    }
+
+    private const string LockBookSql = "SELECT id FROM books WHERE id = @id FOR UPDATE";
+
+    private const string LastBookStampSql = "SELECT MAX(recorded_at) FROM commits WHERE book_id = @bookId";
+
+    // Stored instants have 100 ns ticks: a stamp one tick past another's tick is later in text order too.
+    private static Instant WholeTicks(Instant instant) =>
+        instant == Instant.MinValue ? instant : Instant.FromUnixTimeTicks(instant.ToUnixTimeTicks());
+
+    private static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
+    /// <returns>Whether the group committed.</returns>
+    private bool CommitGroup(WriteSession session, List<WriteRequest> group, Instant stamp, string? bookId, bool begun = false)
+    {
+        session.BeginGroup(stamp, bookId);
+        if (!begun)
+        {
+            try
+            {
+                session.Execute(_database.BeginWriteSql);
+            }
+            catch (Exception ex)
+            {
+                foreach (var request in group) request.Fail(ex);
+                return false;
+            }
         }
 
         var outcomes = new bool[group.Count];
@@ -148,7 +300,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 if (!TryRollbackRequest(session))
                 {
-                    // The transaction itself is gone (SQLite rolled it back on an I/O or full-disk error):
+                    // The transaction itself is gone (SQLite rolled it back on an I/O or full-disk error, or the
+                    // connection to PostgreSQL broke):
                     // nothing in this group can be acknowledged.
                     group[i].Fail(ex);
                     FailRest(group, outcomes, i, ex);
@@ -184,7 +337,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private static void RollbackGroup(WriteSession session)
     {
         session.ResetGroupState();
-        try { session.Execute("ROLLBACK"); } catch (SqliteException) { /* already rolled back by SQLite */ }
+        try { session.Execute("ROLLBACK"); } catch (DbException) { /* already rolled back, or the connection is gone */ }
     }
 
     private static bool TryRollbackRequest(WriteSession session)
@@ -195,7 +348,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             session.Execute("RELEASE request");
             return true;
         }
-        catch (SqliteException)
+        catch (DbException)
         {
             return false;
         }
@@ -209,15 +362,23 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             if (i != failedIndex && (outcomes[i] || i > failedIndex)) group[i].Fail(failure);
     }
 
-    private abstract class WriteRequest(bool defersGroupState)
+    private abstract class WriteRequest(bool defersGroupState, string? bookId, Instant? stampAfter)
     {
         public bool DefersGroupState { get; } = defersGroupState;
+
+        /// <summary>The book this work writes, if any (PostgreSQL locks its row and groups by it).</summary>
+        public string? BookId { get; } = bookId;
+
+        /// <summary>An instant a report settles on: the group holding this request is stamped after it.</summary>
+        public Instant? StampAfter { get; } = stampAfter;
+
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
     }
 
-    private sealed class WriteRequest<T>(Func<WriteSession, T> work, bool defersGroupState) : WriteRequest(defersGroupState)
+    private sealed class WriteRequest<T>(Func<WriteSession, T> work, bool defersGroupState, string? bookId, Instant? stampAfter)
+        : WriteRequest(defersGroupState, bookId, stampAfter)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -239,7 +400,8 @@ public sealed class WriteNotCommittedException(Exception inner)
 /// </summary>
 public sealed class WriteSession : IDisposable
 {
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly LedgerDatabase _database;
+    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _nextIds = new(StringComparer.Ordinal);
     private readonly List<Action> _afterCommit = [];
     private readonly List<Action> _requestAfterCommit = [];
@@ -247,15 +409,24 @@ public sealed class WriteSession : IDisposable
     private long _maxEntryIdInGroup;
     private long _requestMaxEntryId;
 
-    internal WriteSession(SqliteConnection connection) => Connection = connection;
+    internal WriteSession(DbConnection connection, LedgerDatabase database)
+    {
+        Connection = connection;
+        _database = database;
+    }
 
-    public SqliteConnection Connection { get; }
+    public DbConnection Connection { get; }
+
+    internal bool IsOpen => Connection.State == System.Data.ConnectionState.Open;
+
+    /// <summary>The book this group writes (PostgreSQL groups hold one book); null on SQLite, whose groups hold any.</summary>
+    private string? _groupBookId;
 
     /// <summary>The instant at which everything in this group is recorded (see <see cref="RecordingClock"/>).</summary>
     public Instant Now { get; private set; }
 
     /// <summary>A prepared command for <paramref name="sql"/>, created once and reused for the life of the writer.</summary>
-    public SqliteCommand Command(string sql)
+    public DbCommand Command(string sql)
     {
         if (!_commands.TryGetValue(sql, out var command))
         {
@@ -266,9 +437,14 @@ public sealed class WriteSession : IDisposable
         return command;
     }
 
-    /// <summary>The next id for <paramref name="table"/> (ids are generated here, not by the database).</summary>
+    /// <summary>
+    /// The next id for <paramref name="table"/>. SQLite's only writer counts on from the highest id stored; on
+    /// PostgreSQL, where several processes write, the table's sequence hands it out.
+    /// </summary>
     public long NextId(string table)
     {
+        if (!_database.SingleWriterProcess)
+            return Convert.ToInt64(Command($"SELECT nextval('{table}_id_seq')").ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         if (!_nextIds.TryGetValue(table, out var next))
         {
             using var command = Connection.CreateCommand();
@@ -304,9 +480,10 @@ public sealed class WriteSession : IDisposable
         return command.ExecuteScalar() is string text ? Timestamps.Parse(text) : Instant.MinValue;
     }
 
-    internal void BeginGroup(Instant now)
+    internal void BeginGroup(Instant now, string? bookId)
     {
         Now = now;
+        _groupBookId = bookId;
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }
@@ -342,8 +519,20 @@ public sealed class WriteSession : IDisposable
     /// </summary>
     internal void RecordCommit()
     {
-        var command = Command("INSERT INTO commits (id, recorded_at, max_entry_id) VALUES (@id, @recorded_at, @max_entry_id)");
-        command.Bind("@id", NextId("commits"))
+        if (_database.SingleWriterProcess)
+        {
+            Command("INSERT INTO commits (id, recorded_at, max_entry_id) VALUES (@id, @recorded_at, @max_entry_id)")
+                .Bind("@id", NextId("commits"))
+                .Bind("@recorded_at", Timestamps.Format(Now))
+                .Bind("@max_entry_id", _maxEntryIdInGroup)
+                .ExecuteNonQuery();
+            return;
+        }
+        // PostgreSQL: per book, for the book this group locked; a bookless group (keys, purges) touches no report.
+        if (_groupBookId is null) return;
+        Command("INSERT INTO commits (id, book_id, recorded_at, max_entry_id) VALUES (@id, @book_id, @recorded_at, @max_entry_id)")
+            .Bind("@id", NextId("commits"))
+            .Bind("@book_id", _groupBookId)
             .Bind("@recorded_at", Timestamps.Format(Now))
             .Bind("@max_entry_id", _maxEntryIdInGroup)
             .ExecuteNonQuery();
@@ -368,6 +557,13 @@ public sealed class WriteSession : IDisposable
     public void Dispose()
     {
         foreach (var command in _commands.Values) command.Dispose();
+        _commands.Clear();
+    }
+
+    internal void DisposeWithConnection()
+    {
+        Dispose();
+        Connection.Dispose();
     }
 }
 
@@ -384,17 +580,4 @@ public interface IGroupState
     void Flush(WriteSession session);
     /// <summary>Forgets everything without writing (the transaction is being rolled back).</summary>
     void Reset();
-}
-
-public static class SqliteCommandExtensions
-{
-    /// <summary>Sets a named parameter, adding it the first time the (reused) command sees it.</summary>
-    public static SqliteCommand Bind(this SqliteCommand command, string name, object? value)
-    {
-        var parameters = command.Parameters;
-        var index = parameters.IndexOf(name);
-        if (index >= 0) parameters[index].Value = value ?? DBNull.Value;
-        else parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
 }

@@ -73,7 +73,7 @@ public static class AccountsEndpoints
         AccountTypes.TryParse(request.Type, out var type);
         try
         {
-            var row = await writer.WriteAsync(session =>
+            var row = await writer.WriteBookAsync(bookId, session =>
             {
                 if (Exists(session, bookId, request.Code!))
                     throw new ConflictException($"Account '{request.Code}' already exists in this book.");
@@ -124,7 +124,7 @@ public static class AccountsEndpoints
         var book = await books.GetAsync(bookId);
         try
         {
-            var row = await writer.WriteAsync(session =>
+            var row = await writer.WriteBookAsync(bookId, session =>
             {
                 var updated = session.Connection.Execute(UpdateAccountSql, new
                 {
@@ -150,7 +150,7 @@ public static class AccountsEndpoints
     {
         try
         {
-            await writer.WriteAsync(session =>
+            await writer.WriteBookAsync(bookId, session =>
             {
                 var usage = session.Connection.QuerySingleOrDefault<AccountUsage>(AccountUsageSql, new { bookId, code })
                     ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
@@ -219,7 +219,7 @@ public static class AccountQueries
             SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
     }
 
-    public static async Task<IReadOnlyList<AccountRow>> ListAsync(Microsoft.Data.Sqlite.SqliteConnection connection, string bookId) =>
+    public static async Task<IReadOnlyList<AccountRow>> ListAsync(System.Data.Common.DbConnection connection, string bookId) =>
         (await connection.QueryAsync<AccountRow>(SelectAccountSql + " WHERE book_id = @bookId ORDER BY code", new { bookId })).AsList();
 
     /// <summary>
@@ -227,7 +227,7 @@ public static class AccountQueries
     /// it (totals are left at zero, descriptions out).
     /// </summary>
     public static async Task<IReadOnlyList<AccountRow>> ListAsKnownAtAsync(
-        Microsoft.Data.Sqlite.SqliteConnection connection, string bookId, NodaTime.Instant knownAt) =>
+        System.Data.Common.DbConnection connection, string bookId, NodaTime.Instant knownAt) =>
         (await connection.QueryAsync<AccountVersion>(SelectVersionsSql, new { bookId, knownAt = Timestamps.Format(knownAt) }))
             .Select(v => new AccountRow(v.Id, v.Code, v.Name, v.Type, v.ParentCode, null, 0, 0, 0, v.RecordedAt))
             .ToList();

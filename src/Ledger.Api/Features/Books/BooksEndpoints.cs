@@ -65,9 +65,10 @@ public static class BooksEndpoints
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
-        var book = await writer.WriteAsync(session =>
+        // The new book's id names the group, so its first commit is stamped like every later one of the book.
+        var id = Guid.CreateVersion7().ToString();
+        var book = await writer.WriteBookAsync(id, session =>
         {
-            var id = Guid.CreateVersion7().ToString();
             var createdAt = Timestamps.Format(session.Now);
             session.Connection.Execute(InsertBookSql, new { id, name = request.Name, currency = request.Currency, createdAt });
             if (request.Chart == StandardChart.Name)
@@ -109,7 +110,7 @@ public static class BooksEndpoints
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         try
         {
-            var book = await writer.WriteAsync(session =>
+            var book = await writer.WriteBookAsync(bookId, session =>
             {
                 var current = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
                 if (request.RetainedEarningsAccount is { } code)

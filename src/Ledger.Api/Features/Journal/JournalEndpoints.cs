@@ -98,7 +98,7 @@ public static class JournalEndpoints
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var book = await books.GetAsync(bookId);
-        await using var connection = await database.OpenReadAsync();
+        await using var connection = await database.OpenReplicaReadAsync();
         long? accountId = null;
         if (account is not null)
         {
@@ -115,8 +115,15 @@ public static class JournalEndpoints
         string bookId, long id, BookCatalog books, LedgerDatabase database)
     {
         var book = await books.GetAsync(bookId);
-        await using var connection = await database.OpenReadAsync();
-        var entry = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
+        JournalEntryResponse? entry;
+        await using (var replica = await database.OpenReplicaReadAsync())
+            entry = await JournalQueries.FindAsync(replica, bookId, id, book.Digits);
+        // An entry the caller has just posted may not have reached the replica yet: the primary has it.
+        if (entry is null && database.Engine == DatabaseEngine.Postgres)
+        {
+            await using var primary = await database.OpenReadAsync();
+            entry = await JournalQueries.FindAsync(primary, bookId, id, book.Digits);
+        }
         return entry is null ? Problems.NotFound($"No journal entry {id} in this book.") : TypedResults.Ok(entry);
     }
 

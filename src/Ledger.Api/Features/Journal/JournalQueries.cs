@@ -2,7 +2,7 @@ using System.Text;
 using Dapper;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Ledger.Api.Features.Journal;
 
@@ -14,14 +14,14 @@ public static class JournalQueries
 
     public sealed record EntryFilter(string? From, string? To, long? AccountId, string? Reference);
 
-    public static async Task<JournalEntryResponse?> FindAsync(SqliteConnection connection, string bookId, long id, int digits)
+    public static async Task<JournalEntryResponse?> FindAsync(DbConnection connection, string bookId, long id, int digits)
     {
         var entries = await LoadAsync(connection, bookId, [id], digits);
         return entries.Count == 1 ? entries[0] : null;
     }
 
     /// <summary>One page ordered by (date, number), resuming after the cursor's (date, id).</summary>
-    public static async Task<JournalEntryPage> PageAsync(SqliteConnection connection, string bookId, EntryFilter filter,
+    public static async Task<JournalEntryPage> PageAsync(DbConnection connection, string bookId, EntryFilter filter,
         (string Date, long Id)? after, int limit, int digits)
     {
         var sql = new StringBuilder(filter.AccountId is null ? PageByBookSql : PageByAccountSql);
@@ -53,7 +53,7 @@ public static class JournalQueries
     }
 
     /// <summary>Entries with their lines, in the order of <paramref name="ids"/>.</summary>
-    public static async Task<IReadOnlyList<JournalEntryResponse>> LoadAsync(SqliteConnection connection, string bookId,
+    public static async Task<IReadOnlyList<JournalEntryResponse>> LoadAsync(DbConnection connection, string bookId,
         IReadOnlyCollection<long> ids, int digits)
     {
         if (ids.Count == 0) return [];

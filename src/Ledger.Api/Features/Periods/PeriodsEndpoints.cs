@@ -45,7 +45,7 @@ public static class PeriodsEndpoints
         var latest = clock.Today().PlusDays(1);
         try
         {
-            var response = await writer.WriteAsync(session =>
+            var response = await writer.WriteBookAsync(bookId, session =>
             {
                 // Read inside the writer: the admin check must judge the lock date this change replaces, not an older one.
                 var from = LockDates.Read(session, bookId);
@@ -82,7 +82,7 @@ public static class PeriodsEndpoints
         var closedBy = http.Caller().KeyId;
         try
         {
-            var entry = await writer.WriteAsync(session => YearEndCloser.Close(session, book, fiscalYearEnd, closedBy));
+            var entry = await writer.WriteBookAsync(bookId, session => YearEndCloser.Close(session, book, fiscalYearEnd, closedBy));
             return TypedResults.Created(JournalEndpoints.EntryLocation(bookId, entry.Id), entry);
         }
         catch (ValidationFailedException v) { return v.ToResult(); }

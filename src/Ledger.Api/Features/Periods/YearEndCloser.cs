@@ -42,8 +42,8 @@ public static class YearEndCloser
             throw new ConflictException(
                 "The book has no retained-earnings account to close the year into. Set retainedEarningsAccount with PATCH /v1/books/{bookId} first.");
 
-        // Microsoft.Data.Sqlite completes its async calls synchronously, and the writer's thread has no
-        // synchronization context, so waiting here cannot deadlock; it reuses the one balance computation.
+        // The writer's thread has no synchronization context, so waiting here cannot deadlock (Microsoft.Data.Sqlite
+        // even completes its async calls synchronously); it reuses the one balance computation.
         var net = Balances.NetAsOfAsync(session.Connection, book.Id, fiscalYearEnd).GetAwaiter().GetResult();
         var accounts = session.Connection.Query<ClosingAccount>(SelectTemporaryAccountsSql, new { bookId = book.Id }).AsList();
         // Archived income and expense accounts are closed like the others (the poster lets closing entries empty them);

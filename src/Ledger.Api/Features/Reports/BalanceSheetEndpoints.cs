@@ -39,19 +39,19 @@ public static class BalanceSheetEndpoints
 
     public static async Task<Results<Ok<BalanceSheetResponse>, CsvResult, ValidationProblem>> GetBalanceSheet(
         string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
-        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording, LedgerWriter writer)
+        BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var asOf = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer) is { } unsettled) return unsettled;
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
         var startMonth = await report.FiscalYearStartMonthAsync();
-        var balances = new StatementBalances(connection, bookId, knownAt);
+        var balances = new StatementBalances(connection, bookId, report.ThroughEntry);
         IReadOnlyDictionary<long, long>[] net = [await balances.AsOfAsync(asOf)];
 
         var (assets, assetTotal) = StatementSections.Build(accounts, AccountType.Asset, net, book.Digits)[0];

@@ -1,7 +1,7 @@
 using Dapper;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using NodaTime;
 
 namespace Ledger.Api.Features.Reports;
@@ -13,12 +13,12 @@ namespace Ledger.Api.Features.Reports;
 /// </summary>
 public static class Balances
 {
-    /// <summary>Net balance (debits minus credits, in minor units) per account id, for entries dated on or before <paramref name="asOf"/>.</summary>
-    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, Instant? knownAt = null) =>
-        await NetAsOfAsync(connection, bookId, asOf, knownAt is { } instant ? await LastEntryRecordedAsync(connection, instant) : null);
-
-    /// <summary>As above, counting only entries with ids up to <paramref name="throughEntry"/> when it is given.</summary>
-    public static async Task<Dictionary<long, long>> NetAsOfAsync(SqliteConnection connection, string bookId, LocalDate asOf, long? throughEntry)
+    /// <summary>
+    /// Net balance (debits minus credits, in minor units) per account id, for entries dated on or before
+    /// <paramref name="asOf"/>, counting only entries with ids up to <paramref name="throughEntry"/> when it is given
+    /// (what was known at an instant; see <see cref="LedgerDatabase.LastEntryRecordedAsync"/>).
+    /// </summary>
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(DbConnection connection, string bookId, LocalDate asOf, long? throughEntry = null)
     {
         var args = new DynamicParameters(new { bookId });
         Dictionary<long, long> net;
@@ -62,10 +62,6 @@ public static class Balances
         return net;
     }
 
-    /// <summary>The highest entry id whose commit was recorded at or before <paramref name="knownAt"/>.</summary>
-    public static Task<long> LastEntryRecordedAsync(SqliteConnection connection, Instant knownAt) =>
-        connection.ExecuteScalarAsync<long>(LastRecordedSql, new { knownAt = Timestamps.Format(knownAt) });
-
     private static Dictionary<long, long> ToDictionary(IEnumerable<AccountAmount> rows) =>
         rows.ToDictionary(r => r.AccountId, r => r.Amount);
 
@@ -92,33 +88,31 @@ public static class Balances
         "SELECT id AS AccountId, debit_total - credit_total AS Amount FROM accounts WHERE book_id = @bookId";
 
     private const string PeriodsBeforeSql = """
-        SELECT t.account_id AS AccountId, SUM(t.debit) - SUM(t.credit) AS Amount
+        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
         WHERE a.book_id = @bookId AND t.period < @period
         GROUP BY t.account_id
         """;
 
     private const string PeriodsThroughSql = """
-        SELECT t.account_id AS AccountId, SUM(t.debit) - SUM(t.credit) AS Amount
+        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
         WHERE a.book_id = @bookId AND t.period <= @period
         GROUP BY t.account_id
         """;
 
     private const string PostingsBetweenSql = """
-        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM accounts a JOIN postings p ON p.account_id = a.id
         WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
         GROUP BY p.account_id
         """;
 
-    private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
-
     // Driven by the entry id range: entries recorded after knownAt are the newest, so the cost is the number of
     // entries recorded since. CROSS JOIN fixes the join order in SQLite (PostgreSQL reads it as a plain join);
     // left to itself SQLite would rather scan every posting of the book's accounts.
     private const string RecordedAfterSql = """
-        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM journal_entries e CROSS JOIN postings p CROSS JOIN accounts a
         WHERE p.entry_id = e.id AND a.id = p.account_id
           AND e.id > @lastKnown AND e.entry_date <= @asOf AND a.book_id = @bookId

@@ -32,12 +32,12 @@ public static class IncomeStatementEndpoints
 {
     public static async Task<Results<Ok<IncomeStatementResponse>, CsvResult, ValidationProblem>> GetIncomeStatement(
         string bookId, [AsParameters] IncomeStatementQuery query, HttpRequest http, IValidator<IncomeStatementQuery> validator,
-        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording, LedgerWriter writer)
+        BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer) is { } unsettled) return unsettled;
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
@@ -56,7 +56,7 @@ public static class IncomeStatementEndpoints
         }
 
         var accounts = await report.AccountsAsync();
-        var balances = new StatementBalances(connection, bookId, knownAt);
+        var balances = new StatementBalances(connection, bookId, report.ThroughEntry);
         var movements = new List<IReadOnlyDictionary<long, long>>(periods.Count);
         foreach (var (start, end) in periods) movements.Add(await balances.MovementsAsync(start, end));
 

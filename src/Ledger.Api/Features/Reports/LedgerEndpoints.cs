@@ -77,9 +77,9 @@ public static class LedgerEndpoints
         }
         // Every page counts the entries the first page could see, so entries posted while a client pages (backdated
         // ones included) cannot break the chain from opening balance through the running balances to the closing one.
-        through ??= await connection.ExecuteScalarAsync<long>(LastEntrySql);
+        through ??= await connection.ExecuteScalarAsync<long>(LastEntrySql, new { bookId });
 
-        var balances = new StatementBalances(connection, bookId, knownAt: null, throughEntry: through);
+        var balances = new StatementBalances(connection, bookId, through);
         var opening = (await balances.AsOfAsync(from.PlusDays(-1))).GetValueOrDefault(account.Id);
         var closing = (await balances.AsOfAsync(to)).GetValueOrDefault(account.Id);
         // A later page starts from the balance after the cursor's entry: the day before from Balances, that day's
@@ -143,7 +143,7 @@ public static class LedgerEndpoints
             return Problems.Validation("to", $"The period holds {postings} postings; the general ledger answers at most " +
                 $"{maxPostings}. Choose a shorter period, or page through accounts/{{code}}/ledger.");
 
-        var balances = new StatementBalances(connection, bookId, knownAt: null);
+        var balances = new StatementBalances(connection, bookId);
         var openingNet = await balances.AsOfAsync(from.PlusDays(-1));
         var closingNet = await balances.AsOfAsync(to);
         var movements = (await connection.QueryAsync<MovementRow>(BookMovementsSql,
@@ -220,8 +220,8 @@ public static class LedgerEndpoints
         SELECT m.AccountId, m.EntryId, e.number AS Number, m.Date, e.description AS Description, m.Debit, m.Credit
         FROM (
             SELECT p.account_id AS AccountId, p.entry_id AS EntryId, p.entry_date AS Date,
-                   SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS Debit,
-                   SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS Credit
+                   CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS BIGINT) AS Debit,
+                   CAST(SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS BIGINT) AS Credit
         """;
 
     // Walks the postings index (account_id, entry_date, entry_id) in order and stops at the page.
@@ -238,10 +238,12 @@ public static class LedgerEndpoints
         ORDER BY m.Date, m.EntryId
         """;
 
-    private const string LastEntrySql = "SELECT COALESCE(MAX(id), 0) FROM journal_entries";
+    // The book's newest entry by number (the unique index): within a book, ids grow with numbers, and on PostgreSQL an entry
+    // still committing in another process has a higher id than every entry this snapshot sees.
+    private const string LastEntrySql = "SELECT COALESCE(MAX(id), 0) FROM journal_entries WHERE book_id = @bookId AND number = (SELECT MAX(number) FROM journal_entries WHERE book_id = @bookId)";
 
     private const string SameDayThroughCursorSql = """
-        SELECT COALESCE(SUM(amount), 0) FROM postings
+        SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings
         WHERE account_id = @accountId AND entry_date = @date AND entry_id <= @entryId
         """;
 

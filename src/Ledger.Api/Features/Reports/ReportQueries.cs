@@ -5,7 +5,7 @@ using Ledger.Api.Infrastructure;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using NodaTime;
 
 namespace Ledger.Api.Features.Reports;
@@ -116,18 +116,15 @@ public static class ReportQueryRules
     public static Instant? InstantOrNull(string? text) => DateText.TryParseInstant(text, out var instant) ? instant : null;
 
     /// <summary>
-    /// Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see <see cref="RecordingClock"/>),
-    /// or answers why it cannot be: what is known at a future instant can still change.
+    /// Makes a report as known at <paramref name="knownAt"/> final before its snapshot opens (see
+    /// <see cref="LedgerWriter.SettleKnownAtAsync"/>), or answers why it cannot be: what is known at a future instant can
+    /// still change.
     /// </summary>
-    public static async Task<ValidationProblem?> SettleKnownAtAsync(Instant? knownAt, RecordingClock recording, LedgerWriter writer)
+    public static async Task<ValidationProblem?> SettleKnownAtAsync(string bookId, Instant? knownAt, LedgerWriter writer)
     {
         if (knownAt is not { } instant) return null;
-        var settlement = await recording.SettleAsync(instant);
-        if (settlement == RecordingClock.Settlement.InTheFuture)
-            return Problems.Validation("knownAt", $"must not be later than now ({DateText.Format(recording.GetCurrentInstant())}): what is known at a future instant can still change.");
-        // An empty group stores an instant later than knownAt, so a restart cannot stamp anything at or before it.
-        if (settlement == RecordingClock.Settlement.NeedsStoredStamp) await writer.WriteAsync(_ => true);
-        return null;
+        if (await writer.SettleKnownAtAsync(bookId, instant)) return null;
+        return Problems.Validation("knownAt", $"must not be later than now ({DateText.Format(writer.Now())}): what is known at a future instant can still change.");
     }
 
     public static LocalDate Today(this IClock clock) => clock.GetCurrentInstant().InUtc().Date;

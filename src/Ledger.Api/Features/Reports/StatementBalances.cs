@@ -3,7 +3,7 @@ using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using NodaTime;
 
 namespace Ledger.Api.Features.Reports;
@@ -16,34 +16,42 @@ namespace Ledger.Api.Features.Reports;
 /// </summary>
 public sealed class ReportSnapshot : IAsyncDisposable
 {
-    private ReportSnapshot(BookIdentity book, SqliteConnection connection, Instant? knownAt)
+    private ReportSnapshot(BookIdentity book, DbConnection connection, Instant? knownAt, long? throughEntry)
     {
         Book = book;
         Connection = connection;
         KnownAt = knownAt;
+        ThroughEntry = throughEntry;
     }
 
     public BookIdentity Book { get; }
-    public SqliteConnection Connection { get; }
+    public DbConnection Connection { get; }
 
     /// <summary>When set, the report shows the books as known at this instant: its entries, chart and fiscal year.</summary>
     public Instant? KnownAt { get; }
 
+    /// <summary>With <see cref="KnownAt"/>: the book's highest entry id recorded by then; entries above it are not counted.</summary>
+    public long? ThroughEntry { get; }
+
+    /// <summary>
+    /// Opens the snapshot. Reports may read a replica; one as known at an instant (already settled by the caller) reads
+    /// one that has replayed everything committed so far, so it counts every commit recorded by then.
+    /// </summary>
     public static async Task<ReportSnapshot> OpenAsync(string bookId, BookCatalog books, LedgerDatabase database, Instant? knownAt = null)
     {
         var book = await books.GetAsync(bookId);
-        var connection = await database.OpenReadAsync();
+        var connection = knownAt is null ? await database.OpenReplicaReadAsync() : await database.OpenCaughtUpReadAsync();
         try
         {
-            // Deferred: it takes no lock and pins the snapshot at the first read.
-            await connection.ExecuteAsync("BEGIN DEFERRED TRANSACTION");
+            await connection.ExecuteAsync(database.BeginSnapshotSql);
+            var through = knownAt is { } instant ? await database.LastEntryRecordedAsync(connection, bookId, instant) : (long?)null;
+            return new ReportSnapshot(book, connection, knownAt, through);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
         }
-        return new ReportSnapshot(book, connection, knownAt);
     }
 
     /// <summary>The book's chart of accounts, by code, as it stood at <see cref="KnownAt"/> if set.</summary>
@@ -98,17 +106,16 @@ public sealed class ReportSnapshot : IAsyncDisposable
 /// net balances as of any date (each date computed once, via <see cref="Balances"/>) and movements over a period
 /// with year-end closing entries taken back out.
 /// </summary>
-public sealed class StatementBalances(SqliteConnection connection, string bookId, Instant? knownAt, long? throughEntry = null)
+public sealed class StatementBalances(DbConnection connection, string bookId, long? throughEntry = null)
 {
     private readonly Dictionary<LocalDate, Dictionary<long, long>> _asOf = [];
-    private long? _lastKnownEntry = throughEntry;
 
     /// <summary>Net (debit − credit) per account id for entries dated on or before <paramref name="date"/>, closing entries included.</summary>
     public async Task<IReadOnlyDictionary<long, long>> AsOfAsync(LocalDate date)
     {
         if (!_asOf.TryGetValue(date, out var net))
         {
-            net = await Balances.NetAsOfAsync(connection, bookId, date, await BoundAsync());
+            net = await Balances.NetAsOfAsync(connection, bookId, date, throughEntry);
             _asOf[date] = net;
         }
         return net;
@@ -123,7 +130,7 @@ public sealed class StatementBalances(SqliteConnection connection, string bookId
         var movements = new Dictionary<long, long>(await AsOfAsync(to));
         Add(movements, await AsOfAsync(from.PlusDays(-1)), -1);
         var closing = await connection.QueryAsync<Balances.AccountAmount>(ClosingPostingsSql,
-            new { bookId, from = DateText.Format(from), to = DateText.Format(to), lastKnown = await LastKnownEntryAsync() });
+            new { bookId, from = DateText.Format(from), to = DateText.Format(to), lastKnown = throughEntry ?? long.MaxValue });
         Add(movements, closing.Select(c => KeyValuePair.Create(c.AccountId, c.Amount)), -1);
         return movements;
     }
@@ -132,15 +139,9 @@ public sealed class StatementBalances(SqliteConnection connection, string bookId
     public async Task<LocalDate?> LatestCloseAsync(LocalDate date)
     {
         var text = await connection.ExecuteScalarAsync<string?>(LatestCloseSql,
-            new { bookId, date = DateText.Format(date), lastKnown = await LastKnownEntryAsync() });
+            new { bookId, date = DateText.Format(date), lastKnown = throughEntry ?? long.MaxValue });
         return DateText.TryParseDate(text, out var closed) ? closed : null;
     }
-
-    private async Task<long> LastKnownEntryAsync() => await BoundAsync() ?? long.MaxValue;
-
-    // The highest entry id counted: from knownAt (looked up once) or given; null counts every entry.
-    private async Task<long?> BoundAsync() =>
-        _lastKnownEntry ??= knownAt is { } instant ? await Balances.LastEntryRecordedAsync(connection, instant) : null;
 
     private static void Add(Dictionary<long, long> into, IEnumerable<KeyValuePair<long, long>> amounts, int sign)
     {
@@ -153,7 +154,7 @@ public sealed class StatementBalances(SqliteConnection connection, string bookId
 
     // Closing entries are found through year_end_closes (one row a year), not by scanning the period's entries.
     private const string ClosingPostingsSql = """
-        SELECT p.account_id AS AccountId, SUM(p.amount) AS Amount
+        SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM year_end_closes c JOIN postings p ON p.entry_id = c.entry_id
         WHERE c.book_id = @bookId AND c.fiscal_year_end >= @from AND c.fiscal_year_end <= @to AND c.entry_id <= @lastKnown
         GROUP BY p.account_id

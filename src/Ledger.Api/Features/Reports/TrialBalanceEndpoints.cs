@@ -28,18 +28,18 @@ public static class TrialBalanceEndpoints
 {
     public static async Task<Results<Ok<TrialBalanceResponse>, CsvResult, ValidationProblem>> GetTrialBalance(
         string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
-        BookCatalog books, LedgerDatabase database, IClock clock, RecordingClock recording, LedgerWriter writer)
+        BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
         var validation = await validator.ValidateAsync(query);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var date = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
-        if (await ReportQueryRules.SettleKnownAtAsync(knownAt, recording, writer) is { } unsettled) return unsettled;
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
-        var net = await Balances.NetAsOfAsync(connection, bookId, date, knownAt);
+        var net = await Balances.NetAsOfAsync(connection, bookId, date, report.ThroughEntry);
 
         var lines = new List<TrialBalanceLine>();
         long debitTotal = 0, creditTotal = 0;

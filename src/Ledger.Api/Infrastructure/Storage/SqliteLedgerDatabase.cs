@@ -1,22 +1,24 @@
-using System.Reflection;
+using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using NodaTime;
 
 namespace Ledger.Api.Infrastructure;
 
 /// <summary>
 /// The SQLite file behind a Ledger. Reads open pooled connections; every write goes through
-/// <see cref="LedgerWriter"/>, which owns the one writing connection.
+/// <see cref="LedgerWriter"/>, which owns the one writing connection. One API process per file: the writer caches
+/// ids and running totals, which only holds while it is the file's only writer.
 /// </summary>
-public sealed class LedgerDatabase
+public sealed class SqliteLedgerDatabase : LedgerDatabase
 {
     public string ConnectionString { get; }
-    public string? FilePath { get; }
+    private readonly string? _filePath;
 
     /// <summary>The writer's SQLite page cache. Index pages touched by posting stay hot; larger books want more.</summary>
     public int WriterCacheMiB { get; }
 
-    public LedgerDatabase(string connectionString, int writerCacheMiB = 32)
+    public SqliteLedgerDatabase(string connectionString, int writerCacheMiB = 32)
     {
         WriterCacheMiB = writerCacheMiB is > 0 and <= 4096 ? writerCacheMiB
             : throw new ArgumentOutOfRangeException(nameof(writerCacheMiB), "Ledger:WriterCacheMiB must be between 1 and 4096.");
@@ -27,19 +29,23 @@ public sealed class LedgerDatabase
             DefaultTimeout = 30,
         };
         ConnectionString = builder.ToString();
-        FilePath = builder.DataSource is { Length: > 0 } ds && ds != ":memory:" && builder.Mode != SqliteOpenMode.Memory
+        _filePath = builder.DataSource is { Length: > 0 } ds && ds != ":memory:" && builder.Mode != SqliteOpenMode.Memory
             ? Path.GetFullPath(ds)
             : null;
     }
 
-    public SqliteConnection OpenRead()
+    public override DatabaseEngine Engine => DatabaseEngine.Sqlite;
+
+    public override string? FilePath => _filePath;
+
+    public override DbConnection OpenRead()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         return connection;
     }
 
-    public async Task<SqliteConnection> OpenReadAsync(CancellationToken ct = default)
+    public override async Task<DbConnection> OpenReadAsync(CancellationToken ct = default)
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
@@ -52,7 +58,7 @@ public sealed class LedgerDatabase
     /// checkpoint with no writer running beside it completes and lets the WAL restart, so under constant load the
     /// log would otherwise grow without end — but <see cref="WalCheckpointer"/> copies most pages beforehand.
     /// </summary>
-    internal SqliteConnection OpenWriter()
+    internal override DbConnection OpenWriter()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
@@ -60,8 +66,14 @@ public sealed class LedgerDatabase
         return connection;
     }
 
+    // IMMEDIATE takes the write lock at once: a group never fails half-way for want of it.
+    internal override string BeginWriteSql => "BEGIN IMMEDIATE";
+
+    // Deferred: it takes no lock and pins the snapshot at the first read. WAL readers never block the writer.
+    internal override string BeginSnapshotSql => "BEGIN DEFERRED TRANSACTION";
+
     /// <summary>Applies every embedded migration not yet recorded in schema_migrations, each in its own transaction.</summary>
-    public void Migrate()
+    public override void Migrate()
     {
         if (FilePath is not null) Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         using var connection = OpenWriter();
@@ -73,7 +85,7 @@ public sealed class LedgerDatabase
             )
             """);
         var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in EmbeddedMigrations())
+        foreach (var (version, name, sql) in EmbeddedMigrations("sqlite"))
         {
             if (applied.Contains(version)) continue;
             using var tx = connection.BeginTransaction();
@@ -85,18 +97,12 @@ public sealed class LedgerDatabase
         }
     }
 
-    private static IEnumerable<(long Version, string Name, string Sql)> EmbeddedMigrations()
-    {
-        var assembly = typeof(LedgerDatabase).Assembly;
-        foreach (var resource in assembly.GetManifestResourceNames()
-                     .Where(n => n.StartsWith("migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-                     .Order(StringComparer.Ordinal))
-        {
-            var name = resource["migrations/".Length..^".sql".Length];
-            var version = long.Parse(name[..name.IndexOf('_')], System.Globalization.CultureInfo.InvariantCulture);
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            yield return (version, name, reader.ReadToEnd());
-        }
-    }
+    // One writer commits every book in one group, so commits are global: ids grow in commit order across the file.
+    public override Task<long> LastEntryRecordedAsync(DbConnection connection, string bookId, Instant knownAt) =>
+        connection.ExecuteScalarAsync<long>(LastRecordedSql, new { knownAt = Timestamps.Format(knownAt) });
+
+    private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
+
+    /// <summary>Clears every pooled connection (tests delete database files afterwards).</summary>
+    public static void ClearAllPools() => SqliteConnection.ClearAllPools();
 }

@@ -1,0 +1,122 @@
+using System.Data.Common;
+using NodaTime;
+
+namespace Ledger.Api.Infrastructure;
+
+/// <summary>The database engines a Ledger runs on; chosen by the connection string.</summary>
+public enum DatabaseEngine
+{
+    /// <summary>An embedded file (<c>Data Source=…</c>): one API process, a single writer with group commit.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server (<c>Host=…</c>): several API processes, optional hot-standby replica for reads.</summary>
+    Postgres,
+}
+
+/// <summary>
+/// The storage port: everything that differs between the engines lives behind it (how connections are opened, how
+/// a write transaction starts and how its rows are locked, where ids come from, how a read snapshot is pinned, how
+/// "as known at" is bounded, how the schema is migrated). Feature code writes SQL in the subset both engines accept
+/// against <see cref="DbConnection"/> and names no engine type. Writes go through <see cref="LedgerWriter"/>, which
+/// owns transactions and concurrency on top of this.
+/// </summary>
+public abstract class LedgerDatabase
+{
+    public abstract DatabaseEngine Engine { get; }
+
+    /// <summary>The file behind an embedded database, if any (the generated admin key is written beside it).</summary>
+    public virtual string? FilePath => null;
+
+    /// <summary>Chooses the engine by the connection string: <c>Host=…</c> is PostgreSQL, anything else SQLite.</summary>
+    public static LedgerDatabase Create(string connectionString, string? replicaConnectionString, int writerCacheMiB)
+    {
+        if (IsPostgres(connectionString))
+            return new PostgresLedgerDatabase(connectionString, replicaConnectionString);
+        if (!string.IsNullOrWhiteSpace(replicaConnectionString))
+            throw new InvalidOperationException("ConnectionStrings:LedgerReplica needs a PostgreSQL primary (Host=…); SQLite has no replicas.");
+        return new SqliteLedgerDatabase(connectionString, writerCacheMiB);
+    }
+
+    public static bool IsPostgres(string connectionString)
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return builder.ContainsKey("Host") || builder.ContainsKey("Server") && !builder.ContainsKey("Data Source");
+    }
+
+    /// <summary>A pooled connection to the primary, for reads that must see every acknowledged write.</summary>
+    public abstract DbConnection OpenRead();
+
+    public abstract Task<DbConnection> OpenReadAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// A pooled connection for reads that may come from a replica (lists, reports); the primary when there is none.
+    /// A replica lags: reads that must see a write just acknowledged use <see cref="OpenReadAsync"/>.
+    /// </summary>
+    public virtual Task<DbConnection> OpenReplicaReadAsync(CancellationToken ct = default) => OpenReadAsync(ct);
+
+    /// <summary>
+    /// A connection for a read that must count everything committed to the primary so far (a report as known at an
+    /// instant the caller just settled): the replica once it has replayed that far, else the primary.
+    /// </summary>
+    public virtual Task<DbConnection> OpenCaughtUpReadAsync(CancellationToken ct = default) => OpenReadAsync(ct);
+
+    /// <summary>Opens the writer's connection (see <see cref="LedgerWriter"/>).</summary>
+    internal abstract DbConnection OpenWriter();
+
+    /// <summary>Starts a write transaction.</summary>
+    internal abstract string BeginWriteSql { get; }
+
+    /// <summary>
+    /// Starts a read-only transaction whose reads all see one snapshot, so a report that adds several queries balances.
+    /// </summary>
+    internal abstract string BeginSnapshotSql { get; }
+
+    /// <summary>Whether the engine lets one process write at a time (SQLite: ids and totals may be cached in memory).</summary>
+    public bool SingleWriterProcess => Engine == DatabaseEngine.Sqlite;
+
+    /// <summary>Brings the schema up to date; safe when several processes start at once.</summary>
+    public abstract void Migrate();
+
+    /// <summary>
+    /// The highest entry id of <paramref name="bookId"/> whose commit was recorded at or before <paramref name="knownAt"/>:
+    /// entries with higher ids were not yet known then.
+    /// </summary>
+    public abstract Task<long> LastEntryRecordedAsync(DbConnection connection, string bookId, Instant knownAt);
+
+    /// <summary>The embedded migrations of one engine, in version order.</summary>
+    protected static IEnumerable<(long Version, string Name, string Sql)> EmbeddedMigrations(string engineFolder)
+    {
+        var assembly = typeof(LedgerDatabase).Assembly;
+        var prefix = $"migrations/{engineFolder}/";
+        foreach (var resource in assembly.GetManifestResourceNames()
+                     .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+                     .Order(StringComparer.Ordinal))
+        {
+            var name = resource[prefix.Length..^".sql".Length];
+            var version = long.Parse(name[..name.IndexOf('_')], System.Globalization.CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (version, name, reader.ReadToEnd());
+        }
+    }
+}
+
+public static class DbCommandExtensions
+{
+    /// <summary>Sets a named parameter, adding it the first time the (reused) command sees it.</summary>
+    public static DbCommand Bind(this DbCommand command, string name, object? value)
+    {
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index >= 0)
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+            return command;
+        }
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        parameters.Add(parameter);
+        return command;
+    }
+}

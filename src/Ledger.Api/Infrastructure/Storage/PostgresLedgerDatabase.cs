@@ -1,0 +1,128 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+using NodaTime;
+
+namespace Ledger.Api.Infrastructure;
+
+/// <summary>
+/// A PostgreSQL database behind one or several API processes. Every process runs its own <see cref="LedgerWriter"/>;
+/// they agree through the database: a write group locks its book's row (FOR UPDATE) before it reads or numbers
+/// anything, ids come from sequences taken under that lock, and each group stamps its commit after the book's last.
+/// Reads that may lag (lists, reports) can go to a hot standby (<c>ConnectionStrings:LedgerReplica</c>).
+/// </summary>
+public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
+{
+    // An arbitrary constant: the advisory lock that serialises migrations when several processes start at once.
+    private const long MigrationLockKey = 0x4C65646765720001; // "Ledger" + 1
+
+    // How long a read that must count the primary's latest commits waits for the replica before reading the primary.
+    private static readonly TimeSpan ReplicaCatchUpLimit = TimeSpan.FromSeconds(2);
+
+    private readonly NpgsqlDataSource _primary;
+    private readonly NpgsqlDataSource? _replica;
+
+    public PostgresLedgerDatabase(string connectionString, string? replicaConnectionString = null)
+    {
+        _primary = DataSource(connectionString);
+        _replica = string.IsNullOrWhiteSpace(replicaConnectionString) ? null : DataSource(replicaConnectionString);
+    }
+
+    private static NpgsqlDataSource DataSource(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // Statements are reused on every post; preparing them once per connection saves parsing and planning.
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 100;
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    public override DatabaseEngine Engine => DatabaseEngine.Postgres;
+
+    public bool HasReplica => _replica is not null;
+
+    public override DbConnection OpenRead() => _primary.OpenConnection();
+
+    public override async Task<DbConnection> OpenReadAsync(CancellationToken ct = default) => await _primary.OpenConnectionAsync(ct);
+
+    public override async Task<DbConnection> OpenReplicaReadAsync(CancellationToken ct = default) =>
+        await (_replica ?? _primary).OpenConnectionAsync(ct);
+
+    public override async Task<DbConnection> OpenCaughtUpReadAsync(CancellationToken ct = default)
+    {
+        if (_replica is null) return await _primary.OpenConnectionAsync(ct);
+        string primaryLsn;
+        await using (var primary = await _primary.OpenConnectionAsync(ct))
+            primaryLsn = await primary.ExecuteScalarAsync<string>("SELECT pg_current_wal_lsn()::text") ?? "0/0";
+        var replica = await _replica.OpenConnectionAsync(ct);
+        try
+        {
+            var deadline = DateTime.UtcNow + ReplicaCatchUpLimit;
+            while (true)
+            {
+                var caughtUp = await replica.ExecuteScalarAsync<bool?>(
+                    "SELECT pg_last_wal_replay_lsn() >= CAST(@lsn AS pg_lsn)", new { lsn = primaryLsn });
+                if (caughtUp == true) return replica;
+                if (DateTime.UtcNow >= deadline) break;
+                await Task.Delay(5, ct);
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // A replica that cannot answer is no reason to fail the read: the primary can.
+        }
+        await replica.DisposeAsync();
+        return await _primary.OpenConnectionAsync(ct);
+    }
+
+    internal override DbConnection OpenWriter() => _primary.OpenConnection();
+
+    // READ COMMITTED: the book's row lock orders writers; after taking it, every statement sees what they committed.
+    internal override string BeginWriteSql => "BEGIN";
+
+    internal override string BeginSnapshotSql => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+    public override void Migrate()
+    {
+        using var connection = _primary.OpenConnection();
+        // Session-level advisory lock: the second process to start waits here, then finds everything applied.
+        connection.Execute("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey });
+        try
+        {
+            connection.Execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """);
+            var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+            foreach (var (version, name, sql) in EmbeddedMigrations("postgresql"))
+            {
+                if (applied.Contains(version)) continue;
+                using var tx = connection.BeginTransaction();
+                connection.Execute(sql, transaction: tx);
+                connection.Execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                    new { version, name, at = DateTimeOffset.UtcNow.ToString("O") }, tx);
+                tx.Commit();
+            }
+        }
+        finally
+        {
+            connection.Execute("SELECT pg_advisory_unlock(@key)", new { key = MigrationLockKey });
+        }
+    }
+
+    // Per book: each group writes one book, stamped after that book's previous group while holding its row lock.
+    public override Task<long> LastEntryRecordedAsync(DbConnection connection, string bookId, Instant knownAt) =>
+        connection.ExecuteScalarAsync<long>(LastRecordedSql, new { bookId, knownAt = Timestamps.Format(knownAt) });
+
+    private const string LastRecordedSql =
+        "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE book_id = @bookId AND recorded_at <= @knownAt";
+
+    public void Dispose()
+    {
+        _primary.Dispose();
+        _replica?.Dispose();
+    }
+}
