@@ -230,8 +230,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 // Waits for any other process's group on this book to commit: from here on this transaction sees its
                 // totals, its number and its idempotency keys, and stamps after it.
                 session.Command(LockBookSql).Bind("@id", bookId).ExecuteScalar();
+                // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
                 if (session.Command(LastBookStampSql).Bind("@bookId", bookId).ExecuteScalar() is string last)
-                    stamp = Max(stamp, Timestamps.Parse(last) + Tick);
+                    stamp = Max(stamp, Timestamps.Parse(last));
                 foreach (var request in group)
                     if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
             }

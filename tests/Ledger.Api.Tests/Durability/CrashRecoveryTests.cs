@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ledger.Api.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Ledger.Api.Tests.Durability;
 
@@ -14,17 +13,18 @@ namespace Ledger.Api.Tests.Durability;
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"ledger-crash-{Guid.NewGuid():N}");
-    private string DatabasePath => Path.Combine(_directory, "ledger.db");
+    private string DatabasePath { get; set; } = "";
 
     public Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
+        DatabasePath = TestDatabase.CreateIn(_directory);
         return Task.CompletedTask;
     }
 
     public Task DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
+        TestDatabase.Delete(DatabasePath);
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
         return Task.CompletedTask;
     }

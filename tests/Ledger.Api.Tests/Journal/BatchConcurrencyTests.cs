@@ -12,7 +12,7 @@ namespace Ledger.Api.Tests.Journal;
 /// </summary>
 public sealed class BatchConcurrencyTests : IAsyncLifetime
 {
-    private readonly string _databasePath = Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db");
+    private readonly string _databasePath = TestDatabase.Create();
     private ApiProcess _api = null!;
 
     public async Task InitializeAsync() => _api = await ApiProcess.StartAsync(_databasePath, new Dictionary<string, string>
@@ -24,7 +24,7 @@ public sealed class BatchConcurrencyTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _api.DisposeAsync();
-        foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(_databasePath + suffix);
+        TestDatabase.Delete(_databasePath);
     }
 
     private const string Entry = """{"date":"2026-03-01","description":"Sale","lines":[{"account":"1010","debit":"1.00"},{"account":"4000","credit":"1.00"}]}""";

@@ -2,7 +2,6 @@ using System.Net;
 using Dapper;
 using Ledger.Api.Infrastructure;
 using Ledger.Api.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Ledger.Api.Tests.Journal;
@@ -93,14 +92,13 @@ public sealed class GroupCommitTests : AppTest
             }
         }
 
-        await using var connection = new SqliteConnection($"Data Source={App.DatabasePath};Mode=ReadOnly");
-        await connection.OpenAsync();
+        await using var connection = await TestDatabase.OpenAsync(App.DatabasePath);
         var maintained = (await connection.QueryAsync<(long AccountId, long Period, long Debit, long Credit)>(
             "SELECT t.account_id, t.period, t.debit, t.credit FROM account_period_totals t JOIN accounts a ON a.id = t.account_id WHERE a.book_id = @book ORDER BY 1, 2",
             new { book })).ToList();
         var recomputed = (await connection.QueryAsync<(long AccountId, long Period, long Debit, long Credit)>("""
-            SELECT p.account_id, CAST(substr(p.entry_date, 1, 4) || substr(p.entry_date, 6, 2) AS INTEGER),
-                   SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END), SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END)
+            SELECT p.account_id, CAST(substr(p.entry_date, 1, 4) || substr(p.entry_date, 6, 2) AS BIGINT),
+                   CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS BIGINT)
             FROM postings p JOIN accounts a ON a.id = p.account_id WHERE a.book_id = @book GROUP BY 1, 2 ORDER BY 1, 2
             """, new { book })).ToList();
         Assert.Equal(recomputed, maintained);
@@ -108,7 +106,7 @@ public sealed class GroupCommitTests : AppTest
         var accountTotals = (await connection.QueryAsync<(long, long, long)>(
             "SELECT id, debit_total, credit_total FROM accounts WHERE book_id = @book AND (debit_total <> 0 OR credit_total <> 0) ORDER BY id", new { book })).ToList();
         var fromPostings = (await connection.QueryAsync<(long, long, long)>("""
-            SELECT p.account_id, SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END), SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END)
+            SELECT p.account_id, CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS BIGINT)
             FROM postings p JOIN accounts a ON a.id = p.account_id WHERE a.book_id = @book GROUP BY 1 ORDER BY 1
             """, new { book })).ToList();
         Assert.Equal(fromPostings, accountTotals);

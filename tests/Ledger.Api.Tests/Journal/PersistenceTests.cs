@@ -88,7 +88,7 @@ public sealed class PersistenceTests : AppTest
         {
             Assert.Equal(snapshot, await again.SnapshotAsync(book));
         }
-        Assert.True(File.Exists(path));
+        Assert.True(await TestDatabase.ExistsAsync(path));
         Assert.Equal(snapshot, await App.SnapshotAsync(book));
     }
 }

@@ -20,6 +20,7 @@ public sealed class ApiProcess : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// <param name="databasePath">A SQLite file path or a PostgreSQL connection string (<see cref="TestDatabase"/>).</param>
     public static async Task<ApiProcess> StartAsync(string databasePath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
@@ -27,9 +28,9 @@ public sealed class ApiProcess : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(databasePath)!,
+            WorkingDirectory = databasePath.StartsWith("Host=", StringComparison.Ordinal) ? Path.GetTempPath() : Path.GetDirectoryName(databasePath)!,
         };
-        start.Environment["ConnectionStrings__Ledger"] = $"Data Source={databasePath}";
+        start.Environment["ConnectionStrings__Ledger"] = TestDatabase.ConnectionString(databasePath);
         start.Environment["Ledger__AdminKey"] = LedgerApp.AdminKey;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

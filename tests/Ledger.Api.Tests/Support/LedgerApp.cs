@@ -7,14 +7,14 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 
 namespace Ledger.Api.Tests.Support;
 
 /// <summary>
-/// The real API, in process, over the real HTTP pipeline, on a fresh SQLite file of its own.
+/// The real API, in process, over the real HTTP pipeline, on a fresh database of its own: a SQLite file, or a
+/// PostgreSQL database when the tests are built as Ledger.Api.Tests.Postgres (see <see cref="TestDatabase"/>).
 /// </summary>
 public sealed class LedgerApp : IAsyncDisposable
 {
@@ -25,6 +25,7 @@ public sealed class LedgerApp : IAsyncDisposable
     private bool _ownsFile;
     private bool _disposed;
 
+    /// <summary>The database: a SQLite file path, or a PostgreSQL connection string (<see cref="TestDatabase"/>).</summary>
     public string DatabasePath { get; }
     public HttpClient Admin { get; }
 
@@ -36,7 +37,7 @@ public sealed class LedgerApp : IAsyncDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Test");
-            builder.UseSetting("ConnectionStrings:Ledger", $"Data Source={databasePath}");
+            builder.UseSetting("ConnectionStrings:Ledger", TestDatabase.ConnectionString(databasePath));
             builder.UseSetting("Ledger:AdminKey", AdminKey);
             foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
             if (clock is not null)
@@ -46,7 +47,7 @@ public sealed class LedgerApp : IAsyncDisposable
     }
 
     public static LedgerApp Start(IClock? clock = null, IReadOnlyDictionary<string, string>? settings = null) =>
-        new(Path.Combine(Path.GetTempPath(), $"ledger-test-{Guid.NewGuid():N}.db"), ownsFile: true, clock, settings);
+        new(TestDatabase.Create(), ownsFile: true, clock, settings);
 
     /// <summary>A second app on the same database file, as after a restart.</summary>
     public static LedgerApp OnExistingFile(string databasePath, IClock? clock = null, IReadOnlyDictionary<string, string>? settings = null) =>
@@ -179,9 +180,7 @@ public sealed class LedgerApp : IAsyncDisposable
         _disposed = true;
         await _factory.DisposeAsync();
         if (!_ownsFile) return;
-        SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-            try { File.Delete(DatabasePath + suffix); } catch (IOException) { }
+        TestDatabase.Delete(DatabasePath);
     }
 }
 

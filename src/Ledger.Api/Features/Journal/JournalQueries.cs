@@ -59,9 +59,12 @@ public static class JournalQueries
         if (ids.Count == 0) return [];
         // Looked up by id alone, the book checked here: with "book_id = @bookId" in the SQL, SQLite would rather walk
         // the book's (book_id, number) index than look up a hundred ids.
-        var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql, new { ids }))
+        // The list is spelled out as parameters: Dapper would hand Npgsql an array, which "IN" does not take there.
+        var (list, parameters) = IdList(ids);
+        var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql.Replace("@ids", list, StringComparison.Ordinal), parameters))
             .Where(r => r.BookId == bookId).ToDictionary(r => r.Id);
-        var lines = (await connection.QueryAsync<LineRow>(SelectLinesSql, new { ids })).ToLookup(l => l.EntryId);
+        var lines = (await connection.QueryAsync<LineRow>(SelectLinesSql.Replace("@ids", list, StringComparison.Ordinal), parameters))
+            .ToLookup(l => l.EntryId);
         var result = new List<JournalEntryResponse>(ids.Count);
         foreach (var id in ids)
         {
@@ -71,6 +74,23 @@ public static class JournalQueries
                 head.IsClosing != 0));
         }
         return result;
+    }
+
+    /// <summary>"(@id0, @id1, …)" and its parameters; at most one page of ids (<see cref="MaxPageSize"/>) is ever asked for.</summary>
+    private static (string List, DynamicParameters Parameters) IdList(IReadOnlyCollection<long> ids)
+    {
+        if (ids.Count > MaxPageSize + 1) throw new ArgumentOutOfRangeException(nameof(ids), "At most one page of entries is loaded at once.");
+        var parameters = new DynamicParameters();
+        var names = new StringBuilder("(");
+        var i = 0;
+        foreach (var id in ids)
+        {
+            if (i > 0) names.Append(", ");
+            names.Append("@id").Append(i);
+            parameters.Add($"id{i}", id);
+            i++;
+        }
+        return (names.Append(')').ToString(), parameters);
     }
 
     private sealed record EntryKey(string EntryDate, long Id);

@@ -1,0 +1,181 @@
+#if POSTGRES
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Ledger.Api.Tests.Support;
+
+namespace Ledger.Api.Tests.Durability;
+
+/// <summary>
+/// Several API processes on one PostgreSQL database, all posting to the same book at once: numbers stay gapless,
+/// an Idempotency-Key posts once whichever processes receive it, totals stay exact, and killing one process
+/// loses nothing it acknowledged.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class MultiProcessTests : IAsyncLifetime
+{
+    private readonly string _database = TestDatabase.Create();
+    private readonly List<ApiProcess> _processes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes) await process.DisposeAsync();
+        TestDatabase.Delete(_database);
+    }
+
+    [Fact]
+    public async Task Three_processes_with_eight_clients_each_number_gaplessly_post_each_key_once_and_tie_out()
+    {
+        // Started together: migrations must be safe when several processes apply them at once.
+        _processes.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ApiProcess.StartAsync(_database))));
+        var clients = _processes.Select(p => p.Client()).ToArray();
+        var book = await CreateBookAsync(clients[0]);
+
+        // 24 clients; every logical post is sent with its key to two different processes at the same moment, and
+        // some are retried again later, as a script retrying after a timeout would.
+        const int postsPerClient = 40;
+        var acknowledged = new ConcurrentDictionary<string, long>(); // key → entry id
+        var workers = Enumerable.Range(0, 24).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; i < postsPerClient; i++)
+            {
+                var key = $"k{worker % 12}-{i}"; // workers w and w+12 share their keys
+                var body = Entry(worker % 12, i);
+                var first = clients[worker % 3];
+                var second = clients[(worker + 1) % 3];
+                var answers = await Task.WhenAll(
+                    first.PostJsonAsync($"/v1/books/{book}/journal-entries", body, key),
+                    second.PostJsonAsync($"/v1/books/{book}/journal-entries", body, key));
+                foreach (var answer in answers)
+                {
+                    Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+                    var id = (await answer.ReadJsonAsync())["id"]!.GetValue<long>();
+                    var kept = acknowledged.GetOrAdd(key, id);
+                    Assert.Equal(kept, id); // every answer to one key names the one entry
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+
+        var entries = await AllEntriesAsync(clients[2], book);
+        // One entry per key, and every acknowledged id is the entry of its key.
+        Assert.Equal(12 * postsPerClient, entries.Count);
+        Assert.Equal(acknowledged.Count, entries.Count);
+        var byReference = entries.ToDictionary(e => e["reference"]!.GetValue<string>());
+        foreach (var (key, id) in acknowledged) Assert.Equal(id, byReference[key]["id"]!.GetValue<long>());
+        // Gapless numbering across the three processes.
+        Assert.Equal(Enumerable.Range(1, entries.Count).Select(n => (long)n), entries.Select(e => e["number"]!.GetValue<long>()).Order());
+        await AssertTotalsTieOutAsync(clients[1], book, entries);
+    }
+
+    [Fact]
+    public async Task Killing_one_of_two_processes_mid_load_loses_nothing_it_acknowledged()
+    {
+        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
+        var (victim, survivor) = (_processes[0], _processes[1]);
+        using var victimClient = victim.Client();
+        using var survivorClient = survivor.Client();
+        var book = await CreateBookAsync(survivorClient);
+
+        var acknowledged = new ConcurrentDictionary<string, long>();
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 16).Select(worker => Task.Run(async () =>
+        {
+            var client = worker % 2 == 0 ? victimClient : survivorClient;
+            for (var i = 0; !stop.IsCancellationRequested && i < 10_000; i++)
+            {
+                var key = $"w{worker}-{i}";
+                try
+                {
+                    var response = await client.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(worker, i, key), key);
+                    if (response.StatusCode == HttpStatusCode.Created)
+                        acknowledged[key] = (await response.ReadJsonAsync())["id"]!.GetValue<long>();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+                {
+                    if (client == survivorClient) throw; // only the killed process may stop answering
+                    return;
+                }
+            }
+        })).ToArray();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (acknowledged.Count < 600 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        victim.Kill();
+        await Task.Delay(500); // the survivor goes on posting after the kill
+        stop.Cancel();
+        await Task.WhenAll(workers);
+
+        var entries = await AllEntriesAsync(survivorClient, book);
+        var byReference = entries.ToDictionary(e => e["reference"]!.GetValue<string>());
+        foreach (var (key, id) in acknowledged)
+        {
+            Assert.True(byReference.TryGetValue(key, out var entry), $"acknowledged entry {key} is missing");
+            Assert.Equal(id, entry!["id"]!.GetValue<long>());
+        }
+        Assert.Equal(Enumerable.Range(1, entries.Count).Select(n => (long)n), entries.Select(e => e["number"]!.GetValue<long>()).Order());
+        await AssertTotalsTieOutAsync(survivorClient, book, entries);
+
+        // A process started again on the same database carries on the numbering.
+        _processes.Add(await ApiProcess.StartAsync(_database));
+        using var restarted = _processes[^1].Client();
+        var next = await restarted.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(99, 0, "after-restart"), "after-restart");
+        Assert.Equal(entries.Count + 1, (await next.AssertCreatedAsync())["number"]!.GetValue<long>());
+    }
+
+    /// <summary>Account totals and the trial balance equal the sums of the entries' lines, to the cent.</summary>
+    private static async Task AssertTotalsTieOutAsync(HttpClient client, string book, List<JsonNode> entries)
+    {
+        var debits = new Dictionary<string, decimal>();
+        var credits = new Dictionary<string, decimal>();
+        foreach (var line in entries.SelectMany(e => e["lines"]!.AsArray()))
+        {
+            var account = line!["account"]!.GetValue<string>();
+            if (line["debit"] is { } d) debits[account] = debits.GetValueOrDefault(account) + decimal.Parse(d.GetValue<string>(), CultureInfo.InvariantCulture);
+            if (line["credit"] is { } c) credits[account] = credits.GetValueOrDefault(account) + decimal.Parse(c.GetValue<string>(), CultureInfo.InvariantCulture);
+        }
+        foreach (var account in debits.Keys.Union(credits.Keys))
+        {
+            var stored = await client.GetJsonAsync($"/v1/books/{book}/accounts/{account}");
+            Assert.Equal(debits.GetValueOrDefault(account), decimal.Parse(stored["debitTotal"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+            Assert.Equal(credits.GetValueOrDefault(account), decimal.Parse(stored["creditTotal"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+        }
+        var tb = await client.GetJsonAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31");
+        Assert.Equal(debits.Values.Sum(), decimal.Parse(tb["totals"]!["debit"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+        Assert.Equal(tb["totals"]!["debit"]!.GetValue<string>(), tb["totals"]!["credit"]!.GetValue<string>());
+    }
+
+    private static JsonObject Entry(int worker, int i, string? reference = null)
+    {
+        var amount = $"{worker + 1}.{i % 100:D2}";
+        var entry = System.Text.Json.JsonSerializer.SerializeToNode(HttpTestExtensions.Entry($"2026-0{1 + i % 9}-1{worker % 10}", $"w{worker} #{i}",
+            ("1010", amount, null), ("4000", null, amount)))!.AsObject();
+        entry["reference"] = reference ?? $"k{worker}-{i}";
+        return entry;
+    }
+
+    private static async Task<string> CreateBookAsync(HttpClient http)
+    {
+        var response = await http.PostAsJsonAsync("/v1/books", new { name = "Shared", currency = "EUR", chart = "standard" });
+        return (await response.AssertCreatedAsync())["id"]!.GetValue<string>();
+    }
+
+    private static async Task<List<JsonNode>> AllEntriesAsync(HttpClient http, string book)
+    {
+        var all = new List<JsonNode>();
+        string? cursor = null;
+        for (var page = 0; page < 1000; page++)
+        {
+            var json = await http.GetJsonAsync($"/v1/books/{book}/journal-entries?limit=500" + (cursor is null ? "" : $"&cursor={cursor}"));
+            all.AddRange(json["items"]!.AsArray().Select(n => n!.DeepClone()));
+            cursor = json["nextCursor"]?.GetValue<string>();
+            if (cursor is null) return all;
+        }
+        throw new InvalidOperationException("The entry list does not end.");
+    }
+}
+#endif
