@@ -456,6 +456,27 @@ public sealed class WriteSession : IDisposable
         return next;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> new ids for <paramref name="table"/>, ascending: on SQLite the next ones in a row, on
+    /// PostgreSQL from the table's sequence in one round trip (taken under the book's lock, so they grow in commit order).
+    /// </summary>
+    public long[] NextIds(string table, int count)
+    {
+        var ids = new long[count];
+        if (count == 0) return ids;
+        if (_database.SingleWriterProcess)
+        {
+            for (var i = 0; i < count; i++) ids[i] = NextId(table);
+            return ids;
+        }
+        using var reader = Command($"SELECT nextval('{table}_id_seq') FROM generate_series(1, @count)").Bind("@count", count).ExecuteReader();
+        for (var i = 0; i < count; i++) ids[i] = reader.Read() ? reader.GetInt64(0) : throw new InvalidOperationException("The sequence gave too few ids.");
+        return ids;
+    }
+
+    /// <summary>Inserts rows through the storage port (see <see cref="LedgerDatabase.InsertRows"/>).</summary>
+    public void InsertRows(string table, string[] columns, IReadOnlyList<object?[]> rows) => _database.InsertRows(this, table, columns, rows);
+
     /// <summary>True while running work that asked to defer group state (see <see cref="LedgerWriter.WriteAsync{T}"/>).</summary>
     public bool DefersGroupState { get; private set; }
 

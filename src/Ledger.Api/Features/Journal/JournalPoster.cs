@@ -53,23 +53,22 @@ public static class JournalPoster
 
         var createdAt = Timestamps.Format(session.Now);
         var posted = new List<JournalEntryResponse>(drafts.Count);
-        var insertEntry = session.Command(InsertEntrySql);
-        var insertPosting = session.Command(InsertPostingSql);
+        // Rows are gathered and written together through the port (PostgreSQL copies a batch in one round trip).
+        var entryRows = new List<object?[]>(drafts.Count);
+        var postingRows = new List<object?[]>(drafts.Count * 2);
+        var entryIds = session.NextIds("journal_entries", drafts.Count);
         var totalDebit = bookState.TotalDebit;
         var nextNumber = bookState.NextNumber;
 
         for (var e = 0; e < drafts.Count; e++)
         {
             var draft = drafts[e];
-            var entryId = session.NextId("journal_entries");
+            var entryId = entryIds[e];
             var number = nextNumber++;
             var date = DateText.Format(draft.Date);
             var period = AccountingPeriod.Of(draft.Date);
 
-            insertEntry.Bind("@id", entryId).Bind("@book_id", book.Id).Bind("@number", number).Bind("@entry_date", date)
-                .Bind("@description", draft.Description).Bind("@reference", draft.Reference).Bind("@created_at", createdAt)
-                .Bind("@reversal_of", draft.ReversalOf).Bind("@is_closing", draft.IsClosing ? 1 : 0)
-                .ExecuteNonQuery();
+            entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null, draft.IsClosing ? 1L : 0L]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             for (var i = 0; i < draft.Lines.Count; i++)
@@ -93,9 +92,7 @@ public static class JournalPoster
                 accounts[line.AccountCode] = account;
                 totals.AddToPeriod(account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
-                insertPosting.Bind("@entry_id", entryId).Bind("@line_no", i).Bind("@account_id", account.Id)
-                    .Bind("@amount", line.SignedMinorUnits).Bind("@entry_date", date).Bind("@description", line.Description)
-                    .ExecuteNonQuery();
+                postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description]);
 
                 if (!detailed) continue;
                 var formatted = line.Amount.Format(book.Digits);
@@ -104,17 +101,20 @@ public static class JournalPoster
                     : new JournalLineResponse(line.AccountCode, null, formatted, line.Description);
             }
 
-            if (draft.ReversalOf is { } originalId)
-            {
-                var linked = session.Command(LinkReversalSql)
-                    .Bind("@original_id", originalId).Bind("@reversal_id", entryId).Bind("@book_id", book.Id)
-                    .ExecuteNonQuery();
-                if (linked == 0) throw new ConflictException($"Journal entry {originalId} has already been reversed.");
-            }
-
             session.EntryWritten(entryId);
             posted.Add(new JournalEntryResponse(entryId, number, date, draft.Description, draft.Reference, lines,
                 createdAt, draft.ReversalOf, null, draft.IsClosing));
+        }
+
+        session.InsertRows("journal_entries", EntryColumns, entryRows);
+        session.InsertRows("postings", PostingColumns, postingRows);
+        for (var e = 0; e < drafts.Count; e++)
+        {
+            if (drafts[e].ReversalOf is not { } originalId) continue;
+            var linked = session.Command(LinkReversalSql)
+                .Bind("@original_id", originalId).Bind("@reversal_id", entryIds[e]).Bind("@book_id", book.Id)
+                .ExecuteNonQuery();
+            if (linked == 0) throw new ConflictException($"Journal entry {originalId} has already been reversed.");
         }
 
         foreach (var (code, account) in accounts) totals.Stage(book.Id, code, account);
@@ -168,15 +168,10 @@ public static class JournalPoster
     private const string SelectAccountSql =
         "SELECT id, archived, debit_total, credit_total FROM accounts WHERE book_id = @book_id AND code = @code";
 
-    private const string InsertEntrySql = """
-        INSERT INTO journal_entries (id, book_id, number, entry_date, description, reference, created_at, reversal_of, reversed_by, is_closing)
-        VALUES (@id, @book_id, @number, @entry_date, @description, @reference, @created_at, @reversal_of, NULL, @is_closing)
-        """;
+    private static readonly string[] EntryColumns =
+        ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing"];
 
-    private const string InsertPostingSql = """
-        INSERT INTO postings (entry_id, line_no, account_id, amount, entry_date, description)
-        VALUES (@entry_id, @line_no, @account_id, @amount, @entry_date, @description)
-        """;
+    private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description"];
 
     private const string LinkReversalSql = """
         UPDATE journal_entries SET reversed_by = @reversal_id

@@ -36,21 +36,25 @@ public static class Balances
             // Not monthStart.PlusMonths(1): that leaves the calendar in December 9999.
             var monthEnd = new LocalDate(monthStart.Year, monthStart.Month, CalendarSystem.Iso.GetDaysInMonth(monthStart.Year, monthStart.Month));
             args.Add("period", period);
-            // Sum whichever part of the month is shorter: the days up to asOf, or the days after it.
-            if (asOf.Day <= (monthEnd.Day + 1) / 2)
+            // Read from the nearer end of history: the months before asOf summed forward, or the all-time totals less
+            // the months after it (a book with post-dated entries asks "as of today" near its end, not its start).
+            var earliest = await connection.ExecuteScalarAsync<string>(EarliestEntryDateSql, args);
+            var backward = DateText.TryParseDate(earliest, out var first) && DateText.TryParseDate(latest, out var last)
+                && MonthIndex(last) - MonthIndex(asOf) < MonthIndex(asOf) - MonthIndex(first);
+            // Within asOf's month, sum whichever part is shorter: the days up to asOf, or the days after it.
+            var firstHalf = asOf.Day <= (monthEnd.Day + 1) / 2;
+            var (periodsSql, periodsSign) = (backward, firstHalf) switch
             {
-                net = ToDictionary(await connection.QueryAsync<AccountAmount>(PeriodsBeforeSql, args));
-                args.Add("from", DateText.Format(monthStart));
-                args.Add("to", DateText.Format(asOf));
-                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), +1);
-            }
-            else
-            {
-                net = ToDictionary(await connection.QueryAsync<AccountAmount>(PeriodsThroughSql, args));
-                args.Add("from", DateText.Format(asOf.PlusDays(1)));
-                args.Add("to", DateText.Format(monthEnd));
-                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), -1);
-            }
+                (false, true) => (PeriodsBeforeSql, +1),
+                (false, false) => (PeriodsThroughSql, +1),
+                (true, true) => (PeriodsFromSql, -1),
+                (true, false) => (PeriodsAfterSql, -1),
+            };
+            net = backward ? ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args)) : [];
+            Add(net, await connection.QueryAsync<AccountAmount>(periodsSql, args), periodsSign);
+            args.Add("from", DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)));
+            args.Add("to", DateText.Format(firstHalf ? asOf : monthEnd));
+            Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), firstHalf ? +1 : -1);
         }
 
         if (throughEntry is { } lastKnown)
@@ -61,6 +65,8 @@ public static class Balances
         }
         return net;
     }
+
+    private static int MonthIndex(LocalDate date) => date.Year * 12 + date.Month;
 
     private static Dictionary<long, long> ToDictionary(IEnumerable<AccountAmount> rows) =>
         rows.ToDictionary(r => r.AccountId, r => r.Amount);
@@ -84,6 +90,8 @@ public static class Balances
 
     private const string LatestEntryDateSql = "SELECT MAX(entry_date) FROM journal_entries WHERE book_id = @bookId";
 
+    private const string EarliestEntryDateSql = "SELECT MIN(entry_date) FROM journal_entries WHERE book_id = @bookId";
+
     private const string AllTimeSql =
         "SELECT id AS AccountId, debit_total - credit_total AS Amount FROM accounts WHERE book_id = @bookId";
 
@@ -98,6 +106,20 @@ public static class Balances
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
         WHERE a.book_id = @bookId AND t.period <= @period
+        GROUP BY t.account_id
+        """;
+
+    private const string PeriodsFromSql = """
+        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
+        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
+        WHERE a.book_id = @bookId AND t.period >= @period
+        GROUP BY t.account_id
+        """;
+
+    private const string PeriodsAfterSql = """
+        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
+        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
+        WHERE a.book_id = @bookId AND t.period > @period
         GROUP BY t.account_id
         """;
 

@@ -74,6 +74,28 @@ public abstract class LedgerDatabase
     /// <summary>Whether the engine lets one process write at a time (SQLite: ids and totals may be cached in memory).</summary>
     public bool SingleWriterProcess => Engine == DatabaseEngine.Sqlite;
 
+    /// <summary>
+    /// Inserts <paramref name="rows"/> into <paramref name="table"/> inside the session's transaction: one prepared
+    /// INSERT per row here; PostgreSQL copies larger sets in binary (one round trip instead of one per row).
+    /// Values are long, int, string or null.
+    /// </summary>
+    internal virtual void InsertRows(WriteSession session, string table, string[] columns, IReadOnlyList<object?[]> rows)
+    {
+        if (rows.Count == 0) return;
+        var command = session.Command(InsertSql(table, columns));
+        foreach (var row in rows)
+        {
+            for (var c = 0; c < columns.Length; c++) command.Bind("@" + columns[c], row[c]);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _insertSql = new(StringComparer.Ordinal);
+
+    private string InsertSql(string table, string[] columns) =>
+        _insertSql.GetOrAdd(table + "(" + string.Join(',', columns) + ")",
+            _ => $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))})");
+
     /// <summary>Brings the schema up to date; safe when several processes start at once.</summary>
     public abstract void Migrate();
 
