@@ -19,7 +19,10 @@ public sealed record Caller(string KeyId, bool IsAdmin, string? BookId, bool Can
 public sealed class ApiKeyStore(LedgerDatabase database)
 {
     private const string KeyPrefix = "ldg_";
-    private readonly ConcurrentDictionary<string, Caller> _known = new(StringComparer.Ordinal);
+    /// <summary>How long a process that shares its database with others trusts a key it has looked up.</summary>
+    public const int SharedCacheMilliseconds = 5_000;
+
+    private readonly ConcurrentDictionary<string, (Caller Caller, long ExpiresAt)> _known = new(StringComparer.Ordinal);
     private string? _configuredAdminHash;
     private long _generation;
 
@@ -37,7 +40,11 @@ public sealed class ApiKeyStore(LedgerDatabase database)
         if (_configuredAdminHash is not null &&
             CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(_configuredAdminHash)))
             return new Caller("configured-admin", IsAdmin: true, BookId: null, CanWrite: true);
-        if (_known.TryGetValue(hash, out var cached)) return cached;
+        if (_known.TryGetValue(hash, out var cached))
+        {
+            if (Environment.TickCount64 < cached.ExpiresAt) return cached.Caller;
+            _known.TryRemove(hash, out _);
+        }
 
         var generation = Interlocked.Read(ref _generation);
         using var connection = database.OpenRead();
@@ -45,7 +52,9 @@ public sealed class ApiKeyStore(LedgerDatabase database)
         if (row is null) return null; // unknown keys are not cached: a flood of bad keys must not grow memory
         var caller = new Caller(row.Id, row.IsAdmin != 0, row.BookId, row.CanWrite != 0);
         // A lookup that raced a revocation may have read the key as still valid: answer it, but do not cache it.
-        _known[hash] = caller;
+        // With several API processes a key revoked through another one must be refused soon here too: cached callers
+        // expire. SQLite has one process, whose revocation clears the cache at once (Forget).
+        _known[hash] = (caller, database.SingleWriterProcess ? long.MaxValue : Environment.TickCount64 + SharedCacheMilliseconds);
         if (Interlocked.Read(ref _generation) != generation) _known.TryRemove(hash, out _);
         return caller;
     }

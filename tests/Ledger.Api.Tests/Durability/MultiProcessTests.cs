@@ -127,6 +127,29 @@ public sealed class MultiProcessTests : IAsyncLifetime
         Assert.Equal(entries.Count + 1, (await next.AssertCreatedAsync())["number"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task A_key_revoked_through_one_process_is_refused_by_the_others_within_seconds()
+    {
+        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
+        using var first = _processes[0].Client();
+        using var second = _processes[1].Client();
+        var book = await CreateBookAsync(first);
+        var created = await (await first.PostAsJsonAsync("/v1/api-keys", new { name = "script", bookId = book, scopes = new[] { "read" } })).AssertCreatedAsync();
+        using var keyed = new HttpClient { BaseAddress = _processes[1].BaseAddress };
+        keyed.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", created["key"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await keyed.GetAsync($"/v1/books/{book}/accounts")).StatusCode); // now cached by the second process
+
+        Assert.Equal(HttpStatusCode.NoContent, (await first.DeleteAsync($"/v1/api-keys/{created["id"]}")).StatusCode);
+        var refusedAfter = System.Diagnostics.Stopwatch.StartNew();
+        while ((await keyed.GetAsync($"/v1/books/{book}/accounts")).StatusCode != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(refusedAfter.ElapsedMilliseconds < Ledger.Api.Infrastructure.ApiKeyStore.SharedCacheMilliseconds + 2_000,
+                "the other process still accepts the revoked key");
+            await Task.Delay(100);
+        }
+        _ = second;
+    }
+
     /// <summary>Account totals and the trial balance equal the sums of the entries' lines, to the cent.</summary>
     private static async Task AssertTotalsTieOutAsync(HttpClient client, string book, List<JsonNode> entries)
     {

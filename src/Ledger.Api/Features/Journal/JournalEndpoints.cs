@@ -47,10 +47,11 @@ public static class JournalEndpoints
         var validation = await validator.ValidateForBookAsync(request, book.Digits);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
-        var draft = request.ToDraft(book.Digits);
+        var entry = request.ToEntry(book.Digits);
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry", request, json.Value.SerializerOptions,
-            session => JournalPoster.Post(session, book, [draft], _ => "")[0],
-            entry => EntryLocation(bookId, entry.Id));
+            session => JournalPoster.Post(session, book, [entry])[0],
+            posted => EntryLocation(bookId, posted.Id),
+            refused => PostingProblems.ForRequest(refused, bookId, _ => ""));
     }
 
     /// <summary>
@@ -72,11 +73,12 @@ public static class JournalEndpoints
         var validation = await validator.ValidateForBookAsync(request, book.Digits);
         if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
-        var drafts = request.Entries!.Select(e => e!.ToDraft(book.Digits)).ToArray();
+        var entries = request.Entries!.Select(e => e!.ToEntry(book.Digits)).ToArray();
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry-batch", request, json.Value.SerializerOptions,
-            session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, drafts, i => $"entries[{i}].", detailed: false)
+            session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, entries, detailed: false)
                 .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
-            _ => null);
+            _ => null,
+            refused => PostingProblems.ForRequest(refused, bookId, i => $"entries[{i}]."));
     }
 
     public static async Task<Results<Ok<JournalEntryPage>, ValidationProblem, ProblemHttpResult>> ListEntries(
@@ -160,15 +162,13 @@ public static class JournalEndpoints
         if (date < originalDate)
             return Problems.Validation("date", $"must be on or after the original entry's date ({original.Date}).");
 
-        var draft = new EntryDraft(
-            date,
+        var reversal = BalancedEntry.Reversing(original.Id, date,
             request.Description ?? $"Reversal of entry {original.Number}: {original.Description}",
-            original.Reference,
-            JournalEntryRules.Reverse(ToPostings(original, book.Digits)),
-            ReversalOf: original.Id);
+            original.Reference, ToPostings(original, book.Digits));
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, $"reverse-journal-entry/{id}", request, json.Value.SerializerOptions,
-            session => JournalPoster.PostDerived(session, book, draft, $"The reversal of journal entry {id} (its lines with sides swapped)"),
-            entry => EntryLocation(bookId, entry.Id));
+            session => JournalPoster.Post(session, book, [reversal])[0],
+            entry => EntryLocation(bookId, entry.Id),
+            refused => PostingProblems.ForDerived(refused, bookId, $"The reversal of journal entry {id} (its lines with sides swapped)"));
     }
 
     /// <summary>
@@ -177,7 +177,7 @@ public static class JournalEndpoints
     /// </summary>
     private static async Task<Results<Created<TResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostIdempotentAsync<TRequest, TResponse>(
         LedgerWriter writer, string bookId, string? idempotencyKey, string operation, TRequest request, JsonSerializerOptions options,
-        Func<WriteSession, TResponse> post, Func<TResponse, string?> location)
+        Func<WriteSession, TResponse> post, Func<TResponse, string?> location, Func<PostingRefusedException, Exception> problemOf)
     {
         try
         {
@@ -188,6 +188,15 @@ public static class JournalEndpoints
                 defersGroupState: true);
             if (outcome.Replayed is { } replay) return replay;
             return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
+        }
+        catch (PostingRefusedException refused)
+        {
+            return problemOf(refused) switch
+            {
+                ValidationFailedException v => v.ToResult(),
+                ProblemException p => p.ToResult(),
+                var other => throw other,
+            };
         }
         catch (ValidationFailedException v) { return v.ToResult(); }
         catch (ProblemException p) { return p.ToResult(); }

@@ -9,29 +9,29 @@ namespace Ledger.Api.Features.Journal;
 /// Posts journal entries inside the writer: checks them against the book (accounts exist and are open,
 /// the date is not locked), numbers them gaplessly, writes entries and postings, and maintains account
 /// totals and monthly period totals in the same transaction. Runs on prepared commands reused across requests.
+/// What it refuses it refuses as a domain fact (<see cref="PostingRefusedException"/>): which entry, which line,
+/// why. The endpoints decide what that is in HTTP (see <see cref="PostingProblems"/>).
 /// </summary>
 public static class JournalPoster
 {
     /// <summary>
-    /// Posts every draft or none (the caller's savepoint rolls back on any exception). Field errors are reported
-    /// under <paramref name="pathOf"/>(index), e.g. "" for a single entry or "entries[3]." in a batch.
+    /// Posts every entry or none (the caller's savepoint rolls back on any exception).
     /// A batch asks for <paramref name="detailed"/> = false: its answer is ids and numbers, so lines are not echoed.
     /// </summary>
     public static IReadOnlyList<JournalEntryResponse> Post(
-        WriteSession session, BookIdentity book, IReadOnlyList<EntryDraft> drafts, Func<int, string> pathOf, bool detailed = true)
+        WriteSession session, BookIdentity book, IReadOnlyList<BalancedEntry> drafts, bool detailed = true)
     {
         var totals = session.GroupState<LedgerTotals>();
         var bookState = ReadBook(session, totals, book.Id);
         var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
-        var errors = new Dictionary<string, string[]>();
+        var refusals = new List<PostingRefusal>();
 
         // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing.
         for (var e = 0; e < drafts.Count; e++)
         {
             var draft = drafts[e];
             if (bookState.LockDate is { } lockDate && new LockDate(lockDate).Locks(draft.Date))
-                throw new ConflictException(
-                    $"The books are locked through {DateText.Format(lockDate)}: {pathOf(e)}date {DateText.Format(draft.Date)} is on or before the lock date. Date the entry after {DateText.Format(lockDate)}.");
+                throw Refused(new PostingRefusal(PostingRefusalKind.DateLocked, e, LockDate: lockDate, EntryDate: draft.Date));
             for (var i = 0; i < draft.Lines.Count; i++)
             {
                 var code = draft.Lines[i].AccountCode;
@@ -39,23 +39,24 @@ public static class JournalPoster
                 {
                     if (ReadAccount(session, totals, book.Id, code) is not { } found)
                     {
-                        errors[$"{pathOf(e)}lines[{i}].account"] = [$"No account '{code}' in this book."];
+                        refusals.Add(new PostingRefusal(PostingRefusalKind.UnknownAccount, e, i, code));
                         continue;
                     }
                     accounts[code] = account = found;
                 }
                 // A year-end close must be able to empty an archived income or expense account that still carries a balance.
                 if (account.Archived && !draft.IsClosing)
-                    errors[$"{pathOf(e)}lines[{i}].account"] = [$"Account '{code}' is archived and takes no new postings."];
+                    refusals.Add(new PostingRefusal(PostingRefusalKind.ArchivedAccount, e, i, code));
             }
         }
-        if (errors.Count > 0) throw new ValidationFailedException(errors);
+        if (refusals.Count > 0) throw new PostingRefusedException(refusals);
 
         var createdAt = Timestamps.Format(session.Now);
         var posted = new List<JournalEntryResponse>(drafts.Count);
-        // Rows are gathered and written together through the port (PostgreSQL copies a batch in one round trip).
-        var entryRows = new List<object?[]>(drafts.Count);
-        var postingRows = new List<object?[]>(drafts.Count * 2);
+        // Rows are gathered and written together through the port (PostgreSQL copies them in one round trip), a bounded
+        // number of entries at a time so a 10,000-entry batch never holds all its rows at once.
+        var entryRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
+        var postingRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk) * 2);
         var entryIds = session.NextIds("journal_entries", drafts.Count);
         var totalDebit = bookState.TotalDebit;
         var nextNumber = bookState.NextNumber;
@@ -71,6 +72,7 @@ public static class JournalPoster
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null, draft.IsClosing ? 1L : 0L]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
+            long checkedDebits = 0, checkedCredits = 0;
             for (var i = 0; i < draft.Lines.Count; i++)
             {
                 var line = draft.Lines[i];
@@ -86,9 +88,10 @@ public static class JournalPoster
                 }
                 catch (OverflowException)
                 {
-                    throw new ValidationFailedException($"{pathOf(e)}lines[{i}].{(debit ? "debit" : "credit")}",
-                        TotalsLimitMessage);
+                    throw Refused(new PostingRefusal(PostingRefusalKind.TotalsLimit, e, i, line.AccountCode, line.Side));
                 }
+                // Cannot overflow: the entry's own sums were checked when it was made balanced.
+                if (debit) checkedDebits += amount; else checkedCredits += amount;
                 accounts[line.AccountCode] = account;
                 totals.AddToPeriod(account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
@@ -101,20 +104,23 @@ public static class JournalPoster
                     : new JournalLineResponse(line.AccountCode, null, formatted, line.Description);
             }
 
+            // TigerBeetle-style: assert the invariant this write relies on rather than trust the type alone.
+            if (checkedDebits != draft.Total || checkedDebits != checkedCredits)
+                throw new InvalidOperationException($"Entry {e} does not balance ({checkedDebits} debits, {checkedCredits} credits): refusing to write it.");
             session.EntryWritten(entryId);
+            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows);
             posted.Add(new JournalEntryResponse(entryId, number, date, draft.Description, draft.Reference, lines,
                 createdAt, draft.ReversalOf, null, draft.IsClosing));
         }
 
-        session.InsertRows("journal_entries", EntryColumns, entryRows);
-        session.InsertRows("postings", PostingColumns, postingRows);
+        WriteRows(session, entryRows, postingRows);
         for (var e = 0; e < drafts.Count; e++)
         {
             if (drafts[e].ReversalOf is not { } originalId) continue;
             var linked = session.Command(LinkReversalSql)
                 .Bind("@original_id", originalId).Bind("@reversal_id", entryIds[e]).Bind("@book_id", book.Id)
                 .ExecuteNonQuery();
-            if (linked == 0) throw new ConflictException($"Journal entry {originalId} has already been reversed.");
+            if (linked == 0) throw Refused(new PostingRefusal(PostingRefusalKind.AlreadyReversed, e, OriginalEntry: originalId));
         }
 
         foreach (var (code, account) in accounts) totals.Stage(book.Id, code, account);
@@ -123,32 +129,24 @@ public static class JournalPoster
         return posted;
     }
 
-    /// <summary>Every debit ever posted in a book counts toward one 64-bit total, which keeps every report sum exact.</summary>
-    public const string TotalsLimitMessage =
-        "would take the totals of this book beyond 64-bit minor units (every debit ever posted in a book counts toward that limit, so that every report total stays exact).";
+    private const int RowChunk = 512;
 
-    /// <summary>
-    /// Posts an entry the server built (a reversal, a closing entry), whose lines the client never sent: a line the
-    /// book refuses is a conflict with the book's state, described in full, not a 400 on a field of the request.
-    /// </summary>
-    public static JournalEntryResponse PostDerived(WriteSession session, BookIdentity book, EntryDraft draft, string what)
+    // Entries before their postings (the postings reference them).
+    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows)
     {
-        try
-        {
-            return Post(session, book, [draft], _ => "")[0];
-        }
-        catch (ValidationFailedException refused)
-        {
-            var reasons = refused.Errors.SelectMany(e => e.Value.Select(message => $"{e.Key}: {message}"));
-            throw new ConflictException($"{what} cannot be posted. {string.Join(" ", reasons)}");
-        }
+        session.InsertRows("journal_entries", EntryColumns, entryRows);
+        session.InsertRows("postings", PostingColumns, postingRows);
+        entryRows.Clear();
+        postingRows.Clear();
     }
+
+    private static PostingRefusedException Refused(PostingRefusal refusal) => new([refusal]);
 
     private static LedgerTotals.BookTotals ReadBook(WriteSession session, LedgerTotals totals, string bookId)
     {
         if (totals.TryGetBook(bookId, out var cached)) return cached;
         using var reader = session.Command(SelectBookSql).Bind("@id", bookId).ExecuteReader();
-        if (!reader.Read()) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No book '{bookId}'.");
+        if (!reader.Read()) throw Refused(new PostingRefusal(PostingRefusalKind.BookNotFound, 0));
         return new LedgerTotals.BookTotals(
             NextNumber: reader.GetInt64(0),
             TotalDebit: reader.GetInt64(1),

@@ -149,15 +149,6 @@ public sealed class ReverseJournalEntryRequestValidator : AbstractValidator<Reve
     }
 }
 
-/// <summary>An entry ready to post: validated in shape, not yet checked against the book's accounts.</summary>
-public sealed record EntryDraft(
-    LocalDate Date,
-    string Description,
-    string? Reference,
-    IReadOnlyList<Posting> Lines,
-    long? ReversalOf = null,
-    bool IsClosing = false);
-
 public static class JournalRequestMapping
 {
     /// <summary>The postings of well-formed lines, or null when any line is not (its own rules report why).</summary>
@@ -175,12 +166,12 @@ public static class JournalRequestMapping
         return postings;
     }
 
-    /// <summary>Maps a request that passed its validator.</summary>
-    public static EntryDraft ToDraft(this PostJournalEntryRequest request, int digits)
+    /// <summary>Maps a request that passed its validator to the balanced entry it describes.</summary>
+    public static BalancedEntry ToEntry(this PostJournalEntryRequest request, int digits)
     {
         DateText.TryParseDate(request.Date, out var date);
         var postings = TryToPostings(request.Lines!, digits)
-            ?? throw new InvalidOperationException("ToDraft called on a request that did not pass validation.");
-        return new EntryDraft(date, request.Description!, request.Reference, postings);
+            ?? throw new InvalidOperationException("ToEntry called on a request that did not pass validation.");
+        return BalancedEntry.Create(date, request.Description!, request.Reference, postings);
     }
 }

@@ -85,6 +85,15 @@ public static class PeriodsEndpoints
             var entry = await writer.WriteBookAsync(bookId, session => YearEndCloser.Close(session, book, fiscalYearEnd, closedBy));
             return TypedResults.Created(JournalEndpoints.EntryLocation(bookId, entry.Id), entry);
         }
+        catch (PostingRefusedException refused)
+        {
+            return PostingProblems.ForDerived(refused, bookId, $"The closing entry for the fiscal year ending {DateText.Format(fiscalYearEnd)}") switch
+            {
+                ValidationFailedException v => v.ToResult(),
+                ProblemException p => p.ToResult(),
+                var other => throw other,
+            };
+        }
         catch (ValidationFailedException v) { return v.ToResult(); }
         catch (ProblemException p) { return p.ToResult(); }
     }

@@ -55,11 +55,11 @@ public static class YearEndCloser
             accounts.Select(a => new TemporaryBalance(a.Code, net.GetValueOrDefault(a.Id))), retainedEarnings);
         // With nothing to move the close is still recorded through an entry without lines: every closed year has
         // its closing entry (number, date, who and when) and the lock date moves the same way.
-        var draft = new EntryDraft(fiscalYearEnd,
+        var closing = BalancedEntry.Closing(fiscalYearEnd,
             $"Year-end close of fiscal year {DateText.Format(year.Start)} to {DateText.Format(year.End)}",
-            $"year-end-close/{DateText.Format(fiscalYearEnd)}", lines, IsClosing: true);
+            $"year-end-close/{DateText.Format(fiscalYearEnd)}", lines);
         // The poster refuses a date on or before the lock date (409 naming it): a locked year must be reopened first.
-        var entry = JournalPoster.PostDerived(session, book, draft, $"The closing entry for the fiscal year ending {DateText.Format(fiscalYearEnd)}");
+        var entry = JournalPoster.Post(session, book, [closing])[0];
 
         session.Connection.Execute(InsertCloseSql, new
         {
