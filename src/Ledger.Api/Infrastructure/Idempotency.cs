@@ -74,11 +74,11 @@ public static class Idempotency
     }
 
     public static void Remember(WriteSession session, string bookId, string key, string fingerprint, StoredResponse response) =>
-        session.Command(InsertSql)
-            .Bind("@book_id", bookId).Bind("@key", key).Bind("@hash", fingerprint)
-            .Bind("@status", response.StatusCode).Bind("@location", response.Location).Bind("@body", response.Body)
-            .Bind("@created_at", Timestamps.Format(session.Now))
-            .ExecuteNonQuery();
+        session.InsertRows("idempotency_keys", KeyColumns,
+            [[bookId, key, fingerprint, (long)response.StatusCode, response.Location, response.Body, Timestamps.Format(session.Now)]]);
+
+    private static readonly string[] KeyColumns =
+        ["book_id", "idempotency_key", "request_hash", "status_code", "location", "response_body", "created_at"];
 
     /// <summary>Forgets keys older than the retention period.</summary>
     public static int Purge(WriteSession session) =>
@@ -87,11 +87,6 @@ public static class Idempotency
     private const string SelectSql = """
         SELECT request_hash, status_code, location, response_body FROM idempotency_keys
         WHERE book_id = @book_id AND idempotency_key = @key
-        """;
-
-    private const string InsertSql = """
-        INSERT INTO idempotency_keys (book_id, idempotency_key, request_hash, status_code, location, response_body, created_at)
-        VALUES (@book_id, @key, @hash, @status, @location, @body, @created_at)
         """;
 
     private const string PurgeSql = "DELETE FROM idempotency_keys WHERE created_at < @cutoff";

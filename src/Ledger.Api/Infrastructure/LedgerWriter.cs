@@ -216,34 +216,106 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     /// <summary>
     /// One group on a database that several processes write (PostgreSQL): lock the book's row, stamp the group after
-    /// the book's last commit and after any instant a report asked to settle, then commit as on SQLite.
+    /// the book's last commit and after any instant a report asked to settle, run every request, commit once.
+    /// <para>
+    /// Each statement is a round trip to the server here, so requests run without savepoints and send their writes
+    /// in one batch when they end (<see cref="WriteSession.FlushWrites"/>). A request that fails rolls the whole group
+    /// back; the group then runs again without it, from the start. Every rerun drops a request, so a group of n runs
+    /// at most n + 1 times, and a failing request fails alone as on SQLite.
+    /// </para>
     /// </summary>
     private bool CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId)
     {
-        Instant stamp;
-        try
+        var live = new List<WriteRequest>(group);
+        for (var run = 0; run <= group.Count && live.Count > 0; run++)
         {
-            session.Execute(_database.BeginWriteSql);
-            stamp = WholeTicks(_systemClock.GetCurrentInstant());
-            if (bookId is not null)
+            Instant stamp;
+            try
             {
-                // Waits for any other process's group on this book to commit: from here on this transaction sees its
-                // totals, its number and its idempotency keys, and stamps after it.
-                session.Command(LockBookSql).Bind("@id", bookId).ExecuteScalar();
-                // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
-                if (session.Command(LastBookStampSql).Bind("@bookId", bookId).ExecuteScalar() is string last)
-                    stamp = Max(stamp, Timestamps.Parse(last));
-                foreach (var request in group)
-                    if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
+                session.Execute(_database.BeginWriteSql);
+                stamp = WholeTicks(_systemClock.GetCurrentInstant());
+                if (bookId is not null)
+                {
+                    // Waits for any other process's group on this book to commit: from here on this transaction sees
+                    // its totals, its number and its idempotency keys, and stamps after it.
+                    session.Command(LockBookSql).Bind("@id", bookId).ExecuteScalar();
+                    // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
+                    if (session.Command(LastBookStampSql).Bind("@bookId", bookId).ExecuteScalar() is string last)
+                        stamp = Max(stamp, Timestamps.Parse(last));
+                    foreach (var request in live)
+                        if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
+                }
             }
+            catch (Exception ex)
+            {
+                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
+                RollbackGroup(session);
+                return false;
+            }
+
+            session.BeginGroup(stamp, bookId);
+            var failedAt = -1;
+            Exception? failure = null;
+            for (var i = 0; i < live.Count && failedAt < 0; i++)
+            {
+                session.BeginRequest(live[i].DefersGroupState);
+                session.RequestsLeftInGroup = live.Count - i;
+                try
+                {
+                    if (!live[i].DefersGroupState) session.FlushGroupState();
+                    live[i].Execute(session);
+                    session.FlushWrites(); // its own writes, now: a failure is this request's, not the next one's
+                    session.KeepRequest();
+                }
+                catch (Exception ex) when (ex is not DbException && !session.RequestWrote)
+                {
+                    // Refused before it wrote anything (an unknown account, a reused key): the transaction holds
+                    // nothing of it, so it fails alone and the group goes on without a rerun.
+                    session.DiscardRequest();
+                    live[i].Fail(ex);
+                    live.RemoveAt(i);
+                    i--;
+                }
+                catch (Exception ex)
+                {
+                    failedAt = i;
+                    failure = ex;
+                }
+            }
+            if (failedAt >= 0)
+            {
+                session.DiscardRequest();
+                RollbackGroup(session);
+                if (!session.IsOpen)
+                {
+                    foreach (var request in live) request.Fail(new WriteNotCommittedException(failure!));
+                    return false;
+                }
+                live[failedAt].Fail(failure!);
+                live.RemoveAt(failedAt);
+                continue;
+            }
+
+            try
+            {
+                session.FlushGroupState();
+                session.RecordCommit();
+                session.FlushWrites();
+                session.Execute("COMMIT");
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", live.Count);
+                RollbackGroup(session);
+                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
+                return false;
+            }
+            Interlocked.Increment(ref _groups);
+            session.RunAfterCommit();
+            foreach (var request in live) request.Complete();
+            return true;
         }
-        catch (Exception ex)
-        {
-            foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
-            RollbackGroup(session);
-            return false;
-        }
-        return CommitGroup(session, group, stamp, bookId, begun: true);
+        return live.Count == 0;
     }
 
     private const string LockBookSql = "SELECT id FROM books WHERE id = @id FOR UPDATE";
@@ -402,7 +474,14 @@ public sealed class WriteNotCommittedException(Exception inner)
 public sealed class WriteSession : IDisposable
 {
     private readonly LedgerDatabase _database;
+    private readonly DbConnection _connection;
     private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+    // PostgreSQL: rows of this request not yet sent, and ids drawn from sequences under this group's book lock.
+    private readonly List<PendingRows> _pendingWrites = [];
+    private readonly Dictionary<string, Queue<long>> _idBlocks = new(StringComparer.Ordinal);
+
+    /// <summary>Rows of one table waiting to be sent with the request's other writes.</summary>
+    internal sealed record PendingRows(string Table, string[] Columns, IReadOnlyList<object?[]> Rows);
     private readonly Dictionary<string, long> _nextIds = new(StringComparer.Ordinal);
     private readonly List<Action> _afterCommit = [];
     private readonly List<Action> _requestAfterCommit = [];
@@ -412,13 +491,36 @@ public sealed class WriteSession : IDisposable
 
     internal WriteSession(DbConnection connection, LedgerDatabase database)
     {
-        Connection = connection;
+        _connection = connection;
         _database = database;
     }
 
-    public DbConnection Connection { get; }
+    /// <summary>The transaction's connection; whatever rows the request has written so far are sent first.</summary>
+    public DbConnection Connection
+    {
+        get
+        {
+            FlushWrites();
+            RequestWrote = true; // what runs on it is not known here: count it as a write
+            return _connection;
+        }
+    }
 
-    internal bool IsOpen => Connection.State == System.Data.ConnectionState.Open;
+    internal bool IsOpen => _connection.State == System.Data.ConnectionState.Open;
+
+    /// <summary>Rows to send with the request's other writes (PostgreSQL; see <see cref="FlushWrites"/>).</summary>
+    internal void DeferRows(string table, string[] columns, IReadOnlyList<object?[]> rows) =>
+        _pendingWrites.Add(new PendingRows(table, columns, rows.ToArray()));
+
+    /// <summary>Sends every deferred row in one round trip. Any command the request runs next sees them.</summary>
+    internal void FlushWrites()
+    {
+        if (_pendingWrites.Count == 0) return;
+        RequestWrote = true;
+        var pending = _pendingWrites.ToArray();
+        _pendingWrites.Clear();
+        _database.WriteDeferred(_connection, pending);
+    }
 
     /// <summary>The book this group writes (PostgreSQL groups hold one book); null on SQLite, whose groups hold any.</summary>
     private string? _groupBookId;
@@ -429,9 +531,11 @@ public sealed class WriteSession : IDisposable
     /// <summary>A prepared command for <paramref name="sql"/>, created once and reused for the life of the writer.</summary>
     public DbCommand Command(string sql)
     {
+        FlushWrites(); // the command may read or reference what the request has written
+        if (!sql.StartsWith("SELECT ", StringComparison.Ordinal)) RequestWrote = true;
         if (!_commands.TryGetValue(sql, out var command))
         {
-            command = Connection.CreateCommand();
+            command = _connection.CreateCommand();
             command.CommandText = sql;
             _commands[sql] = command;
         }
@@ -444,11 +548,10 @@ public sealed class WriteSession : IDisposable
     /// </summary>
     public long NextId(string table)
     {
-        if (!_database.SingleWriterProcess)
-            return Convert.ToInt64(Command($"SELECT nextval('{table}_id_seq')").ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (!_database.SingleWriterProcess) return NextIds(table, 1)[0];
         if (!_nextIds.TryGetValue(table, out var next))
         {
-            using var command = Connection.CreateCommand();
+            using var command = _connection.CreateCommand();
             command.CommandText = $"SELECT COALESCE(MAX(id), 0) FROM {table}";
             next = Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) + 1;
         }
@@ -469,10 +572,23 @@ public sealed class WriteSession : IDisposable
             for (var i = 0; i < count; i++) ids[i] = NextId(table);
             return ids;
         }
-        using var reader = Command($"SELECT nextval('{table}_id_seq') FROM generate_series(1, @count)").Bind("@count", count).ExecuteReader();
-        for (var i = 0; i < count; i++) ids[i] = reader.Read() ? reader.GetInt64(0) : throw new InvalidOperationException("The sequence gave too few ids.");
+        // Drawn in blocks under the group's book lock: later groups of the book, in any process, draw higher ids, so ids
+        // still grow in commit order within the book. Ids left in a block at the end of a group are never used.
+        if (!_idBlocks.TryGetValue(table, out var block)) _idBlocks[table] = block = new Queue<long>();
+        if (block.Count < count)
+        {
+            // Enough for this request and, at one id each, the requests after it in the group: one round trip serves a
+            // group of single posts, and few ids are left unused.
+            using var reader = Command($"SELECT nextval('{table}_id_seq') FROM generate_series(1, @count)")
+                .Bind("@count", Math.Max(count - block.Count, RequestsLeftInGroup)).ExecuteReader();
+            while (reader.Read()) block.Enqueue(reader.GetInt64(0));
+        }
+        for (var i = 0; i < count; i++) ids[i] = block.Count > 0 ? block.Dequeue() : throw new InvalidOperationException("The sequence gave too few ids.");
         return ids;
     }
+
+    /// <summary>How many requests of the group, this one included, are still to run (PostgreSQL sizes id blocks by it).</summary>
+    internal int RequestsLeftInGroup { get; set; } = 1;
 
     /// <summary>Inserts rows through the storage port (see <see cref="LedgerDatabase.InsertRows"/>).</summary>
     public void InsertRows(string table, string[] columns, IReadOnlyList<object?[]> rows) => _database.InsertRows(this, table, columns, rows);
@@ -497,7 +613,7 @@ public sealed class WriteSession : IDisposable
 
     internal Instant LastRecorded()
     {
-        using var command = Connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "SELECT MAX(recorded_at) FROM commits";
         return command.ExecuteScalar() is string text ? Timestamps.Parse(text) : Instant.MinValue;
     }
@@ -506,12 +622,21 @@ public sealed class WriteSession : IDisposable
     {
         Now = now;
         _groupBookId = bookId;
+        _idBlocks.Clear(); // ids are drawn under one group's lock and used in that group only
+        _pendingWrites.Clear();
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }
 
+    /// <summary>
+    /// Whether the running request has sent anything but a SELECT (rows, updates, or SQL through <see cref="Connection"/>):
+    /// only such a request, when it fails, leaves something in the transaction that must be rolled back.
+    /// </summary>
+    internal bool RequestWrote { get; private set; }
+
     internal void BeginRequest(bool defersGroupState)
     {
+        RequestWrote = false;
         DefersGroupState = defersGroupState;
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
@@ -519,6 +644,7 @@ public sealed class WriteSession : IDisposable
 
     internal void DiscardRequest()
     {
+        _pendingWrites.Clear();
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
         foreach (var state in _groupStates.Values) state.DiscardRequest();
@@ -532,6 +658,8 @@ public sealed class WriteSession : IDisposable
 
     internal void ResetGroupState()
     {
+        _pendingWrites.Clear();
+        _idBlocks.Clear();
         foreach (var state in _groupStates.Values) state.Reset();
     }
 
@@ -585,7 +713,7 @@ public sealed class WriteSession : IDisposable
     internal void DisposeWithConnection()
     {
         Dispose();
-        Connection.Dispose();
+        _connection.Dispose();
     }
 }
 

@@ -90,6 +90,10 @@ public abstract class LedgerDatabase
         }
     }
 
+    /// <summary>Sends rows that a session deferred (only engines whose <see cref="InsertRows"/> defers need this).</summary>
+    internal virtual void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending) =>
+        throw new InvalidOperationException($"{Engine} does not defer writes.");
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _insertSql = new(StringComparer.Ordinal);
 
     private string InsertSql(string table, string[] columns) =>

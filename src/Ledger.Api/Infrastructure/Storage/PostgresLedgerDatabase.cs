@@ -86,12 +86,14 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
 
     internal override void InsertRows(WriteSession session, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
+        if (rows.Count == 0) return;
         if (rows.Count < CopyThreshold)
         {
-            base.InsertRows(session, table, columns, rows);
+            // Sent with the request's other writes, in one round trip (WriteDeferred).
+            session.DeferRows(table, columns, rows);
             return;
         }
-        var connection = (NpgsqlConnection)session.Connection;
+        var connection = (NpgsqlConnection)session.Connection; // sends what was deferred before, in order
         using var import = connection.BeginBinaryImport($"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)");
         foreach (var row in rows)
         {
@@ -109,6 +111,37 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             }
         }
         import.Complete();
+    }
+
+    internal override void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending)
+    {
+        using var batch = new NpgsqlBatch((NpgsqlConnection)connection);
+        foreach (var (table, columns, rows) in pending)
+        {
+            var command = new NpgsqlBatchCommand();
+            var sql = new System.Text.StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
+            var n = 0;
+            for (var r = 0; r < rows.Count; r++)
+            {
+                sql.Append(r == 0 ? "(" : ", (");
+                for (var c = 0; c < columns.Length; c++)
+                {
+                    sql.Append(c == 0 ? "$" : ", $").Append(++n);
+                    command.Parameters.Add(rows[r][c] switch
+                    {
+                        null => new NpgsqlParameter { Value = DBNull.Value },
+                        long l => new NpgsqlParameter { Value = l, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
+                        int i => new NpgsqlParameter { Value = (long)i, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
+                        string s => new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                        var other => throw new ArgumentException($"Cannot write a {other.GetType().Name} into {table}."),
+                    });
+                }
+                sql.Append(')');
+            }
+            command.CommandText = sql.ToString();
+            batch.BatchCommands.Add(command);
+        }
+        batch.ExecuteNonQuery();
     }
 
     public override void Migrate()
