@@ -232,19 +232,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             Instant stamp;
             try
             {
-                session.Execute(_database.BeginWriteSql);
+                // Waits for any other process's group on this book to commit: from here on this transaction sees its
+                // totals, its number and its idempotency keys, and stamps after it.
+                var last = _database.BeginBookGroup(session, bookId);
                 stamp = WholeTicks(_systemClock.GetCurrentInstant());
-                if (bookId is not null)
-                {
-                    // Waits for any other process's group on this book to commit: from here on this transaction sees
-                    // its totals, its number and its idempotency keys, and stamps after it.
-                    session.Command(LockBookSql).Bind("@id", bookId).ExecuteScalar();
-                    // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
-                    if (session.Command(LastBookStampSql).Bind("@bookId", bookId).ExecuteScalar() is string last)
-                        stamp = Max(stamp, Timestamps.Parse(last));
-                    foreach (var request in live)
-                        if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
-                }
+                // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
+                if (last is not null) stamp = Max(stamp, Timestamps.Parse(last));
+                foreach (var request in live)
+                    if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
             }
             catch (Exception ex)
             {
@@ -317,8 +312,6 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         }
         return live.Count == 0;
     }
-
-    private const string LockBookSql = "SELECT id FROM books WHERE id = @id FOR UPDATE";
 
     private const string LastBookStampSql = "SELECT MAX(recorded_at) FROM commits WHERE book_id = @bookId";
 
@@ -589,6 +582,9 @@ public sealed class WriteSession : IDisposable
 
     /// <summary>How many requests of the group, this one included, are still to run (PostgreSQL sizes id blocks by it).</summary>
     internal int RequestsLeftInGroup { get; set; } = 1;
+
+    /// <summary>Runs one statement per row of values through the storage port (see <see cref="LedgerDatabase.ExecuteMany"/>).</summary>
+    public void ExecuteMany(string sql, string[] names, IReadOnlyList<object?[]> rows) => _database.ExecuteMany(this, sql, names, rows);
 
     /// <summary>Inserts rows through the storage port (see <see cref="LedgerDatabase.InsertRows"/>).</summary>
     public void InsertRows(string table, string[] columns, IReadOnlyList<object?[]> rows) => _database.InsertRows(this, table, columns, rows);

@@ -70,15 +70,13 @@ public sealed class LedgerTotals : IGroupState
     public void Flush(WriteSession session)
     {
         if (_books.Count == 0 && _accounts.Count == 0 && _periods.Count == 0) return;
-        var updateBook = session.Command(UpdateBookSql);
-        foreach (var (bookId, book) in _books)
-            updateBook.Bind("@id", bookId).Bind("@next_entry_number", book.NextNumber).Bind("@total_debit", book.TotalDebit).ExecuteNonQuery();
-        var updateAccount = session.Command(UpdateAccountTotalsSql);
-        foreach (var account in _accounts.Values)
-            updateAccount.Bind("@id", account.Id).Bind("@debit_total", account.Debit).Bind("@credit_total", account.Credit).ExecuteNonQuery();
-        var upsertPeriod = session.Command(UpsertPeriodTotalSql);
-        foreach (var ((accountId, period), (debit, credit)) in _periods)
-            upsertPeriod.Bind("@account_id", accountId).Bind("@period", period).Bind("@debit", debit).Bind("@credit", credit).ExecuteNonQuery();
+        // One statement per touched row; the port sends each kind in one round trip where that is what costs (PostgreSQL).
+        session.ExecuteMany(UpdateBookSql, BookParameters,
+            _books.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
+        session.ExecuteMany(UpdateAccountTotalsSql, AccountParameters,
+            _accounts.Values.Select(a => new object?[] { a.Id, a.Debit, a.Credit }).ToList());
+        session.ExecuteMany(UpsertPeriodTotalSql, PeriodParameters,
+            _periods.Select(p => new object?[] { p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList());
         Reset();
     }
 
@@ -89,6 +87,10 @@ public sealed class LedgerTotals : IGroupState
         _periods.Clear();
         DiscardRequest();
     }
+
+    private static readonly string[] BookParameters = ["@id", "@next_entry_number", "@total_debit"];
+    private static readonly string[] AccountParameters = ["@id", "@debit_total", "@credit_total"];
+    private static readonly string[] PeriodParameters = ["@account_id", "@period", "@debit", "@credit"];
 
     private const string UpdateBookSql =
         "UPDATE books SET next_entry_number = @next_entry_number, total_debit = @total_debit WHERE id = @id";

@@ -90,6 +90,29 @@ public abstract class LedgerDatabase
         }
     }
 
+    /// <summary>
+    /// Starts the write transaction of a group that writes <paramref name="bookId"/> (if any) on a database several
+    /// processes share: locks the book's row, so the group waits for any other process's group on the book, and answers
+    /// the book's last commit stamp. Only engines with several writing processes have it.
+    /// </summary>
+    internal virtual string? BeginBookGroup(WriteSession session, string? bookId) =>
+        throw new InvalidOperationException($"{Engine} has a single writer; it locks no book rows.");
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
+    /// command per row here; PostgreSQL sends them all in one round trip.
+    /// </summary>
+    internal virtual void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows)
+    {
+        if (rows.Count == 0) return;
+        var command = session.Command(sql);
+        foreach (var row in rows)
+        {
+            for (var c = 0; c < names.Length; c++) command.Bind(names[c], row[c]);
+            command.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>Sends rows that a session deferred (only engines whose <see cref="InsertRows"/> defers need this).</summary>
     internal virtual void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending) =>
         throw new InvalidOperationException($"{Engine} does not defer writes.");

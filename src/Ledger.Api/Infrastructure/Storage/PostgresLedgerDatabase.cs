@@ -113,6 +113,53 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         import.Complete();
     }
 
+    // One round trip: begin, take the book's row lock, read its last stamp.
+    internal override string? BeginBookGroup(WriteSession session, string? bookId)
+    {
+        var connection = (NpgsqlConnection)session.Connection;
+        if (bookId is null)
+        {
+            using var begin = new NpgsqlCommand(BeginWriteSql, connection);
+            begin.ExecuteNonQuery();
+            return null;
+        }
+        using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand(BeginWriteSql),
+                new NpgsqlBatchCommand("SELECT id FROM books WHERE id = $1 FOR UPDATE") { Parameters = { new NpgsqlParameter { Value = bookId } } },
+                new NpgsqlBatchCommand("SELECT MAX(recorded_at) FROM commits WHERE book_id = $1") { Parameters = { new NpgsqlParameter { Value = bookId } } },
+            },
+        };
+        using var reader = batch.ExecuteReader();
+        reader.NextResult(); // past the lock's row, if the book exists
+        return reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+    }
+
+    internal override void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows)
+    {
+        if (rows.Count == 0) return;
+        var connection = (NpgsqlConnection)session.Connection; // sends what was deferred before, in order
+        using var batch = new NpgsqlBatch(connection);
+        foreach (var row in rows)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            for (var c = 0; c < names.Length; c++) command.Parameters.Add(Parameter(names[c], row[c]));
+            batch.BatchCommands.Add(command);
+        }
+        batch.ExecuteNonQuery();
+    }
+
+    private static NpgsqlParameter Parameter(string name, object? value) => value switch
+    {
+        null => new NpgsqlParameter(name, DBNull.Value),
+        long l => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Bigint) { Value = l },
+        int i => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (long)i },
+        string s => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = s },
+        var other => throw new ArgumentException($"Cannot send a {other.GetType().Name} as {name}."),
+    };
+
     internal override void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending)
     {
         using var batch = new NpgsqlBatch((NpgsqlConnection)connection);
