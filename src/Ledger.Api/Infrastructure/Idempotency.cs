@@ -65,17 +65,87 @@ public static class Idempotency
     /// </summary>
     public static StoredResponse? Replay(WriteSession session, string bookId, string key, string fingerprint)
     {
-        using var reader = session.Command(SelectSql).Bind("@book_id", bookId).Bind("@key", key).ExecuteReader();
-        if (!reader.Read()) return null;
-        if (reader.GetString(0) != fingerprint)
+        var cache = session.GroupState<KeyCache>();
+        if (!cache.TryGet(key, out var stored))
+        {
+            using var reader = session.Command(SelectSql).Bind("@book_id", bookId).Bind("@key", key).ExecuteReader();
+            stored = reader.Read() ? Read(reader) : null;
+        }
+        if (stored is null) return null;
+        if (stored.Fingerprint != fingerprint)
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
                 $"Idempotency-Key '{key}' was already used with a different request. Use a new key for a new request.");
-        return new StoredResponse((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+        return stored.Response;
     }
 
-    public static void Remember(WriteSession session, string bookId, string key, string fingerprint, StoredResponse response) =>
+    /// <summary>
+    /// Looks up, in one query, every key a group is about to check (PostgreSQL, where each query is a round trip). The
+    /// group holds its book's lock, so no other process can add a key of the book before it commits.
+    /// </summary>
+    public static void Prefetch(WriteSession session, string bookId, IReadOnlyCollection<string> keys)
+    {
+        if (keys.Count == 0) return;
+        var cache = session.GroupState<KeyCache>();
+        var names = string.Join(", ", keys.Select((_, i) => $"@k{i}"));
+        var command = session.Command($"SELECT request_hash, status_code, location, response_body, idempotency_key FROM idempotency_keys WHERE book_id = @book_id AND idempotency_key IN ({names})");
+        command.Bind("@book_id", bookId);
+        var k = 0;
+        foreach (var key in keys) command.Bind($"@k{k++}", key);
+        var found = new Dictionary<string, KeyCache.Stored>(StringComparer.Ordinal);
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) found[reader.GetString(4)] = Read(reader);
+        foreach (var key in keys) cache.Known(key, found.GetValueOrDefault(key));
+    }
+
+    private static KeyCache.Stored Read(System.Data.Common.DbDataReader reader) =>
+        new(reader.GetString(0), new StoredResponse((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
+
+    /// <summary>
+    /// The keys of one group whose answer is known without a query: looked up together at the start of the group, or
+    /// remembered by a request of the group that was kept. Forgotten when the group ends or rolls back.
+    /// </summary>
+    public sealed class KeyCache : IGroupState
+    {
+        public sealed record Stored(string Fingerprint, StoredResponse Response);
+
+        private readonly Dictionary<string, Stored?> _known = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Stored> _staged = new(StringComparer.Ordinal);
+
+        public bool TryGet(string key, out Stored? stored) =>
+            _staged.TryGetValue(key, out stored) || _known.TryGetValue(key, out stored);
+
+        public void Known(string key, Stored? stored) => _known[key] = stored;
+
+        /// <summary>A key the running request stores: kept for the group only if the request is.</summary>
+        public void Remembered(string key, Stored stored)
+        {
+            if (_known.Count > 0) _staged[key] = stored; // only groups that prefetched consult the cache
+        }
+
+        public void KeepRequest()
+        {
+            foreach (var (key, stored) in _staged) _known[key] = stored;
+            _staged.Clear();
+        }
+
+        public void DiscardRequest() => _staged.Clear();
+
+        // What it holds stays true when other state is written out: the rows are in the transaction.
+        public void Flush(WriteSession session) { }
+
+        public void Reset()
+        {
+            _known.Clear();
+            _staged.Clear();
+        }
+    }
+
+    public static void Remember(WriteSession session, string bookId, string key, string fingerprint, StoredResponse response)
+    {
         session.InsertRows("idempotency_keys", KeyColumns,
             [[bookId, key, fingerprint, (long)response.StatusCode, response.Location, response.Body, Timestamps.Format(session.Now)]]);
+        session.GroupState<KeyCache>().Remembered(key, new KeyCache.Stored(fingerprint, response));
+    }
 
     private static readonly string[] KeyColumns =
         ["book_id", "idempotency_key", "request_hash", "status_code", "location", "response_body", "created_at"];
@@ -148,6 +218,6 @@ public static class IdempotentWrites
             var result = work(session);
             if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
             return new IdempotentOutcome<T>(result, null);
-        }, defersGroupState);
+        }, defersGroupState, idempotencyKey: key);
     }
 }

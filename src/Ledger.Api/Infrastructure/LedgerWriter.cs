@@ -60,8 +60,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// As <see cref="WriteAsync{T}"/>, for work that reads or changes one book: on PostgreSQL its transaction holds the
     /// book's row lock, so writers in every process see each other's totals, numbers and idempotency keys.
     /// </summary>
-    public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false) =>
-        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null));
+    public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false, string? idempotencyKey = null) =>
+        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey });
 
     /// <summary>
     /// Makes a report of <paramref name="bookId"/> as known at <paramref name="knownAt"/> final before its snapshot
@@ -227,8 +227,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private bool CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId)
     {
         var live = new List<WriteRequest>(group);
-        for (var run = 0; run <= group.Count && live.Count > 0; run++)
+        // First run: every request's rows wait for the commit and go in one batch with it. A database error then
+        // cannot be pinned on one request, so the group runs again "carefully", each request sending its rows as it
+        // ends. Every later run drops a request, so a group of n runs at most n + 2 times.
+        var careful = false;
+        for (var run = 0; run <= group.Count + 1 && live.Count > 0; run++)
         {
+            session.DeferWritesToCommit = !careful;
             Instant stamp;
             try
             {
@@ -251,6 +256,17 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             session.BeginGroup(stamp, bookId);
             var failedAt = -1;
             Exception? failure = null;
+            try
+            {
+                if (bookId is not null)
+                    Idempotency.Prefetch(session, bookId, live.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
+            }
+            catch (Exception ex)
+            {
+                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
+                RollbackGroup(session);
+                return false;
+            }
             for (var i = 0; i < live.Count && failedAt < 0; i++)
             {
                 session.BeginRequest(live[i].DefersGroupState);
@@ -259,7 +275,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 {
                     if (!live[i].DefersGroupState) session.FlushGroupState();
                     live[i].Execute(session);
-                    session.FlushWrites(); // its own writes, now: a failure is this request's, not the next one's
+                    // Careful: its own rows, now, so that a failure is this request's and not the next one's.
+                    if (careful) session.FlushWrites();
                     session.KeepRequest();
                 }
                 catch (Exception ex) when (ex is not DbException && !session.RequestWrote)
@@ -286,6 +303,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                     foreach (var request in live) request.Fail(new WriteNotCommittedException(failure!));
                     return false;
                 }
+                if (!careful && failure is DbException)
+                {
+                    careful = true; // it may have been another request's rows: find out
+                    continue;
+                }
                 live[failedAt].Fail(failure!);
                 live.RemoveAt(failedAt);
                 continue;
@@ -297,6 +319,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session.RecordCommit();
                 session.FlushWrites();
                 session.Execute("COMMIT");
+            }
+            catch (DbException ex) when (!careful && session.IsOpen)
+            {
+                // A request's rows, sent only now, were refused: run the group again carefully to find whose.
+                _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests one by one.", live.Count);
+                RollbackGroup(session);
+                careful = true;
+                continue;
             }
             catch (Exception ex)
             {
@@ -438,6 +468,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         /// <summary>An instant a report settles on: the group holding this request is stamped after it.</summary>
         public Instant? StampAfter { get; } = stampAfter;
 
+        /// <summary>The Idempotency-Key the work checks first, if any (PostgreSQL looks a group's keys up together).</summary>
+        public string? IdempotencyKey { get; init; }
+
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
@@ -501,6 +534,12 @@ public sealed class WriteSession : IDisposable
 
     internal bool IsOpen => _connection.State == System.Data.ConnectionState.Open;
 
+    /// <summary>PostgreSQL: rows wait for the commit (true) or go when their request ends (false; see the writer).</summary>
+    internal bool DeferWritesToCommit { get; set; }
+
+    // Where the running request's deferred rows begin in the pending list (rows before are kept requests').
+    private int _requestPendingStart;
+
     /// <summary>Rows to send with the request's other writes (PostgreSQL; see <see cref="FlushWrites"/>).</summary>
     internal void DeferRows(string table, string[] columns, IReadOnlyList<object?[]> rows) =>
         _pendingWrites.Add(new PendingRows(table, columns, rows.ToArray()));
@@ -512,6 +551,7 @@ public sealed class WriteSession : IDisposable
         RequestWrote = true;
         var pending = _pendingWrites.ToArray();
         _pendingWrites.Clear();
+        _requestPendingStart = 0;
         _database.WriteDeferred(_connection, pending);
     }
 
@@ -526,6 +566,17 @@ public sealed class WriteSession : IDisposable
     {
         FlushWrites(); // the command may read or reference what the request has written
         if (!sql.StartsWith("SELECT ", StringComparison.Ordinal)) RequestWrote = true;
+        return CommandKeepingWrites(sql);
+    }
+
+    /// <summary>
+    /// A prepared command for a read of rows that requests never defer (books, accounts): unlike <see cref="Command"/>
+    /// it does not first send the rows still waiting (PostgreSQL), so it costs one round trip, not two.
+    /// </summary>
+    public DbCommand ReadCommand(string sql) => CommandKeepingWrites(sql);
+
+    private DbCommand CommandKeepingWrites(string sql)
+    {
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
@@ -572,7 +623,7 @@ public sealed class WriteSession : IDisposable
         {
             // Enough for this request and, at one id each, the requests after it in the group: one round trip serves a
             // group of single posts, and few ids are left unused.
-            using var reader = Command($"SELECT nextval('{table}_id_seq') FROM generate_series(1, @count)")
+            using var reader = CommandKeepingWrites($"SELECT nextval('{table}_id_seq') FROM generate_series(1, @count)")
                 .Bind("@count", Math.Max(count - block.Count, RequestsLeftInGroup)).ExecuteReader();
             while (reader.Read()) block.Enqueue(reader.GetInt64(0));
         }
@@ -620,6 +671,8 @@ public sealed class WriteSession : IDisposable
         _groupBookId = bookId;
         _idBlocks.Clear(); // ids are drawn under one group's lock and used in that group only
         _pendingWrites.Clear();
+        _requestPendingStart = 0;
+        foreach (var state in _groupStates.Values) state.Reset(); // nothing cached outlives a group
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }
@@ -633,6 +686,7 @@ public sealed class WriteSession : IDisposable
     internal void BeginRequest(bool defersGroupState)
     {
         RequestWrote = false;
+        _requestPendingStart = _pendingWrites.Count;
         DefersGroupState = defersGroupState;
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
@@ -640,7 +694,8 @@ public sealed class WriteSession : IDisposable
 
     internal void DiscardRequest()
     {
-        _pendingWrites.Clear();
+        // Its own rows only: those before it belong to requests already kept (sent, or waiting for the commit).
+        if (_requestPendingStart < _pendingWrites.Count) _pendingWrites.RemoveRange(_requestPendingStart, _pendingWrites.Count - _requestPendingStart);
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
         foreach (var state in _groupStates.Values) state.DiscardRequest();

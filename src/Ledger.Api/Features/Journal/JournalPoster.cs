@@ -26,7 +26,9 @@ public static class JournalPoster
         var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
         var refusals = new List<PostingRefusal>();
 
-        // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing.
+        // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing;
+        // the ones not yet read in this group are read together.
+        var found = ReadAccounts(session, totals, book.Id, drafts);
         for (var e = 0; e < drafts.Count; e++)
         {
             var draft = drafts[e];
@@ -37,12 +39,12 @@ public static class JournalPoster
                 var code = draft.Lines[i].AccountCode;
                 if (!accounts.TryGetValue(code, out var account))
                 {
-                    if (ReadAccount(session, totals, book.Id, code) is not { } found)
+                    if (!found.TryGetValue(code, out account))
                     {
                         refusals.Add(new PostingRefusal(PostingRefusalKind.UnknownAccount, e, i, code));
                         continue;
                     }
-                    accounts[code] = account = found;
+                    accounts[code] = account;
                 }
                 // A year-end close must be able to empty an archived income or expense account that still carries a balance.
                 if (account.Archived && !draft.IsClosing)
@@ -145,7 +147,7 @@ public static class JournalPoster
     private static LedgerTotals.BookTotals ReadBook(WriteSession session, LedgerTotals totals, string bookId)
     {
         if (totals.TryGetBook(bookId, out var cached)) return cached;
-        using var reader = session.Command(SelectBookSql).Bind("@id", bookId).ExecuteReader();
+        using var reader = session.ReadCommand(SelectBookSql).Bind("@id", bookId).ExecuteReader();
         if (!reader.Read()) throw Refused(new PostingRefusal(PostingRefusalKind.BookNotFound, 0));
         return new LedgerTotals.BookTotals(
             NextNumber: reader.GetInt64(0),
@@ -153,18 +155,65 @@ public static class JournalPoster
             LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null);
     }
 
-    private static LedgerTotals.AccountTotals? ReadAccount(WriteSession session, LedgerTotals totals, string bookId, string code)
+    /// <summary>
+    /// The accounts the entries name: from the group's cache, the rest in one query per 256 codes. The IN list is padded
+    /// to a power of two, so at most nine statements are ever prepared for it.
+    /// </summary>
+    private static Dictionary<string, LedgerTotals.AccountTotals> ReadAccounts(
+        WriteSession session, LedgerTotals totals, string bookId, IReadOnlyList<BalancedEntry> entries)
     {
-        if (totals.TryGetAccount(bookId, code, out var cached)) return cached;
-        using var reader = session.Command(SelectAccountSql).Bind("@book_id", bookId).Bind("@code", code).ExecuteReader();
-        if (!reader.Read()) return null;
-        return new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3));
+        var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+            foreach (var line in entry.Lines)
+            {
+                if (!seen.Add(line.AccountCode)) continue;
+                if (totals.TryGetAccount(bookId, line.AccountCode, out var cached)) accounts[line.AccountCode] = cached;
+                else missing.Add(line.AccountCode);
+            }
+        if (missing.Count == 0) return accounts;
+        // A group with many requests still to come (PostgreSQL sizes groups by book) reads the whole chart once: one
+        // round trip serves every later request of the group, where each would otherwise read its own accounts.
+        if (session.RequestsLeftInGroup >= ChartReadThreshold && !totals.HoldsChartOf(bookId))
+        {
+            using (var reader = session.ReadCommand(SelectChartSql).Bind("@book_id", bookId).ExecuteReader())
+                while (reader.Read())
+                    totals.RememberRead(bookId, reader.GetString(4),
+                        new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3)));
+            totals.ChartRead(bookId);
+            foreach (var code in missing)
+                if (totals.TryGetAccount(bookId, code, out var read)) accounts[code] = read;
+            return accounts;
+        }
+        for (var start = 0; start < missing.Count; start += MaxCodesPerQuery)
+        {
+            var codes = missing.GetRange(start, Math.Min(MaxCodesPerQuery, missing.Count - start));
+            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)codes.Count);
+            var command = session.ReadCommand(SelectAccountsSql(size)).Bind("@book_id", bookId);
+            for (var i = 0; i < size; i++) command.Bind($"@c{i}", codes[Math.Min(i, codes.Count - 1)]);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                accounts[reader.GetString(4)] = new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3));
+        }
+        return accounts;
     }
+
+    private const int MaxCodesPerQuery = 256;
+
+    private const int ChartReadThreshold = 8;
+
+    private const string SelectChartSql = "SELECT id, archived, debit_total, credit_total, code FROM accounts WHERE book_id = @book_id";
+
+    private static readonly string[] AccountsSql = Enumerable.Range(0, 9).Select(p => 1 << p)
+        .Select(n => "SELECT id, archived, debit_total, credit_total, code FROM accounts WHERE book_id = @book_id AND code IN (" +
+                     string.Join(", ", Enumerable.Range(0, n).Select(i => $"@c{i}")) + ")")
+        .ToArray();
+
+    private static string SelectAccountsSql(int size) => AccountsSql[System.Numerics.BitOperations.Log2((uint)size)];
 
     private const string SelectBookSql = "SELECT next_entry_number, total_debit, lock_date FROM books WHERE id = @id";
 
-    private const string SelectAccountSql =
-        "SELECT id, archived, debit_total, credit_total FROM accounts WHERE book_id = @book_id AND code = @code";
 
     private static readonly string[] EntryColumns =
         ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing"];

@@ -18,6 +18,8 @@ public sealed class LedgerTotals : IGroupState
     private readonly Dictionary<string, BookTotals> _books = new(StringComparer.Ordinal);
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _accounts = [];
     private readonly Dictionary<(long AccountId, int Period), (long Debit, long Credit)> _periods = [];
+    private readonly Dictionary<(string BookId, string Code), AccountTotals> _read = [];
+    private readonly HashSet<string> _chartsRead = new(StringComparer.Ordinal);
 
     // What the running request staged; kept when its savepoint is released, dropped if it rolls back.
     private readonly Dictionary<string, BookTotals> _stagedBooks = new(StringComparer.Ordinal);
@@ -28,7 +30,16 @@ public sealed class LedgerTotals : IGroupState
         _stagedBooks.TryGetValue(bookId, out book) || _books.TryGetValue(bookId, out book);
 
     public bool TryGetAccount(string bookId, string code, out AccountTotals account) =>
-        _stagedAccounts.TryGetValue((bookId, code), out account) || _accounts.TryGetValue((bookId, code), out account);
+        _stagedAccounts.TryGetValue((bookId, code), out account) || _accounts.TryGetValue((bookId, code), out account)
+        || _read.TryGetValue((bookId, code), out account);
+
+    /// <summary>An account as read in this group, not changed: served from here until the group ends, never written back.</summary>
+    public void RememberRead(string bookId, string code, AccountTotals account) => _read[(bookId, code)] = account;
+
+    /// <summary>Whether the whole chart of <paramref name="bookId"/> has been read into this group.</summary>
+    public bool HoldsChartOf(string bookId) => _chartsRead.Contains(bookId);
+
+    public void ChartRead(string bookId) => _chartsRead.Add(bookId);
 
     public void Stage(string bookId, BookTotals book) => _stagedBooks[bookId] = book;
 
@@ -85,6 +96,8 @@ public sealed class LedgerTotals : IGroupState
         _books.Clear();
         _accounts.Clear();
         _periods.Clear();
+        _read.Clear();
+        _chartsRead.Clear();
         DiscardRequest();
     }
 
