@@ -635,7 +635,8 @@ public sealed class WriteSession : IDisposable
     internal int RequestsLeftInGroup { get; set; } = 1;
 
     /// <summary>Runs one statement per row of values through the storage port (see <see cref="LedgerDatabase.ExecuteMany"/>).</summary>
-    public void ExecuteMany(string sql, string[] names, IReadOnlyList<object?[]> rows) => _database.ExecuteMany(this, sql, names, rows);
+    public void ExecuteMany(string sql, string[] names, IReadOnlyList<object?[]> rows, string? rowsSql = null) =>
+        _database.ExecuteMany(this, sql, names, rows, rowsSql);
 
     /// <summary>Inserts rows through the storage port (see <see cref="LedgerDatabase.InsertRows"/>).</summary>
     public void InsertRows(string table, string[] columns, IReadOnlyList<object?[]> rows) => _database.InsertRows(this, table, columns, rows);

@@ -85,9 +85,10 @@ public sealed class LedgerTotals : IGroupState
         session.ExecuteMany(UpdateBookSql, BookParameters,
             _books.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
         session.ExecuteMany(UpdateAccountTotalsSql, AccountParameters,
-            _accounts.Values.Select(a => new object?[] { a.Id, a.Debit, a.Credit }).ToList());
+            _accounts.Values.Select(a => new object?[] { a.Id, a.Debit, a.Credit }).ToList(), UpdateAccountTotalsRowsSql);
         session.ExecuteMany(UpsertPeriodTotalSql, PeriodParameters,
-            _periods.Select(p => new object?[] { p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList());
+            _periods.Select(p => new object?[] { p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
+            UpsertPeriodTotalsRowsSql);
         Reset();
     }
 
@@ -110,6 +111,16 @@ public sealed class LedgerTotals : IGroupState
 
     private const string UpdateAccountTotalsSql =
         "UPDATE accounts SET debit_total = @debit_total, credit_total = @credit_total WHERE id = @id";
+
+    // The same, for many rows in one statement (VALUES columns are column1, column2, … on both engines).
+    private const string UpdateAccountTotalsRowsSql =
+        "UPDATE accounts SET debit_total = v.column2, credit_total = v.column3 FROM (VALUES {rows}) AS v WHERE accounts.id = v.column1";
+
+    private const string UpsertPeriodTotalsRowsSql = """
+        INSERT INTO account_period_totals (account_id, period, debit, credit) VALUES {rows}
+        ON CONFLICT (account_id, period) DO UPDATE
+        SET debit = account_period_totals.debit + excluded.debit, credit = account_period_totals.credit + excluded.credit
+        """;
 
     private const string UpsertPeriodTotalSql = """
         INSERT INTO account_period_totals (account_id, period, debit, credit) VALUES (@account_id, @period, @debit, @credit)

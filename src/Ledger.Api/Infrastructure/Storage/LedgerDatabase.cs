@@ -102,7 +102,11 @@ public abstract class LedgerDatabase
     /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
     /// command per row here; PostgreSQL sends them all in one round trip.
     /// </summary>
-    internal virtual void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows)
+    /// <param name="rowsSql">
+    /// The same work for many rows in one statement, with <c>{rows}</c> where the rows go as <c>(v1, v2, …), (…)</c>:
+    /// engines that pay per statement (PostgreSQL) use it, a chunk of rows at a time; SQLite runs <paramref name="sql"/>.
+    /// </param>
+    internal virtual void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows, string? rowsSql = null)
     {
         if (rows.Count == 0) return;
         var command = session.Command(sql);

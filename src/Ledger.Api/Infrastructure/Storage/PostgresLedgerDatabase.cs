@@ -137,11 +137,37 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         return reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
     }
 
-    internal override void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows)
+    // Rows per multi-row statement: well inside PostgreSQL's 65,535 parameters, and a plan small enough to build fast.
+    private const int RowsPerStatement = 1000;
+
+    internal override void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows, string? rowsSql = null)
     {
         if (rows.Count == 0) return;
         var connection = (NpgsqlConnection)session.Connection; // sends what was deferred before, in order
         using var batch = new NpgsqlBatch(connection);
+        if (rowsSql is not null)
+        {
+            for (var start = 0; start < rows.Count; start += RowsPerStatement)
+            {
+                var command = new NpgsqlBatchCommand();
+                var values = new System.Text.StringBuilder();
+                var n = 0;
+                for (var r = start; r < Math.Min(rows.Count, start + RowsPerStatement); r++)
+                {
+                    values.Append(r == start ? "(" : ", (");
+                    for (var c = 0; c < names.Length; c++)
+                    {
+                        values.Append(c == 0 ? "$" : ", $").Append(++n);
+                        command.Parameters.Add(Parameter(null, rows[r][c]));
+                    }
+                    values.Append(')');
+                }
+                command.CommandText = rowsSql.Replace("{rows}", values.ToString(), StringComparison.Ordinal);
+                batch.BatchCommands.Add(command);
+            }
+            batch.ExecuteNonQuery();
+            return;
+        }
         foreach (var row in rows)
         {
             var command = new NpgsqlBatchCommand(sql);
@@ -151,14 +177,20 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         batch.ExecuteNonQuery();
     }
 
-    private static NpgsqlParameter Parameter(string name, object? value) => value switch
+    // A null name makes a positional parameter ($1, $2, …).
+    private static NpgsqlParameter Parameter(string? name, object? value)
     {
-        null => new NpgsqlParameter(name, DBNull.Value),
-        long l => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Bigint) { Value = l },
-        int i => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Bigint) { Value = (long)i },
-        string s => new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = s },
-        var other => throw new ArgumentException($"Cannot send a {other.GetType().Name} as {name}."),
-    };
+        var parameter = value switch
+        {
+            null => new NpgsqlParameter { Value = DBNull.Value },
+            long l => new NpgsqlParameter { Value = l, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
+            int i => new NpgsqlParameter { Value = (long)i, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
+            string s => new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+            var other => throw new ArgumentException($"Cannot send a {other.GetType().Name} as {name ?? "a value"}."),
+        };
+        if (name is not null) parameter.ParameterName = name;
+        return parameter;
+    }
 
     internal override void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending)
     {
