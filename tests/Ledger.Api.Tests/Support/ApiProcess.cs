@@ -89,7 +89,7 @@ public sealed class ApiProcess : IAsyncDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException("Build the API first.", path);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Ledger.Api.Tests.Support;
@@ -72,7 +70,7 @@ public sealed class PostgresCluster
     public PostgresCluster StartStandby()
     {
         var directory = NewDirectory("standby");
-        var port = FreePort();
+        var port = ApiProcess.FreePort();
         Run(_binDir, "pg_basebackup", ["-h", "127.0.0.1", "-p", Port.ToString(), "-U", "postgres", "-D", Path.Combine(directory, "data"),
             "-R", "-X", "stream", "--checkpoint=fast"]);
         var standby = new PostgresCluster(_binDir, directory, port);
@@ -88,7 +86,7 @@ public sealed class PostgresCluster
     {
         var binDir = FindBinDir() ?? throw new InvalidOperationException(UnavailableReason);
         var directory = NewDirectory(name);
-        var port = FreePort();
+        var port = ApiProcess.FreePort();
         Run(binDir, "initdb", ["-D", Path.Combine(directory, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
         var cluster = new PostgresCluster(binDir, directory, port);
         cluster.StartServer();
@@ -167,14 +165,5 @@ public sealed class PostgresCluster
         }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{program} failed ({process.ExitCode}): {output.Result} {error.Result}");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

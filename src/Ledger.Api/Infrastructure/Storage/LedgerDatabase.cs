@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Dapper;
 using NodaTime;
 
 namespace Ledger.Api.Infrastructure;
@@ -135,6 +136,32 @@ public abstract class LedgerDatabase
     /// entries with higher ids were not yet known then.
     /// </summary>
     public abstract Task<long> LastEntryRecordedAsync(DbConnection connection, string bookId, Instant knownAt);
+
+    /// <summary>
+    /// Applies every embedded migration of <paramref name="engineFolder"/> not yet recorded in schema_migrations, each in
+    /// its own transaction with its record.
+    /// </summary>
+    protected static void ApplyMigrations(DbConnection connection, string engineFolder, string versionType)
+    {
+        connection.Execute($"""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version {versionType} PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TEXT NOT NULL
+            )
+            """);
+        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
+        foreach (var (version, name, sql) in EmbeddedMigrations(engineFolder))
+        {
+            if (applied.Contains(version)) continue;
+            using var tx = connection.BeginTransaction();
+            connection.Execute(sql, transaction: tx);
+            connection.Execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                new { version, name, at = DateTimeOffset.UtcNow.ToString("O") }, tx);
+            tx.Commit();
+        }
+    }
 
     /// <summary>The embedded migrations of one engine, in version order.</summary>
     protected static IEnumerable<(long Version, string Name, string Sql)> EmbeddedMigrations(string engineFolder)

@@ -230,24 +230,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         connection.Execute("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey });
         try
         {
-            connection.Execute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version BIGINT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    applied_at TEXT NOT NULL
-                )
-                """);
-            var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-            foreach (var (version, name, sql) in EmbeddedMigrations("postgresql"))
-            {
-                if (applied.Contains(version)) continue;
-                using var tx = connection.BeginTransaction();
-                connection.Execute(sql, transaction: tx);
-                connection.Execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
-                    new { version, name, at = DateTimeOffset.UtcNow.ToString("O") }, tx);
-                tx.Commit();
-            }
+            ApplyMigrations(connection, "postgresql", "BIGINT");
         }
         finally
         {

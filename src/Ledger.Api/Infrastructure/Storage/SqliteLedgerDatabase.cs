@@ -77,24 +77,7 @@ public sealed class SqliteLedgerDatabase : LedgerDatabase
     {
         if (FilePath is not null) Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         using var connection = OpenWriter();
-        connection.Execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY,
-                name TEXT NOT NULL,
-                applied_at TEXT NOT NULL
-            )
-            """);
-        var applied = connection.Query<long>("SELECT version FROM schema_migrations").ToHashSet();
-        foreach (var (version, name, sql) in EmbeddedMigrations("sqlite"))
-        {
-            if (applied.Contains(version)) continue;
-            using var tx = connection.BeginTransaction();
-            connection.Execute(sql, transaction: tx);
-            connection.Execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
-                new { version, name, at = DateTimeOffset.UtcNow.ToString("O") }, tx);
-            tx.Commit();
-        }
+        ApplyMigrations(connection, "sqlite", "INTEGER");
     }
 
     // One writer commits every book in one group, so commits are global: ids grow in commit order across the file.
