@@ -128,6 +128,39 @@ public sealed class MultiProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_report_known_at_an_instant_is_the_same_from_every_process_whatever_is_posted_after()
+    {
+        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
+        using var first = _processes[0].Client();
+        using var second = _processes[1].Client();
+        var book = await CreateBookAsync(first);
+
+        // Both processes post at once; the report is pulled as known at "now" while they still do.
+        using var stop = new CancellationTokenSource();
+        var posting = Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var client = worker % 2 == 0 ? first : second;
+            for (var i = 0; i < 2_000 && !stop.IsCancellationRequested; i++)
+                (await client.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(worker, i, $"p{worker}-{i}"))).EnsureSuccessStatusCode();
+        })).ToArray();
+        await Task.Delay(500);
+        var knownAt = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        var url = $"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31&knownAt={knownAt}";
+        var asAnswered = (await first.GetJsonAsync(url)).ToJsonString();
+        await Task.Delay(500);
+        stop.Cancel();
+        await Task.WhenAll(posting);
+        // Backdated entries after the fact, through the other process.
+        for (var i = 0; i < 5; i++)
+            (await second.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(9, i, $"late-{i}"))).EnsureSuccessStatusCode();
+
+        Assert.Equal(asAnswered, (await second.GetJsonAsync(url)).ToJsonString());
+        Assert.Equal(asAnswered, (await first.GetJsonAsync(url)).ToJsonString());
+        var now = await first.GetJsonAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31");
+        Assert.NotEqual(JsonNode.Parse(asAnswered)!["totals"]!.ToJsonString(), now["totals"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task A_key_revoked_through_one_process_is_refused_by_the_others_within_seconds()
     {
         _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
