@@ -10,8 +10,10 @@ public static class LedgerServices
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString("Ledger") ?? "Data Source=ledger.db";
-        services.AddSingleton(LedgerDatabase.Create(connectionString, configuration.GetConnectionString("LedgerReplica"),
-            configuration.GetValue("Ledger:WriterCacheMiB", 32)));
+        // Made by the container, so the container disposes it (PostgreSQL's connection pools) when the host stops.
+        var replica = configuration.GetConnectionString("LedgerReplica");
+        var writerCacheMiB = configuration.GetValue("Ledger:WriterCacheMiB", 32);
+        services.AddSingleton(_ => LedgerDatabase.Create(connectionString, replica, writerCacheMiB));
         services.AddSingleton<IClock>(SystemClock.Instance);
         services.AddSingleton<RecordingClock>();
         services.AddSingleton<LedgerWriter>();
@@ -32,6 +34,7 @@ public static class LedgerServices
             // Amounts accept strings through their own converter.
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             options.SerializerOptions.AllowDuplicateProperties = false;
+            options.SerializerOptions.Converters.Add(new TextWithoutNulConverter());
         });
         // Binding failures (malformed JSON, unknown fields) throw, so the exception handler can answer
         // them as problem+json naming the field instead of an empty 400.

@@ -7,8 +7,8 @@ namespace Ledger.Api.Infrastructure;
 
 /// <summary>
 /// The writer of one API process. Every write is queued here; the writer drains whatever is waiting into one
-/// transaction (group commit), runs each request inside its own savepoint so a failing request rolls back alone,
-/// commits once durably (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and only then completes the
+/// transaction (group commit), makes a failing request roll back alone (on SQLite each request runs in its own
+/// savepoint; on PostgreSQL see <see cref="CommitSharedGroup"/>), commits once durably (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on), and only then completes the
 /// requests. An acknowledged write is therefore on disk.
 /// <para>
 /// On SQLite it is the file's only writer: one group holds every book's requests, stamped by <see cref="RecordingClock"/>.
@@ -218,129 +218,117 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// One group on a database that several processes write (PostgreSQL): lock the book's row, stamp the group after
     /// the book's last commit and after any instant a report asked to settle, run every request, commit once.
     /// <para>
-    /// Each statement is a round trip to the server here, so requests run without savepoints and send their writes
-    /// in one batch when they end (<see cref="WriteSession.FlushWrites"/>). A request that fails rolls the whole group
-    /// back; the group then runs again without it, from the start. Every rerun drops a request, so a group of n runs
-    /// at most n + 1 times, and a failing request fails alone as on SQLite.
+    /// Each statement is a round trip to the server here, so the first run has no savepoints: requests keep their rows
+    /// until the commit, which sends them all in one batch. A request refused before it wrote anything (an unknown
+    /// account, a reused key) leaves nothing in the transaction; its refusal is held and given once the run commits, so
+    /// it was judged on exactly the requests committed before it. Any other failure (a request that wrote, a database
+    /// error, a commit the server refuses) rolls the run back, and the whole group runs once more carefully, as on
+    /// SQLite: each request in a savepoint, failing alone. So a group runs at most twice, and every answer it gives
+    /// agrees with one serial order of what it committed.
     /// </para>
     /// </summary>
     private bool CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId)
     {
-        var live = new List<WriteRequest>(group);
-        // First run: every request's rows wait for the commit and go in one batch with it. A database error then
-        // cannot be pinned on one request, so the group runs again "carefully", each request sending its rows as it
-        // ends. Every later run drops a request, so a group of n runs at most n + 2 times.
-        var careful = false;
-        for (var run = 0; run <= group.Count + 1 && live.Count > 0; run++)
+        if (!BeginSharedRun(session, group, bookId, out var stamp)) return false;
+        session.BeginGroup(stamp, bookId);
+        var held = new List<(WriteRequest Request, Exception Refusal)>();
+        var kept = new List<WriteRequest>(group.Count);
+        var rerun = false;
+        try
         {
-            session.DeferWritesToCommit = !careful;
-            Instant stamp;
+            if (bookId is not null)
+                Idempotency.Prefetch(session, bookId, group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Looking up a group's idempotency keys failed; running its {Count} requests carefully.", group.Count);
+            rerun = true;
+        }
+        for (var i = 0; i < group.Count && !rerun; i++)
+        {
+            session.BeginRequest(group[i].DefersGroupState);
+            session.RequestsLeftInGroup = group.Count - i;
             try
             {
-                // Waits for any other process's group on this book to commit: from here on this transaction sees its
-                // totals, its number and its idempotency keys, and stamps after it.
-                var last = _database.BeginBookGroup(session, bookId);
-                stamp = WholeTicks(_systemClock.GetCurrentInstant());
-                // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
-                if (last is not null) stamp = Max(stamp, Timestamps.Parse(last));
-                foreach (var request in live)
-                    if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
+                if (!group[i].DefersGroupState) session.FlushGroupState();
+                group[i].Execute(session);
+                session.KeepRequest();
+                kept.Add(group[i]);
             }
-            catch (Exception ex)
-            {
-                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
-                RollbackGroup(session);
-                return false;
-            }
-
-            session.BeginGroup(stamp, bookId);
-            var failedAt = -1;
-            Exception? failure = null;
-            try
-            {
-                if (bookId is not null)
-                    Idempotency.Prefetch(session, bookId, live.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
-            }
-            catch (Exception ex)
-            {
-                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
-                RollbackGroup(session);
-                return false;
-            }
-            for (var i = 0; i < live.Count && failedAt < 0; i++)
-            {
-                session.BeginRequest(live[i].DefersGroupState);
-                session.RequestsLeftInGroup = live.Count - i;
-                try
-                {
-                    if (!live[i].DefersGroupState) session.FlushGroupState();
-                    live[i].Execute(session);
-                    // Careful: its own rows, now, so that a failure is this request's and not the next one's.
-                    if (careful) session.FlushWrites();
-                    session.KeepRequest();
-                }
-                catch (Exception ex) when (ex is not DbException && !session.RequestWrote)
-                {
-                    // Refused before it wrote anything (an unknown account, a reused key): the transaction holds
-                    // nothing of it, so it fails alone and the group goes on without a rerun.
-                    session.DiscardRequest();
-                    live[i].Fail(ex);
-                    live.RemoveAt(i);
-                    i--;
-                }
-                catch (Exception ex)
-                {
-                    failedAt = i;
-                    failure = ex;
-                }
-            }
-            if (failedAt >= 0)
+            catch (Exception ex) when (ex is not DbException && !session.RequestWrote)
             {
                 session.DiscardRequest();
-                RollbackGroup(session);
-                if (!session.IsOpen)
-                {
-                    foreach (var request in live) request.Fail(new WriteNotCommittedException(failure!));
-                    return false;
-                }
-                if (!careful && failure is DbException)
-                {
-                    careful = true; // it may have been another request's rows: find out
-                    continue;
-                }
-                live[failedAt].Fail(failure!);
-                live.RemoveAt(failedAt);
-                continue;
+                held.Add((group[i], ex));
             }
+            catch (Exception)
+            {
+                session.DiscardRequest();
+                rerun = true;
+            }
+        }
 
+        if (!rerun)
+        {
             try
             {
                 session.FlushGroupState();
                 session.RecordCommit();
-                session.FlushWrites();
-                session.Execute("COMMIT");
+                session.Execute("COMMIT"); // sends the rows still waiting first, then commits
+                Interlocked.Increment(ref _groups);
+                session.RunAfterCommit();
+                foreach (var request in kept) request.Complete();
+                foreach (var (request, refusal) in held) request.Fail(refusal);
+                return true;
             }
-            catch (DbException ex) when (!careful && session.IsOpen)
+            catch (Exception ex) when (session.IsOpen)
             {
-                // A request's rows, sent only now, were refused: run the group again carefully to find whose.
-                _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests one by one.", live.Count);
-                RollbackGroup(session);
-                careful = true;
-                continue;
+                // A request's rows, sent only now, were refused; find whose below.
+                _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests carefully.", group.Count);
             }
             catch (Exception ex)
             {
-                _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", live.Count);
+                _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", group.Count);
                 RollbackGroup(session);
-                foreach (var request in live) request.Fail(new WriteNotCommittedException(ex));
+                foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
                 return false;
             }
-            Interlocked.Increment(ref _groups);
-            session.RunAfterCommit();
-            foreach (var request in live) request.Complete();
+        }
+
+        RollbackGroup(session);
+        if (!session.IsOpen)
+        {
+            var lost = new WriteNotCommittedException(new InvalidOperationException("The connection to the database was lost."));
+            foreach (var request in group) request.Fail(lost);
+            return false;
+        }
+        // The careful run: every request again, in order, each in its own savepoint (held refusals are judged again too).
+        if (!BeginSharedRun(session, group, bookId, out stamp)) return false;
+        session.RequestsLeftInGroup = 1;
+        return CommitGroup(session, group, stamp, bookId, begun: true);
+    }
+
+    /// <summary>Begins a run of a group: its transaction, its book's row lock, and its stamp. False (all failed) if that fails.</summary>
+    private bool BeginSharedRun(WriteSession session, List<WriteRequest> group, string? bookId, out Instant stamp)
+    {
+        stamp = default;
+        try
+        {
+            // Waits for any other process's group on this book to commit: from here on this transaction sees its
+            // totals, its number and its idempotency keys, and stamps after it.
+            var last = _database.BeginBookGroup(session, bookId);
+            stamp = WholeTicks(_systemClock.GetCurrentInstant());
+            // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
+            if (last is not null) stamp = Max(stamp, Timestamps.Parse(last));
+            foreach (var request in group)
+                if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
             return true;
         }
-        return live.Count == 0;
+        catch (Exception ex)
+        {
+            foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
+            RollbackGroup(session);
+            return false;
+        }
     }
 
     private const string LastBookStampSql = "SELECT MAX(recorded_at) FROM commits WHERE book_id = @bookId";
@@ -534,9 +522,6 @@ public sealed class WriteSession : IDisposable
 
     internal bool IsOpen => _connection.State == System.Data.ConnectionState.Open;
 
-    /// <summary>PostgreSQL: rows wait for the commit (true) or go when their request ends (false; see the writer).</summary>
-    internal bool DeferWritesToCommit { get; set; }
-
     // Where the running request's deferred rows begin in the pending list (rows before are kept requests').
     private int _requestPendingStart;
 
@@ -670,6 +655,7 @@ public sealed class WriteSession : IDisposable
     {
         Now = now;
         _groupBookId = bookId;
+        RequestsLeftInGroup = 1;
         _idBlocks.Clear(); // ids are drawn under one group's lock and used in that group only
         _pendingWrites.Clear();
         _requestPendingStart = 0;

@@ -87,6 +87,13 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 Title = "The request is not valid.",
             },
             ProblemException p => new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message },
+            // A NUL character outside a JSON body (in a route or query value) reaches PostgreSQL, whose text refuses it.
+            System.Data.Common.DbException { SqlState: "22021" } => new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is not valid.",
+                Detail = "Texts must not contain the NUL character (U+0000).",
+            },
             _ => null,
         };
 
@@ -122,6 +129,8 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }));
         else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
             message = json.Message;
+        else if (json.InnerException is null && message.StartsWith(TextWithoutNulConverter.Message, StringComparison.Ordinal))
+            message = "must not contain the NUL character (U+0000).";
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
             message = "has the wrong JSON type.";
         else

@@ -80,7 +80,11 @@ public sealed class LedgerTotals : IGroupState
 
     public void Flush(WriteSession session)
     {
-        if (_books.Count == 0 && _accounts.Count == 0 && _periods.Count == 0) return;
+        if (_books.Count == 0 && _accounts.Count == 0 && _periods.Count == 0)
+        {
+            Reset(); // forgets the rows it read too: work that does not defer may change them
+            return;
+        }
         // One statement per touched row; the port sends each kind in one round trip where that is what costs (PostgreSQL).
         session.ExecuteMany(UpdateBookSql, BookParameters,
             _books.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());

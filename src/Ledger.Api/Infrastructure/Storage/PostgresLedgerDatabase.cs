@@ -74,7 +74,17 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         return await _primary.OpenConnectionAsync(ct);
     }
 
-    internal override DbConnection OpenWriter() => _primary.OpenConnection();
+    /// <summary>
+    /// The writer's connection: commits wait for the WAL to reach the disk (<c>synchronous_commit=on</c>, whatever the
+    /// server's default), and a group waiting for a book another process holds, or left open by a stalled process, gives
+    /// up after a bound instead of stopping this process's writer for every book.
+    /// </summary>
+    internal override DbConnection OpenWriter()
+    {
+        var connection = _primary.OpenConnection();
+        connection.Execute("SET synchronous_commit = on; SET lock_timeout = '30s'; SET idle_in_transaction_session_timeout = '60s'");
+        return connection;
+    }
 
     // READ COMMITTED: the book's row lock orders writers; after taking it, every statement sees what they committed.
     internal override string BeginWriteSql => "BEGIN";
