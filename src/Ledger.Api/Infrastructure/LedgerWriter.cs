@@ -274,16 +274,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session.FlushGroupState();
                 session.RecordCommit();
                 session.Execute("COMMIT"); // sends the rows still waiting first, then commits
-                Interlocked.Increment(ref _groups);
-                session.RunAfterCommit();
-                foreach (var request in kept) request.Complete();
-                foreach (var (request, refusal) in held) request.Fail(refusal);
-                return true;
             }
             catch (Exception ex) when (session.IsOpen)
             {
                 // A request's rows, sent only now, were refused; find whose below.
                 _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests carefully.", group.Count);
+                rerun = true;
             }
             catch (Exception ex)
             {
@@ -291,6 +287,15 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 RollbackGroup(session);
                 foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
                 return false;
+            }
+            if (!rerun)
+            {
+                // Committed: nothing below may send the group round again.
+                Interlocked.Increment(ref _groups);
+                session.RunAfterCommit();
+                foreach (var request in kept) request.Complete();
+                foreach (var (request, refusal) in held) request.Fail(refusal);
+                return true;
             }
         }
 
