@@ -85,6 +85,7 @@ public sealed class PostgresCluster
     private static PostgresCluster Start(string name)
     {
         var binDir = FindBinDir() ?? throw new InvalidOperationException(UnavailableReason);
+        RemoveStaleClusters();
         var directory = NewDirectory(name);
         var port = ApiProcess.FreePort();
         Run(binDir, "initdb", ["-D", Path.Combine(directory, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
@@ -122,6 +123,25 @@ public sealed class PostgresCluster
             // Standbys first: they would otherwise keep asking the stopped primary for WAL.
             for (var i = Started.Count - 1; i >= 0; i--) Started[i].Stop();
             Started.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The test host may be ended before its exit handler has removed its clusters: folders of earlier runs whose
+    /// server is not running (no postmaster.pid) and which nothing has touched for ten minutes are removed here.
+    /// </summary>
+    private static void RemoveStaleClusters()
+    {
+        foreach (var directory in Directory.GetDirectories("/tmp", "ledger-pg-*"))
+        {
+            try
+            {
+                if (File.Exists(Path.Combine(directory, "data", "postmaster.pid"))) continue;
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) < TimeSpan.FromMinutes(10)) continue;
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
     }
 
