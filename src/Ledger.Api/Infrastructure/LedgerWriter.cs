@@ -126,6 +126,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private void Run()
     {
         WriteSession? session = null;
+        var group = new List<WriteRequest>(MaxRequestsPerGroup);
         try
         {
             if (_database.SingleWriterProcess)
@@ -134,7 +135,6 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session = new WriteSession(_database.OpenWriter(), _database);
                 _clock.Resume(session.LastRecorded());
             }
-            var group = new List<WriteRequest>(MaxRequestsPerGroup);
             var reader = _queue.Reader;
             while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
@@ -156,13 +156,20 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 }
                 foreach (var (bookId, requests) in ByBook(group))
                 {
-                    session ??= OpenSharedSession(requests);
-                    if (session is null) continue;
-                    if (!CommitSharedGroup(session, requests, bookId) && !session.IsOpen)
+                    // A connection the server dropped while it was idle (a restart, a failover, an idle timeout) is
+                    // found out when the group begins, before anything of it was sent: the group tries once more on
+                    // a new connection. A connection lost later fails the group, and the next one reconnects.
+                    for (var attempt = 0; attempt < 2; attempt++)
                     {
-                        // The server went away: the next group opens a new connection.
-                        session.DisposeWithConnection();
-                        session = null;
+                        session ??= OpenSharedSession(requests);
+                        if (session is null) break;
+                        var outcome = CommitSharedGroup(session, requests, bookId, canRetry: attempt == 0);
+                        if (outcome != SharedOutcome.Done || !session.IsOpen)
+                        {
+                            session.DisposeWithConnection();
+                            session = null;
+                        }
+                        if (outcome != SharedOutcome.RetryOnNewConnection) break;
                     }
                 }
             }
@@ -171,6 +178,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             _logger.LogCritical(ex, "The ledger writer stopped.");
             _queue.Writer.TryComplete(ex);
+            // The group in hand too: a request never answered would wait for ever (answered ones ignore this).
+            foreach (var inFlight in group) inFlight.Fail(ex);
             while (_queue.Reader.TryRead(out var pending)) pending.Fail(ex);
         }
         finally
@@ -227,9 +236,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// agrees with one serial order of what it committed.
     /// </para>
     /// </summary>
-    private bool CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId)
+    private enum SharedOutcome { Done, RetryOnNewConnection }
+
+    private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry)
     {
-        if (!BeginSharedRun(session, group, bookId, out var stamp)) return false;
+        if (!BeginSharedRun(session, group, bookId, out var stamp, failOnError: !canRetry))
+            return canRetry ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         session.BeginGroup(stamp, bookId);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
@@ -283,10 +295,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
             catch (Exception ex)
             {
-                _logger.LogError(ex, "Group commit failed; {Count} requests fail with it.", group.Count);
+                // The connection went while COMMIT was on its way: the server may or may not have committed.
+                _logger.LogError(ex, "The connection was lost during a group commit; {Count} requests have an unknown outcome.", group.Count);
                 RollbackGroup(session);
-                foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
-                return false;
+                foreach (var request in group) request.Fail(new WriteOutcomeUnknownException(ex));
+                return SharedOutcome.Done;
             }
             if (!rerun)
             {
@@ -295,7 +308,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session.RunAfterCommit();
                 foreach (var request in kept) request.Complete();
                 foreach (var (request, refusal) in held) request.Fail(refusal);
-                return true;
+                return SharedOutcome.Done;
             }
         }
 
@@ -304,16 +317,22 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             var lost = new WriteNotCommittedException(new InvalidOperationException("The connection to the database was lost."));
             foreach (var request in group) request.Fail(lost);
-            return false;
+            return SharedOutcome.Done;
         }
         // The careful run: every request again, in order, each in its own savepoint (held refusals are judged again too).
-        if (!BeginSharedRun(session, group, bookId, out stamp)) return false;
-        session.RequestsLeftInGroup = 1;
-        return CommitGroup(session, group, stamp, bookId, begun: true);
+        if (BeginSharedRun(session, group, bookId, out stamp, failOnError: true))
+        {
+            session.RequestsLeftInGroup = 1;
+            CommitGroup(session, group, stamp, bookId, begun: true);
+        }
+        return SharedOutcome.Done;
     }
 
-    /// <summary>Begins a run of a group: its transaction, its book's row lock, and its stamp. False (all failed) if that fails.</summary>
-    private bool BeginSharedRun(WriteSession session, List<WriteRequest> group, string? bookId, out Instant stamp)
+    /// <summary>
+    /// Begins a run of a group: its transaction, its book's row lock, and its stamp. False if that fails: with
+    /// <paramref name="failOnError"/> its requests have failed; without, nothing was sent and they wait for a retry.
+    /// </summary>
+    private bool BeginSharedRun(WriteSession session, List<WriteRequest> group, string? bookId, out Instant stamp, bool failOnError)
     {
         stamp = default;
         try
@@ -330,8 +349,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
             RollbackGroup(session);
+            // Retried only when the connection itself is gone: a live one that refused (a lock timeout) is an answer.
+            if (failOnError || session.IsOpen)
+                foreach (var request in group) request.Fail(new WriteNotCommittedException(ex));
+            else
+                _logger.LogWarning(ex, "The writer's connection was lost between groups; reconnecting.");
             return false;
         }
     }
@@ -426,7 +449,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private static void RollbackGroup(WriteSession session)
     {
         session.ResetGroupState();
-        try { session.Execute("ROLLBACK"); } catch (DbException) { /* already rolled back, or the connection is gone */ }
+        if (!session.IsOpen) return; // the connection is gone, and its transaction with it
+        try { session.Execute("ROLLBACK"); }
+        catch (DbException) { /* already rolled back by the database */ }
+        catch (InvalidOperationException) { /* the connection broke just now */ }
     }
 
     private static bool TryRollbackRequest(WriteSession session)
@@ -485,6 +511,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 /// <summary>A write that was accepted by the writer but whose transaction did not commit.</summary>
 public sealed class WriteNotCommittedException(Exception inner)
     : Exception("The transaction holding this write did not commit; nothing of it was written.", inner);
+
+/// <summary>
+/// The connection to the database was lost while the transaction holding this write was committing: it may or may not
+/// have been recorded. A retry with the same Idempotency-Key finds out safely.
+/// </summary>
+public sealed class WriteOutcomeUnknownException(Exception inner)
+    : Exception("The connection to the database was lost while this write was committing; it may or may not have been recorded.", inner);
 
 /// <summary>
 /// What a write request sees inside the writer: the connection (already in a transaction and a savepoint),

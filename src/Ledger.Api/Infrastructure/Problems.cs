@@ -87,6 +87,13 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 Title = "The request is not valid.",
             },
             ProblemException p => new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message },
+            WriteOutcomeUnknownException => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Outcome unknown",
+                Detail = "The connection to the database was lost while this write was committing: it may or may not have been recorded. " +
+                         "Retry with the same Idempotency-Key to find out safely; without one, look for it before posting again.",
+            },
             // A NUL character outside a JSON body (in a route or query value) reaches PostgreSQL, whose text refuses it.
             System.Data.Common.DbException { SqlState: "22021" } => new ProblemDetails
             {

@@ -69,6 +69,19 @@ public sealed class WriterGroupTests : AppTest
 
 #if POSTGRES
     [Fact]
+    public async Task A_writer_connection_the_server_dropped_while_idle_is_replaced_without_failing_the_next_post()
+    {
+        var book = await App.CreateBookAsync();
+        await App.PostEntryOkAsync(book, "2026-04-01", "before", ("1010", "1.00", null), ("4000", null, "1.00"));
+        // As a server restart, a failover or an idle timeout would: end the writer's session on the server.
+        await using (var admin = await TestDatabase.OpenAsync(App.DatabasePath))
+            Assert.Equal(1, await admin.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ledger-writer' AND datname = current_database()) t"));
+        await App.PostEntryOkAsync(book, "2026-04-02", "after", ("1010", "2.00", null), ("4000", null, "2.00"));
+        Assert.Equal(2, (await App.AllEntriesAsync(book)).Count);
+    }
+
+    [Fact]
     public async Task A_key_refused_because_a_neighbour_stored_it_is_judged_again_when_the_neighbours_rows_are_refused_at_commit()
     {
         var book = await App.CreateBookAsync();
