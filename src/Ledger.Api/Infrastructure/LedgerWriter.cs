@@ -84,7 +84,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         await using (var connection = await _database.OpenReadAsync())
             lastText = await connection.ExecuteScalarAsync<string?>(LastBookStampSql, new { bookId });
         var last = lastText is null ? Instant.MinValue : Timestamps.Parse(lastText);
-        if (knownAt > Max(_systemClock.GetCurrentInstant(), last)) return false;
+        if (knownAt > RecordingClock.Max(_systemClock.GetCurrentInstant(), last)) return false;
         // Stamps of a book grow in commit order: one later than knownAt is committed, so all at or before it are too.
         if (last > knownAt) return true;
         // Otherwise commit an empty group stamped after knownAt: it waits for the book's lock (so for any group still
@@ -223,6 +223,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         }
     }
 
+    private enum SharedOutcome { Done, RetryOnNewConnection }
+
     /// <summary>
     /// One group on a database that several processes write (PostgreSQL): lock the book's row, stamp the group after
     /// the book's last commit and after any instant a report asked to settle, run every request, commit once.
@@ -236,8 +238,6 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// agrees with one serial order of what it committed.
     /// </para>
     /// </summary>
-    private enum SharedOutcome { Done, RetryOnNewConnection }
-
     private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry)
     {
         if (!BeginSharedRun(session, group, bookId, out var stamp, failOnError: !canRetry))
@@ -340,11 +340,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             // Waits for any other process's group on this book to commit: from here on this transaction sees its
             // totals, its number and its idempotency keys, and stamps after it.
             var last = _database.BeginBookGroup(session, bookId);
-            stamp = WholeTicks(_systemClock.GetCurrentInstant());
+            stamp = RecordingClock.WholeTicks(_systemClock.GetCurrentInstant());
             // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
-            if (last is not null) stamp = Max(stamp, Timestamps.Parse(last));
+            if (last is not null) stamp = RecordingClock.Max(stamp, Timestamps.Parse(last));
             foreach (var request in group)
-                if (request.StampAfter is { } settled) stamp = Max(stamp, WholeTicks(settled) + Tick);
+                if (request.StampAfter is { } settled) stamp = RecordingClock.Max(stamp, RecordingClock.WholeTicks(settled) + Tick);
             return true;
         }
         catch (Exception ex)
@@ -360,12 +360,6 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     }
 
     private const string LastBookStampSql = "SELECT MAX(recorded_at) FROM commits WHERE book_id = @bookId";
-
-    // Stored instants have 100 ns ticks: a stamp one tick past another's tick is later in text order too.
-    private static Instant WholeTicks(Instant instant) =>
-        instant == Instant.MinValue ? instant : Instant.FromUnixTimeTicks(instant.ToUnixTimeTicks());
-
-    private static Instant Max(Instant a, Instant b) => a > b ? a : b;
 
     /// <returns>Whether the group committed.</returns>
     private bool CommitGroup(WriteSession session, List<WriteRequest> group, Instant stamp, string? bookId, bool begun = false)
@@ -694,10 +688,8 @@ public sealed class WriteSession : IDisposable
         Now = now;
         _groupBookId = bookId;
         RequestsLeftInGroup = 1;
-        _idBlocks.Clear(); // ids are drawn under one group's lock and used in that group only
-        _pendingWrites.Clear();
-        _requestPendingStart = 0;
-        foreach (var state in _groupStates.Values) state.Reset(); // nothing cached outlives a group
+        // Nothing cached outlives a group: ids are drawn under one group's lock and used in that group only.
+        ResetGroupState();
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }
@@ -735,6 +727,7 @@ public sealed class WriteSession : IDisposable
     internal void ResetGroupState()
     {
         _pendingWrites.Clear();
+        _requestPendingStart = 0;
         _idBlocks.Clear();
         foreach (var state in _groupStates.Values) state.Reset();
     }

@@ -92,8 +92,8 @@ public sealed class RecordingClock(IClock clock)
     public enum Settlement { Settled, NeedsStoredStamp, InTheFuture }
 
     // Stored instants have 100 ns ticks: a stamp one tick past the settled instant's tick is later in text order too.
-    private static Instant WholeTicks(Instant instant) =>
+    internal static Instant WholeTicks(Instant instant) =>
         instant == Instant.MinValue ? instant : Instant.FromUnixTimeTicks(instant.ToUnixTimeTicks());
 
-    private static Instant Max(Instant a, Instant b) => a > b ? a : b;
+    internal static Instant Max(Instant a, Instant b) => a > b ? a : b;
 }

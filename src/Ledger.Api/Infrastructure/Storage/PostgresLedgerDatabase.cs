@@ -158,24 +158,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         using var batch = new NpgsqlBatch(connection);
         if (rowsSql is not null)
         {
-            for (var start = 0; start < rows.Count; start += RowsPerStatement)
-            {
-                var command = new NpgsqlBatchCommand();
-                var values = new System.Text.StringBuilder();
-                var n = 0;
-                for (var r = start; r < Math.Min(rows.Count, start + RowsPerStatement); r++)
-                {
-                    values.Append(r == start ? "(" : ", (");
-                    for (var c = 0; c < names.Length; c++)
-                    {
-                        values.Append(c == 0 ? "$" : ", $").Append(++n);
-                        command.Parameters.Add(Parameter(null, rows[r][c]));
-                    }
-                    values.Append(')');
-                }
-                command.CommandText = rowsSql.Replace("{rows}", values.ToString(), StringComparison.Ordinal);
-                batch.BatchCommands.Add(command);
-            }
+            AddRowsCommands(batch, rowsSql, names.Length, rows);
             batch.ExecuteNonQuery();
             return;
         }
@@ -186,6 +169,32 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             batch.BatchCommands.Add(command);
         }
         batch.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="rowsSql"/> with <c>{rows}</c> spelled out as <c>($1, $2, …), (…)</c>, one statement per
+    /// <see cref="RowsPerStatement"/> rows, each value a positional parameter.
+    /// </summary>
+    private static void AddRowsCommands(NpgsqlBatch batch, string rowsSql, int columns, IReadOnlyList<object?[]> rows)
+    {
+        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        {
+            var command = new NpgsqlBatchCommand();
+            var values = new System.Text.StringBuilder();
+            var n = 0;
+            for (var r = start; r < Math.Min(rows.Count, start + RowsPerStatement); r++)
+            {
+                values.Append(r == start ? "(" : ", (");
+                for (var c = 0; c < columns; c++)
+                {
+                    values.Append(c == 0 ? "$" : ", $").Append(++n);
+                    command.Parameters.Add(Parameter(null, rows[r][c]));
+                }
+                values.Append(')');
+            }
+            command.CommandText = rowsSql.Replace("{rows}", values.ToString(), StringComparison.Ordinal);
+            batch.BatchCommands.Add(command);
+        }
     }
 
     // A null name makes a positional parameter ($1, $2, …).
@@ -207,30 +216,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     {
         using var batch = new NpgsqlBatch((NpgsqlConnection)connection);
         foreach (var (table, columns, rows) in pending)
-        {
-            var command = new NpgsqlBatchCommand();
-            var sql = new System.Text.StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
-            var n = 0;
-            for (var r = 0; r < rows.Count; r++)
-            {
-                sql.Append(r == 0 ? "(" : ", (");
-                for (var c = 0; c < columns.Length; c++)
-                {
-                    sql.Append(c == 0 ? "$" : ", $").Append(++n);
-                    command.Parameters.Add(rows[r][c] switch
-                    {
-                        null => new NpgsqlParameter { Value = DBNull.Value },
-                        long l => new NpgsqlParameter { Value = l, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
-                        int i => new NpgsqlParameter { Value = (long)i, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
-                        string s => new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
-                        var other => throw new ArgumentException($"Cannot write a {other.GetType().Name} into {table}."),
-                    });
-                }
-                sql.Append(')');
-            }
-            command.CommandText = sql.ToString();
-            batch.BatchCommands.Add(command);
-        }
+            AddRowsCommands(batch, $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {{rows}}", columns.Length, rows);
         batch.ExecuteNonQuery();
     }
 
