@@ -161,7 +161,7 @@ public static class AccountsEndpoints
                 if (usage.IsRetainedEarnings > 0)
                     throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
                 AccountWrites.RecordVersion(session, usage.Id, deleted: true);
-                session.Connection.Execute("DELETE FROM accounts WHERE id = @id", new { id = usage.Id });
+                session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
                 return true;
             });
             return TypedResults.NoContent();
@@ -182,7 +182,7 @@ public static class AccountsEndpoints
 
     private const string AccountUsageSql = """
         SELECT a.id AS Id,
-               (SELECT COUNT(*) FROM postings p WHERE p.account_id = a.id) AS Postings,
+               (SELECT COUNT(*) FROM postings p WHERE p.account_id = a.id AND p.book_id = a.book_id) AS Postings,
                (SELECT COUNT(*) FROM accounts c WHERE c.book_id = a.book_id AND c.parent_code = a.code) AS Children,
                (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.retained_earnings_account = a.code) AS IsRetainedEarnings
         FROM accounts a WHERE a.book_id = @bookId AND a.code = @code

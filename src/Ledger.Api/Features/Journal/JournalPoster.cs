@@ -95,9 +95,9 @@ public static class JournalPoster
                 // Cannot overflow: the entry's own sums were checked when it was made balanced.
                 if (debit) checkedDebits += amount; else checkedCredits += amount;
                 accounts[line.AccountCode] = account;
-                totals.AddToPeriod(account.Id, period, debit ? amount : 0, debit ? 0 : amount);
+                totals.AddToPeriod(book.Id, account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
-                postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description]);
+                postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description, book.Id]);
 
                 if (!detailed) continue;
                 var formatted = line.Amount.Format(book.Digits);
@@ -218,7 +218,7 @@ public static class JournalPoster
     private static readonly string[] EntryColumns =
         ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing"];
 
-    private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description"];
+    private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description", "book_id"];
 
     private const string LinkReversalSql = """
         UPDATE journal_entries SET reversed_by = @reversal_id

@@ -57,12 +57,14 @@ public static class JournalQueries
         IReadOnlyCollection<long> ids, int digits)
     {
         if (ids.Count == 0) return [];
-        // Looked up by id alone, the book checked here: with "book_id = @bookId" in the SQL, SQLite would rather walk
-        // the book's (book_id, number) index than look up a hundred ids.
+        // Looked up by id, each id as a row of a VALUES list joined to the entries: with "id IN (…) AND book_id = @bookId"
+        // SQLite would rather walk the book's (book_id, number) index than look up a hundred ids, and the book filter
+        // must be there for a sharded PostgreSQL to route the query to the book's node. CROSS JOIN fixes the order in SQLite.
         // The list is spelled out as parameters: Dapper would hand Npgsql an array, which "IN" does not take there.
-        var (list, parameters) = IdList(ids);
-        var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql.Replace("@ids", list, StringComparison.Ordinal), parameters))
-            .Where(r => r.BookId == bookId).ToDictionary(r => r.Id);
+        var (list, rows, parameters) = IdList(ids);
+        parameters.Add("bookId", bookId);
+        var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql.Replace("{rows}", rows, StringComparison.Ordinal), parameters))
+            .ToDictionary(r => r.Id);
         var lines = (await connection.QueryAsync<LineRow>(SelectLinesSql.Replace("@ids", list, StringComparison.Ordinal), parameters))
             .ToLookup(l => l.EntryId);
         var result = new List<JournalEntryResponse>(ids.Count);
@@ -77,20 +79,22 @@ public static class JournalQueries
     }
 
     /// <summary>"(@id0, @id1, …)" and its parameters; at most one page of ids (<see cref="MaxPageSize"/>) is ever asked for.</summary>
-    private static (string List, DynamicParameters Parameters) IdList(IReadOnlyCollection<long> ids)
+    private static (string List, string Rows, DynamicParameters Parameters) IdList(IReadOnlyCollection<long> ids)
     {
         if (ids.Count > MaxPageSize + 1) throw new ArgumentOutOfRangeException(nameof(ids), "At most one page of entries is loaded at once.");
         var parameters = new DynamicParameters();
         var names = new StringBuilder("(");
+        var rows = new StringBuilder();
         var i = 0;
         foreach (var id in ids)
         {
-            if (i > 0) names.Append(", ");
+            if (i > 0) { names.Append(", "); rows.Append(", "); }
             names.Append("@id").Append(i);
+            rows.Append("(@id").Append(i).Append(')');
             parameters.Add($"id{i}", id);
             i++;
         }
-        return (names.Append(')').ToString(), parameters);
+        return (names.Append(')').ToString(), rows.ToString(), parameters);
     }
 
     private sealed record EntryKey(string EntryDate, long Id);
@@ -114,10 +118,10 @@ public static class JournalQueries
 
     // Driven by the account's postings index, so an account's page costs the page, not the book.
     private const string PageByAccountSql =
-        "SELECT DISTINCT p.entry_date AS EntryDate, p.entry_id AS Id FROM postings p WHERE p.account_id = @accountId";
+        "SELECT DISTINCT p.entry_date AS EntryDate, p.entry_id AS Id FROM postings p WHERE p.account_id = @accountId AND p.book_id = @bookId";
 
     private const string ReferenceViaEntrySql =
-        " AND EXISTS (SELECT 1 FROM journal_entries r WHERE r.id = p.entry_id AND r.reference = @reference)";
+        " AND EXISTS (SELECT 1 FROM journal_entries r WHERE r.id = p.entry_id AND r.book_id = @bookId AND r.reference = @reference)";
 
     // Entry ids grow in posting order, as numbers do within a book, so (date, id) orders like (date, number).
     private const string AfterCursorByBookSql =
@@ -127,15 +131,16 @@ public static class JournalQueries
         " AND (p.entry_date > @afterDate OR (p.entry_date = @afterDate AND p.entry_id > @afterId))";
 
     private const string SelectEntriesSql = """
-        SELECT id AS Id, book_id AS BookId, number AS Number, entry_date AS EntryDate, description AS Description, reference AS Reference,
-               created_at AS CreatedAt, reversal_of AS ReversalOf, reversed_by AS ReversedBy, is_closing AS IsClosing
-        FROM journal_entries WHERE id IN @ids
+        SELECT e.id AS Id, e.book_id AS BookId, e.number AS Number, e.entry_date AS EntryDate, e.description AS Description,
+               e.reference AS Reference, e.created_at AS CreatedAt, e.reversal_of AS ReversalOf, e.reversed_by AS ReversedBy,
+               e.is_closing AS IsClosing
+        FROM (VALUES {rows}) v CROSS JOIN journal_entries e WHERE e.id = v.column1 AND e.book_id = @bookId
         """;
 
     private const string SelectLinesSql = """
         SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description
         FROM postings p JOIN accounts a ON a.id = p.account_id
-        WHERE p.entry_id IN @ids ORDER BY p.entry_id, p.line_no
+        WHERE p.book_id = @bookId AND a.book_id = @bookId AND p.entry_id IN @ids ORDER BY p.entry_id, p.line_no
         """;
 }
 

@@ -17,14 +17,14 @@ public sealed class LedgerTotals : IGroupState
 
     private readonly Dictionary<string, BookTotals> _books = new(StringComparer.Ordinal);
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _accounts = [];
-    private readonly Dictionary<(long AccountId, int Period), (long Debit, long Credit)> _periods = [];
+    private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _periods = [];
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _read = [];
     private readonly HashSet<string> _chartsRead = new(StringComparer.Ordinal);
 
     // What the running request staged; kept when its savepoint is released, dropped if it rolls back.
     private readonly Dictionary<string, BookTotals> _stagedBooks = new(StringComparer.Ordinal);
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _stagedAccounts = [];
-    private readonly Dictionary<(long AccountId, int Period), (long Debit, long Credit)> _stagedPeriods = [];
+    private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _stagedPeriods = [];
 
     public bool TryGetBook(string bookId, out BookTotals book) =>
         _stagedBooks.TryGetValue(bookId, out book) || _books.TryGetValue(bookId, out book);
@@ -46,10 +46,10 @@ public sealed class LedgerTotals : IGroupState
     public void Stage(string bookId, string code, AccountTotals account) => _stagedAccounts[(bookId, code)] = account;
 
     /// <summary>Adds to an account's month. Cannot overflow: it is bounded by the account's checked all-time totals.</summary>
-    public void AddToPeriod(long accountId, int period, long debit, long credit)
+    public void AddToPeriod(string bookId, long accountId, int period, long debit, long credit)
     {
-        _stagedPeriods.TryGetValue((accountId, period), out var current);
-        _stagedPeriods[(accountId, period)] = (current.Debit + debit, current.Credit + credit);
+        _stagedPeriods.TryGetValue((bookId, accountId, period), out var current);
+        _stagedPeriods[(bookId, accountId, period)] = (current.Debit + debit, current.Credit + credit);
     }
 
     public void KeepRequest()
@@ -89,9 +89,9 @@ public sealed class LedgerTotals : IGroupState
         session.ExecuteMany(UpdateBookSql, BookParameters,
             _books.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
         session.ExecuteMany(UpdateAccountTotalsSql, AccountParameters,
-            _accounts.Values.Select(a => new object?[] { a.Id, a.Debit, a.Credit }).ToList(), UpdateAccountTotalsRowsSql);
+            _accounts.Select(a => new object?[] { a.Value.Id, a.Value.Debit, a.Value.Credit, a.Key.BookId }).ToList(), UpdateAccountTotalsRowsSql);
         session.ExecuteMany(UpsertPeriodTotalSql, PeriodParameters,
-            _periods.Select(p => new object?[] { p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
+            _periods.Select(p => new object?[] { p.Key.BookId, p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
             UpsertPeriodTotalsRowsSql);
         Reset();
     }
@@ -107,27 +107,27 @@ public sealed class LedgerTotals : IGroupState
     }
 
     private static readonly string[] BookParameters = ["@id", "@next_entry_number", "@total_debit"];
-    private static readonly string[] AccountParameters = ["@id", "@debit_total", "@credit_total"];
-    private static readonly string[] PeriodParameters = ["@account_id", "@period", "@debit", "@credit"];
+    private static readonly string[] AccountParameters = ["@id", "@debit_total", "@credit_total", "@book_id"];
+    private static readonly string[] PeriodParameters = ["@book_id", "@account_id", "@period", "@debit", "@credit"];
 
     private const string UpdateBookSql =
         "UPDATE books SET next_entry_number = @next_entry_number, total_debit = @total_debit WHERE id = @id";
 
     private const string UpdateAccountTotalsSql =
-        "UPDATE accounts SET debit_total = @debit_total, credit_total = @credit_total WHERE id = @id";
+        "UPDATE accounts SET debit_total = @debit_total, credit_total = @credit_total WHERE id = @id AND book_id = @book_id";
 
     // The same, for many rows in one statement (VALUES columns are column1, column2, … on both engines).
     private const string UpdateAccountTotalsRowsSql =
-        "UPDATE accounts SET debit_total = v.column2, credit_total = v.column3 FROM (VALUES {rows}) AS v WHERE accounts.id = v.column1";
+        "UPDATE accounts SET debit_total = v.column2, credit_total = v.column3 FROM (VALUES {rows}) AS v WHERE accounts.id = v.column1 AND accounts.book_id = v.column4";
 
     private const string UpsertPeriodTotalsRowsSql = """
-        INSERT INTO account_period_totals (account_id, period, debit, credit) VALUES {rows}
+        INSERT INTO account_period_totals (book_id, account_id, period, debit, credit) VALUES {rows}
         ON CONFLICT (account_id, period) DO UPDATE
         SET debit = account_period_totals.debit + excluded.debit, credit = account_period_totals.credit + excluded.credit
         """;
 
     private const string UpsertPeriodTotalSql = """
-        INSERT INTO account_period_totals (account_id, period, debit, credit) VALUES (@account_id, @period, @debit, @credit)
+        INSERT INTO account_period_totals (book_id, account_id, period, debit, credit) VALUES (@book_id, @account_id, @period, @debit, @credit)
         ON CONFLICT (account_id, period) DO UPDATE
         SET debit = account_period_totals.debit + excluded.debit, credit = account_period_totals.credit + excluded.credit
         """;

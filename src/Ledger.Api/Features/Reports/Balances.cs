@@ -98,35 +98,35 @@ public static class Balances
     private const string PeriodsBeforeSql = """
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.period < @period
+        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period < @period
         GROUP BY t.account_id
         """;
 
     private const string PeriodsThroughSql = """
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.period <= @period
+        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period <= @period
         GROUP BY t.account_id
         """;
 
     private const string PeriodsFromSql = """
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.period >= @period
+        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period >= @period
         GROUP BY t.account_id
         """;
 
     private const string PeriodsAfterSql = """
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.period > @period
+        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period > @period
         GROUP BY t.account_id
         """;
 
     private const string PostingsBetweenSql = """
         SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM accounts a JOIN postings p ON p.account_id = a.id
-        WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
+        WHERE a.book_id = @bookId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
         GROUP BY p.account_id
         """;
 
@@ -138,6 +138,7 @@ public static class Balances
         FROM journal_entries e CROSS JOIN postings p CROSS JOIN accounts a
         WHERE p.entry_id = e.id AND a.id = p.account_id
           AND e.id > @lastKnown AND e.entry_date <= @asOf AND a.book_id = @bookId
+          AND e.book_id = @bookId AND p.book_id = @bookId
         GROUP BY p.account_id
         """;
 }

@@ -89,13 +89,14 @@ public static class LedgerEndpoints
         {
             DateText.TryParseDate(cursor.Date, out var cursorDay);
             start = checked((await balances.AsOfAsync(cursorDay.PlusDays(-1))).GetValueOrDefault(account.Id) +
-                await connection.ExecuteScalarAsync<long>(SameDayThroughCursorSql, new { accountId = account.Id, date = cursor.Date, entryId = cursor.Id }));
+                await connection.ExecuteScalarAsync<long>(SameDayThroughCursorSql, new { bookId, accountId = account.Id, date = cursor.Date, entryId = cursor.Id }));
         }
 
         // JSON pages by default; CSV is an export and reads the whole period unless a limit is asked for.
         var limit = query.Limit is { } asked ? Math.Min(asked, JournalQueries.MaxPageSize) : csv ? int.MaxValue - 1 : JournalQueries.DefaultPageSize;
         var rows = (await connection.QueryAsync<MovementRow>(AccountPageSql, new
         {
+            bookId,
             accountId = account.Id,
             from = DateText.Format(from),
             to = DateText.Format(to),
@@ -228,13 +229,13 @@ public static class LedgerEndpoints
     private const string AccountPageSql = MovementsSelect + """
 
             FROM postings p
-            WHERE p.account_id = @accountId AND p.entry_date >= @from AND p.entry_date <= @to
+            WHERE p.account_id = @accountId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
               AND (p.entry_date > @afterDate OR (p.entry_date = @afterDate AND p.entry_id > @afterId))
               AND p.entry_id <= @through
             GROUP BY p.account_id, p.entry_date, p.entry_id
             ORDER BY p.entry_date, p.entry_id
             LIMIT @take
-        ) m JOIN journal_entries e ON e.id = m.EntryId
+        ) m JOIN journal_entries e ON e.id = m.EntryId AND e.book_id = @bookId
         ORDER BY m.Date, m.EntryId
         """;
 
@@ -244,7 +245,7 @@ public static class LedgerEndpoints
 
     private const string SameDayThroughCursorSql = """
         SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings
-        WHERE account_id = @accountId AND entry_date = @date AND entry_id <= @entryId
+        WHERE account_id = @accountId AND book_id = @bookId AND entry_date = @date AND entry_id <= @entryId
         """;
 
     public const string MaxPostingsSetting = "Ledger:GeneralLedgerMaxPostings";
@@ -252,15 +253,15 @@ public static class LedgerEndpoints
 
     private const string CountBookPostingsSql = """
         SELECT COUNT(*) FROM accounts a JOIN postings p ON p.account_id = a.id
-        WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
+        WHERE a.book_id = @bookId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
         """;
 
     private const string BookMovementsSql = MovementsSelect + """
 
             FROM accounts a JOIN postings p ON p.account_id = a.id
-            WHERE a.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
+            WHERE a.book_id = @bookId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
             GROUP BY p.account_id, p.entry_date, p.entry_id
-        ) m JOIN journal_entries e ON e.id = m.EntryId
+        ) m JOIN journal_entries e ON e.id = m.EntryId AND e.book_id = @bookId
         ORDER BY m.AccountId, m.Date, m.EntryId
         """;
 }

@@ -156,7 +156,7 @@ public sealed class StatementBalances(DbConnection connection, string bookId, lo
     private const string ClosingPostingsSql = """
         SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM year_end_closes c JOIN postings p ON p.entry_id = c.entry_id
-        WHERE c.book_id = @bookId AND c.fiscal_year_end >= @from AND c.fiscal_year_end <= @to AND c.entry_id <= @lastKnown
+        WHERE c.book_id = @bookId AND p.book_id = @bookId AND c.fiscal_year_end >= @from AND c.fiscal_year_end <= @to AND c.entry_id <= @lastKnown
         GROUP BY p.account_id
         """;
 
