@@ -139,8 +139,9 @@ public static class JournalQueries
 
     private const string SelectLinesSql = """
         SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description
-        FROM postings p JOIN accounts a ON a.id = p.account_id
-        WHERE p.book_id = @bookId AND a.book_id = @bookId AND p.entry_id IN @ids ORDER BY p.entry_id, p.line_no
+        FROM postings p CROSS JOIN accounts a
+        WHERE a.id = p.account_id AND p.entry_id IN @ids AND p.book_id = @bookId AND a.book_id = @bookId
+        ORDER BY p.entry_id, p.line_no
         """;
 }
 

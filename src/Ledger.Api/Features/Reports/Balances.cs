@@ -60,7 +60,7 @@ public static class Balances
         if (throughEntry is { } lastKnown)
         {
             var later = await connection.QueryAsync<AccountAmount>(RecordedAfterSql,
-                new { bookId, lastKnown, asOf = DateText.Format(asOf) });
+                new { bookId, lastKnown, newest = long.MaxValue, asOf = DateText.Format(asOf) });
             Add(net, later, -1);
         }
         return net;
@@ -130,15 +130,15 @@ public static class Balances
         GROUP BY p.account_id
         """;
 
-    // Driven by the entry id range: entries recorded after knownAt are the newest, so the cost is the number of
-    // entries recorded since. CROSS JOIN fixes the join order in SQLite (PostgreSQL reads it as a plain join);
-    // left to itself SQLite would rather scan every posting of the book's accounts.
+    // Driven by the entry id range (the postings' primary key starts with entry_id): entries recorded after knownAt
+    // are the newest, so the cost is the number of postings recorded since. Postings carry the entry's date and book,
+    // so neither the entries nor the accounts are read. The range is bounded above too (by the largest id): with one
+    // bound SQLite would rather walk the whole account index, whose order suits the GROUP BY.
     private const string RecordedAfterSql = """
         SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
-        FROM journal_entries e CROSS JOIN postings p CROSS JOIN accounts a
-        WHERE p.entry_id = e.id AND a.id = p.account_id
-          AND e.id > @lastKnown AND e.entry_date <= @asOf AND a.book_id = @bookId
-          AND e.book_id = @bookId AND p.book_id = @bookId
+        FROM postings p
+        WHERE p.entry_id > @lastKnown AND p.entry_id <= @newest AND p.entry_date <= @asOf AND p.book_id = @bookId
         GROUP BY p.account_id
         """;
+
 }

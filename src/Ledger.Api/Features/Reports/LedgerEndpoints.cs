@@ -235,7 +235,8 @@ public static class LedgerEndpoints
             GROUP BY p.account_id, p.entry_date, p.entry_id
             ORDER BY p.entry_date, p.entry_id
             LIMIT @take
-        ) m JOIN journal_entries e ON e.id = m.EntryId AND e.book_id = @bookId
+        ) m CROSS JOIN journal_entries e
+        WHERE e.id = m.EntryId AND e.book_id = @bookId
         ORDER BY m.Date, m.EntryId
         """;
 
@@ -261,7 +262,8 @@ public static class LedgerEndpoints
             FROM accounts a JOIN postings p ON p.account_id = a.id
             WHERE a.book_id = @bookId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
             GROUP BY p.account_id, p.entry_date, p.entry_id
-        ) m JOIN journal_entries e ON e.id = m.EntryId AND e.book_id = @bookId
+        ) m CROSS JOIN journal_entries e
+        WHERE e.id = m.EntryId AND e.book_id = @bookId
         ORDER BY m.AccountId, m.Date, m.EntryId
         """;
 }
