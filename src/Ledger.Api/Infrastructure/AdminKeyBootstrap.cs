@@ -1,3 +1,4 @@
+using Ledger.Api.Infrastructure.Security;
 using Dapper;
 
 namespace Ledger.Api.Infrastructure;

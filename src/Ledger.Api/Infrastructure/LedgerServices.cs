@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using FluentValidation;
+using Ledger.Api.Infrastructure.Security;
 using Microsoft.OpenApi;
 using NodaTime;
 
@@ -21,6 +22,7 @@ public static class LedgerServices
         services.AddHostedService<IdempotencyJanitor>();
         if (!LedgerDatabase.IsPostgres(connectionString)) services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddLedgerSecurity();
         services.AddSingleton<Features.Books.BookCatalog>();
 
         services.AddValidatorsFromAssemblyContaining<LedgerJsonContext>(ServiceLifetime.Singleton);
@@ -78,7 +80,10 @@ public static class LedgerServices
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
-        app.UseApiKeyAuthentication();
+        // After routing and before the endpoint binds its body or query: a caller without the right key learns
+        // nothing about what a valid request looks like.
+        app.UseAuthentication();
+        app.UseAuthorization();
         RequestBodyLimit.UseRequestBodyLimits(app);
         app.UseRateLimiter();
         app.UseSwagger();

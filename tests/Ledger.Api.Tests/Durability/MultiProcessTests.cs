@@ -176,7 +176,7 @@ public sealed class MultiProcessTests : IAsyncLifetime
         var refusedAfter = System.Diagnostics.Stopwatch.StartNew();
         while ((await keyed.GetAsync($"/v1/books/{book}/accounts")).StatusCode != HttpStatusCode.Unauthorized)
         {
-            Assert.True(refusedAfter.ElapsedMilliseconds < Ledger.Api.Infrastructure.ApiKeyStore.SharedCacheMilliseconds + 2_000,
+            Assert.True(refusedAfter.ElapsedMilliseconds < Ledger.Api.Infrastructure.Security.ApiKeyStore.SharedCacheMilliseconds + 2_000,
                 "the other process still accepts the revoked key");
             await Task.Delay(100);
         }

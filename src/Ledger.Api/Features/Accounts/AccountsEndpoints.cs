@@ -2,6 +2,7 @@ using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -55,7 +56,7 @@ public static class AccountsEndpoints
 {
     public static void MapAccounts(this IEndpointRouteBuilder app)
     {
-        var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireApiKey().WithTags("Accounts");
+        var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireBookAccess().WithTags("Accounts");
         accounts.MapPost("/", CreateAccount).ProducesProblem(StatusCodes.Status409Conflict);
         accounts.MapGet("/", ListAccounts);
         accounts.MapGet("/{code}", GetAccount);

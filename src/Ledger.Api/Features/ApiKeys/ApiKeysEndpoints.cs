@@ -1,6 +1,7 @@
 using Dapper;
 using FluentValidation;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Ledger.Api.Features.ApiKeys;
@@ -29,7 +30,7 @@ public static class ApiKeysEndpoints
 {
     public static void MapApiKeys(this IEndpointRouteBuilder app)
     {
-        var keys = app.MapGroup("/v1/api-keys").RequireApiKey().RequireAdmin().WithTags("API keys");
+        var keys = app.MapGroup("/v1/api-keys").RequireAuthorization(LedgerPolicies.Admin).WithTags("API keys");
         keys.MapPost("/", CreateKey);
         keys.MapGet("/", ListKeys);
         keys.MapDelete("/{id}", RevokeKey);

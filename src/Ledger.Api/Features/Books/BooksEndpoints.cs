@@ -2,6 +2,7 @@ using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Accounts;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -52,8 +53,8 @@ public static class BooksEndpoints
 {
     public static void MapBooks(this IEndpointRouteBuilder app)
     {
-        var books = app.MapGroup("/v1/books").RequireApiKey().WithTags("Books");
-        books.MapPost("/", CreateBook).RequireAdmin();
+        var books = app.MapGroup("/v1/books").RequireBookAccess().WithTags("Books");
+        books.MapPost("/", CreateBook).RequireAuthorization(LedgerPolicies.Admin);
         books.MapGet("/", ListBooks);
         books.MapGet("/{bookId}", GetBook);
         books.MapPatch("/{bookId}", UpdateBook).ProducesProblem(StatusCodes.Status409Conflict);

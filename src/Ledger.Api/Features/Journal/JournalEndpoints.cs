@@ -4,6 +4,7 @@ using FluentValidation;
 using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -15,7 +16,7 @@ public static class JournalEndpoints
 {
     public static void MapJournal(this IEndpointRouteBuilder app)
     {
-        var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireApiKey().WithTags("Journal");
+        var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireBookAccess().WithTags("Journal");
         journal.MapPost("/", PostEntry)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);

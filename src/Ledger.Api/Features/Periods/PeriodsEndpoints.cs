@@ -4,6 +4,7 @@ using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
 using Ledger.Api.Features.Reports;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,7 +15,7 @@ public static class PeriodsEndpoints
 {
     public static void MapPeriods(this IEndpointRouteBuilder app)
     {
-        var periods = app.MapGroup("/v1/books/{bookId}").RequireApiKey().WithTags("Periods");
+        var periods = app.MapGroup("/v1/books/{bookId}").RequireBookAccess().WithTags("Periods");
         periods.MapGet("/lock-date", GetLockDate);
         periods.MapPut("/lock-date", SetLockDate);
         periods.MapGet("/lock-date/history", GetLockDateHistory);

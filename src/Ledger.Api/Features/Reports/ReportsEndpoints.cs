@@ -1,4 +1,5 @@
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
 
 namespace Ledger.Api.Features.Reports;
 
@@ -11,7 +12,7 @@ public static class ReportsEndpoints
     /// </summary>
     public static void MapReports(this IEndpointRouteBuilder app)
     {
-        var book = app.MapGroup("/v1/books/{bookId}").RequireApiKey().WithTags("Reports");
+        var book = app.MapGroup("/v1/books/{bookId}").RequireBookAccess().WithTags("Reports");
         book.MapGet("/reports/trial-balance", TrialBalanceEndpoints.GetTrialBalance).ProducesJsonOrCsv<TrialBalanceResponse>();
         book.MapGet("/reports/balance-sheet", BalanceSheetEndpoints.GetBalanceSheet).ProducesJsonOrCsv<BalanceSheetResponse>();
         book.MapGet("/reports/income-statement", IncomeStatementEndpoints.GetIncomeStatement).ProducesJsonOrCsv<IncomeStatementResponse>();
