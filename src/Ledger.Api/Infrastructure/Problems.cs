@@ -81,11 +81,7 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 Title = bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request",
                 Detail = bad.Message,
             },
-            ValidationFailedException v => new HttpValidationProblemDetails(v.Errors)
-            {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "The request is not valid.",
-            },
+            ValidationFailedException v => Problems.ValidationDetails(v.Errors),
             ProblemException p => new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message },
             WriteOutcomeUnknownException => new ProblemDetails
             {

@@ -13,13 +13,6 @@ public static class ValidationExtensions
             .GroupBy(e => e.PropertyName)
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray());
 
-    public static Task<ValidationResult> ValidateForBookAsync<T>(this IValidator<T> validator, T instance, int digits)
-    {
-        var context = new ValidationContext<T>(instance);
-        context.RootContextData[DigitsKey] = digits;
-        return validator.ValidateAsync(context);
-    }
-
     public static int BookDigits<T>(this ValidationContext<T> context) =>
         context.RootContextData.TryGetValue(DigitsKey, out var digits) ? (int)digits : 2;
 

@@ -56,47 +56,50 @@ public static class AccountsEndpoints
 {
     public static void MapAccounts(this IEndpointRouteBuilder app)
     {
-        var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireBookAccess().WithTags("Accounts");
-        accounts.MapPost("/", CreateAccount).ProducesProblem(StatusCodes.Status409Conflict);
-        accounts.MapGet("/", ListAccounts);
-        accounts.MapGet("/{code}", GetAccount);
-        accounts.MapPatch("/{code}", UpdateAccount);
-        accounts.MapDelete("/{code}", DeleteAccount).ProducesProblem(StatusCodes.Status409Conflict);
+        var accounts = app.MapGroup("/v1/books/{bookId}/accounts").RequireBookAccess().ValidateRequests().WithTags("Accounts");
+        accounts.MapPost("/", CreateAccount).WithName("createAccount").WithSummary("Create an account")
+            .WithDescription("Adds an account to the book's chart of accounts: a code unique in the book, a name, a type " +
+                             "(asset, liability, equity, income or expense) and optionally a parent account of the same type.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        accounts.MapGet("/", ListAccounts).WithName("listAccounts").WithSummary("List the chart of accounts")
+            .WithDescription("Every account of the book ordered by code, archived ones included, with debit and credit totals and balance.");
+        accounts.MapGet("/{code}", GetAccount).WithName("getAccount").WithSummary("Get an account")
+            .WithDescription("One account by its code, with its all-time debit and credit totals and balance.");
+        accounts.MapPatch("/{code}", UpdateAccount).WithName("updateAccount").WithSummary("Rename, describe or archive an account")
+            .WithDescription("Changes an account's name or description, or archives it (archived accounts keep their history " +
+                             "and take no new postings) or unarchives it. Fields left out stay as they are.");
+        accounts.MapDelete("/{code}", DeleteAccount).WithName("deleteAccount").WithSummary("Delete an unused account")
+            .WithDescription("Deletes an account created by mistake. An account with postings, with child accounts, or that " +
+                             "is the book's retained-earnings account is never deleted (409): archive it instead.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    public static async Task<Results<Created<AccountResponse>, ValidationProblem, ProblemHttpResult>> CreateAccount(
-        string bookId, CreateAccountRequest request, IValidator<CreateAccountRequest> validator,
-        BookCatalog books, LedgerWriter writer)
+    public static async Task<Created<AccountResponse>> CreateAccount(
+        string bookId, CreateAccountRequest request, BookCatalog books, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var book = await books.GetAsync(bookId);
         AccountTypes.TryParse(request.Type, out var type);
-        try
+        // Refusals are thrown as problems (rolling the write back) and answered by the exception handler.
+        var row = await writer.WriteBookAsync(bookId, session =>
         {
-            var row = await writer.WriteBookAsync(bookId, session =>
+            if (Exists(session, bookId, request.Code!))
+                throw new ConflictException($"Account '{request.Code}' already exists in this book.");
+            if (request.Parent is not null)
             {
-                if (Exists(session, bookId, request.Code!))
-                    throw new ConflictException($"Account '{request.Code}' already exists in this book.");
-                if (request.Parent is not null)
-                {
-                    var parent = session.Connection.QuerySingleOrDefault<AccountRow>(
-                        AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code",
-                        new { bookId, code = request.Parent });
-                    if (parent is null)
-                        throw new ValidationFailedException("parent", $"No account '{request.Parent}' in this book.");
-                    if (parent.Type != type.ToName())
-                        throw new ValidationFailedException("parent", $"must be an account of the same type ({type.ToName()}); '{request.Parent}' is {parent.Type}.");
-                }
-                AccountWrites.Insert(session, bookId, request.Code!, request.Name!, type, request.Parent, request.Description);
-                return session.Connection.QuerySingle<AccountRow>(
-                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code = request.Code });
-            });
-            var response = row.ToResponse(book.Digits);
-            return TypedResults.Created($"/v1/books/{bookId}/accounts/{Uri.EscapeDataString(response.Code)}", response);
-        }
-        catch (ValidationFailedException v) { return v.ToResult(); }
-        catch (ProblemException p) { return p.ToResult(); }
+                var parent = session.Connection.QuerySingleOrDefault<AccountRow>(
+                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code",
+                    new { bookId, code = request.Parent });
+                if (parent is null)
+                    throw new ValidationFailedException("parent", $"No account '{request.Parent}' in this book.");
+                if (parent.Type != type.ToName())
+                    throw new ValidationFailedException("parent", $"must be an account of the same type ({type.ToName()}); '{request.Parent}' is {parent.Type}.");
+            }
+            AccountWrites.Insert(session, bookId, request.Code!, request.Name!, type, request.Parent, request.Description);
+            return session.Connection.QuerySingle<AccountRow>(
+                AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code = request.Code });
+        });
+        var response = row.ToResponse(book.Digits);
+        return TypedResults.Created($"/v1/books/{bookId}/accounts/{Uri.EscapeDataString(response.Code)}", response);
     }
 
     public static async Task<Ok<AccountResponse[]>> ListAccounts(string bookId, BookCatalog books, LedgerDatabase database)
@@ -116,58 +119,47 @@ public static class AccountsEndpoints
         return row is null ? Problems.NotFound($"No account '{code}' in this book.") : TypedResults.Ok(row.ToResponse(book.Digits));
     }
 
-    public static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> UpdateAccount(
-        string bookId, string code, UpdateAccountRequest request, IValidator<UpdateAccountRequest> validator,
-        BookCatalog books, LedgerWriter writer)
+    public static async Task<Ok<AccountResponse>> UpdateAccount(
+        string bookId, string code, UpdateAccountRequest request, BookCatalog books, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var book = await books.GetAsync(bookId);
-        try
+        var row = await writer.WriteBookAsync(bookId, session =>
         {
-            var row = await writer.WriteBookAsync(bookId, session =>
+            var updated = session.Connection.Execute(UpdateAccountSql, new
             {
-                var updated = session.Connection.Execute(UpdateAccountSql, new
-                {
-                    bookId,
-                    code,
-                    name = request.Name,
-                    description = request.Description,
-                    archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
-                });
-                if (updated == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
-                var account = session.Connection.QuerySingle<AccountRow>(
-                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
-                AccountWrites.RecordVersion(session, account.Id);
-                return account;
+                bookId,
+                code,
+                name = request.Name,
+                description = request.Description,
+                archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
             });
-            return TypedResults.Ok(row.ToResponse(book.Digits));
-        }
-        catch (ProblemException p) { return p.ToResult(); }
+            if (updated == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
+            var account = session.Connection.QuerySingle<AccountRow>(
+                AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+            AccountWrites.RecordVersion(session, account.Id);
+            return account;
+        });
+        return TypedResults.Ok(row.ToResponse(book.Digits));
     }
 
     /// <summary>Deletes an account created by mistake. An account with postings is history and is never deleted.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAccount(string bookId, string code, LedgerWriter writer)
+    public static async Task<NoContent> DeleteAccount(string bookId, string code, LedgerWriter writer)
     {
-        try
+        await writer.WriteBookAsync(bookId, session =>
         {
-            await writer.WriteBookAsync(bookId, session =>
-            {
-                var usage = session.Connection.QuerySingleOrDefault<AccountUsage>(AccountUsageSql, new { bookId, code })
-                    ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
-                if (usage.Postings > 0)
-                    throw new ConflictException($"Account '{code}' has postings and can never be deleted; archive it instead.");
-                if (usage.Children > 0)
-                    throw new ConflictException($"Account '{code}' is the parent of other accounts; move or delete them first.");
-                if (usage.IsRetainedEarnings > 0)
-                    throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
-                AccountWrites.RecordVersion(session, usage.Id, deleted: true);
-                session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
-                return true;
-            });
-            return TypedResults.NoContent();
-        }
-        catch (ProblemException p) { return p.ToResult(); }
+            var usage = session.Connection.QuerySingleOrDefault<AccountUsage>(AccountUsageSql, new { bookId, code })
+                ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
+            if (usage.Postings > 0)
+                throw new ConflictException($"Account '{code}' has postings and can never be deleted; archive it instead.");
+            if (usage.Children > 0)
+                throw new ConflictException($"Account '{code}' is the parent of other accounts; move or delete them first.");
+            if (usage.IsRetainedEarnings > 0)
+                throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
+            AccountWrites.RecordVersion(session, usage.Id, deleted: true);
+            session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
+            return true;
+        });
+        return TypedResults.NoContent();
     }
 
     private static bool Exists(WriteSession session, string bookId, string code) =>

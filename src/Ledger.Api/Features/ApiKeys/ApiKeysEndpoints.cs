@@ -30,43 +30,40 @@ public static class ApiKeysEndpoints
 {
     public static void MapApiKeys(this IEndpointRouteBuilder app)
     {
-        var keys = app.MapGroup("/v1/api-keys").RequireAuthorization(LedgerPolicies.Admin).WithTags("API keys");
-        keys.MapPost("/", CreateKey);
-        keys.MapGet("/", ListKeys);
-        keys.MapDelete("/{id}", RevokeKey);
+        var keys = app.MapGroup("/v1/api-keys").RequireAuthorization(LedgerPolicies.Admin).ValidateRequests().WithTags("API keys");
+        keys.MapPost("/", CreateKey).WithName("createApiKey").WithSummary("Create a book key")
+            .WithDescription("Creates a key scoped to one book, [\"read\"] or [\"read\", \"write\"]. The answer carries the secret " +
+                             "once: only its SHA-256 hash is stored. Admin keys only.");
+        keys.MapGet("/", ListKeys).WithName("listApiKeys").WithSummary("List API keys")
+            .WithDescription("Every key with its scopes, display prefix and revocation time; never a secret. Admin keys only.");
+        keys.MapDelete("/{id}", RevokeKey).WithName("revokeApiKey").WithSummary("Revoke an API key")
+            .WithDescription("Revokes a key: it is refused (401) from its next request on. Admin keys only.");
     }
 
-    public static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem>> CreateKey(
-        CreateApiKeyRequest request, IValidator<CreateApiKeyRequest> validator, LedgerWriter writer)
+    public static async Task<Created<CreatedApiKeyResponse>> CreateKey(CreateApiKeyRequest request, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         TryParseScopes(request.Scopes!, out var canWrite);
 
         var secret = ApiKeyStore.NewSecret();
-        try
+        var created = await writer.WriteAsync(session =>
         {
-            var created = await writer.WriteAsync(session =>
+            if (session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM books WHERE id = @bookId", new { bookId = request.BookId }) == 0)
+                throw new ValidationFailedException("bookId", $"No book '{request.BookId}'.");
+            var id = Guid.CreateVersion7().ToString();
+            var createdAt = Timestamps.Format(session.Now);
+            session.Connection.Execute(InsertKeySql, new
             {
-                if (session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM books WHERE id = @bookId", new { bookId = request.BookId }) == 0)
-                    throw new ValidationFailedException("bookId", $"No book '{request.BookId}'.");
-                var id = Guid.CreateVersion7().ToString();
-                var createdAt = Timestamps.Format(session.Now);
-                session.Connection.Execute(InsertKeySql, new
-                {
-                    id,
-                    name = request.Name,
-                    bookId = request.BookId,
-                    canWrite = canWrite ? 1 : 0,
-                    hash = ApiKeyStore.Hash(secret),
-                    prefix = ApiKeyStore.DisplayPrefix(secret),
-                    createdAt,
-                });
-                return new CreatedApiKeyResponse(id, secret, request.Name!, request.BookId!, ScopeNames(canWrite), createdAt);
+                id,
+                name = request.Name,
+                bookId = request.BookId,
+                canWrite = canWrite ? 1 : 0,
+                hash = ApiKeyStore.Hash(secret),
+                prefix = ApiKeyStore.DisplayPrefix(secret),
+                createdAt,
             });
-            return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
-        }
-        catch (ValidationFailedException v) { return v.ToResult(); }
+            return new CreatedApiKeyResponse(id, secret, request.Name!, request.BookId!, ScopeNames(canWrite), createdAt);
+        });
+        return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
     }
 
     public static async Task<Ok<ApiKeyResponse[]>> ListKeys(LedgerDatabase database)

@@ -53,19 +53,23 @@ public static class BooksEndpoints
 {
     public static void MapBooks(this IEndpointRouteBuilder app)
     {
-        var books = app.MapGroup("/v1/books").RequireBookAccess().WithTags("Books");
-        books.MapPost("/", CreateBook).RequireAuthorization(LedgerPolicies.Admin);
-        books.MapGet("/", ListBooks);
-        books.MapGet("/{bookId}", GetBook);
-        books.MapPatch("/{bookId}", UpdateBook).ProducesProblem(StatusCodes.Status409Conflict);
+        var books = app.MapGroup("/v1/books").RequireBookAccess().ValidateRequests().WithTags("Books");
+        books.MapPost("/", CreateBook).RequireAuthorization(LedgerPolicies.Admin).WithName("createBook").WithSummary("Create a book")
+            .WithDescription("Creates a set of books in one currency (ISO 4217; amounts carry its minor units). With " +
+                             "\"chart\": \"standard\" it starts with the standard chart of accounts and its retained-earnings " +
+                             "account. Admin keys only.");
+        books.MapGet("/", ListBooks).WithName("listBooks").WithSummary("List the books this key can see")
+            .WithDescription("Every book for an admin key; the key's own book for a book key.");
+        books.MapGet("/{bookId}", GetBook).WithName("getBook").WithSummary("Get a book")
+            .WithDescription("The book's currency, fiscal-year start month, retained-earnings account and lock date.");
+        books.MapPatch("/{bookId}", UpdateBook).WithName("updateBook").WithSummary("Change book settings")
+            .WithDescription("Renames the book, sets its retained-earnings account (an open equity account) or its " +
+                             "fiscal-year start month (fixed once a year has been closed: 409). Fields left out stay as they are.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    public static async Task<Results<Created<BookResponse>, ValidationProblem>> CreateBook(
-        CreateBookRequest request, IValidator<CreateBookRequest> validator, LedgerWriter writer)
+    public static async Task<Created<BookResponse>> CreateBook(CreateBookRequest request, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-
         // The new book's id names the group, so its first commit is stamped like every later one of the book.
         var id = Guid.CreateVersion7().ToString();
         var book = await writer.WriteBookAsync(id, session =>
@@ -104,53 +108,46 @@ public static class BooksEndpoints
     /// Changes book settings. The retained-earnings account must be an open equity account of the book. The fiscal
     /// year's start month is fixed once a year has been closed: the closed years and the lock date were drawn on it.
     /// </summary>
-    public static async Task<Results<Ok<BookResponse>, ValidationProblem, ProblemHttpResult>> UpdateBook(
-        string bookId, UpdateBookRequest request, IValidator<UpdateBookRequest> validator, LedgerWriter writer)
+    public static async Task<Ok<BookResponse>> UpdateBook(string bookId, UpdateBookRequest request, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-        try
+        // Refusals are thrown as problems (rolling the write back) and answered by the exception handler.
+        var book = await writer.WriteBookAsync(bookId, session =>
         {
-            var book = await writer.WriteBookAsync(bookId, session =>
+            var current = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+            if (request.RetainedEarningsAccount is { } code)
             {
-                var current = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
-                if (request.RetainedEarningsAccount is { } code)
+                var account = session.Connection.QuerySingleOrDefault<AccountRow>(
+                    AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
+                if (account is null)
+                    throw new ValidationFailedException("retainedEarningsAccount", $"No account '{code}' in this book.");
+                if (account.AccountType != AccountType.Equity)
+                    throw new ValidationFailedException("retainedEarningsAccount", $"must be an equity account; '{code}' is {account.Type}.");
+                if (account.Archived != 0)
+                    throw new ValidationFailedException("retainedEarningsAccount", $"Account '{code}' is archived.");
+            }
+            if (request.FiscalYearStartMonth is { } month && month != current.FiscalYearStartMonth &&
+                session.Connection.ExecuteScalar<long>(CountClosesSql, new { bookId }) > 0)
+                throw new ConflictException(
+                    "Fiscal years of this book have been closed; their start month can no longer change.");
+            if (request.FiscalYearStartMonth is { } newMonth && newMonth != current.FiscalYearStartMonth)
+                session.Connection.Execute(InsertFiscalYearStartChangeSql, new
                 {
-                    var account = session.Connection.QuerySingleOrDefault<AccountRow>(
-                        AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
-                    if (account is null)
-                        throw new ValidationFailedException("retainedEarningsAccount", $"No account '{code}' in this book.");
-                    if (account.AccountType != AccountType.Equity)
-                        throw new ValidationFailedException("retainedEarningsAccount", $"must be an equity account; '{code}' is {account.Type}.");
-                    if (account.Archived != 0)
-                        throw new ValidationFailedException("retainedEarningsAccount", $"Account '{code}' is archived.");
-                }
-                if (request.FiscalYearStartMonth is { } month && month != current.FiscalYearStartMonth &&
-                    session.Connection.ExecuteScalar<long>(CountClosesSql, new { bookId }) > 0)
-                    throw new ConflictException(
-                        "Fiscal years of this book have been closed; their start month can no longer change.");
-                if (request.FiscalYearStartMonth is { } newMonth && newMonth != current.FiscalYearStartMonth)
-                    session.Connection.Execute(InsertFiscalYearStartChangeSql, new
-                    {
-                        id = session.NextId("fiscal_year_start_changes"),
-                        bookId,
-                        recordedAt = Timestamps.Format(session.Now),
-                        from = current.FiscalYearStartMonth,
-                        to = newMonth,
-                    });
-                session.Connection.Execute(UpdateBookSql, new
-                {
+                    id = session.NextId("fiscal_year_start_changes"),
                     bookId,
-                    name = request.Name,
-                    month = request.FiscalYearStartMonth,
-                    code = request.RetainedEarningsAccount,
+                    recordedAt = Timestamps.Format(session.Now),
+                    from = current.FiscalYearStartMonth,
+                    to = newMonth,
                 });
-                return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+            session.Connection.Execute(UpdateBookSql, new
+            {
+                bookId,
+                name = request.Name,
+                month = request.FiscalYearStartMonth,
+                code = request.RetainedEarningsAccount,
             });
-            return TypedResults.Ok(book.ToResponse());
-        }
-        catch (ValidationFailedException v) { return v.ToResult(); }
-        catch (ProblemException p) { return p.ToResult(); }
+            return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+        });
+        return TypedResults.Ok(book.ToResponse());
     }
 
     public static async Task<BookResponse?> FindAsync(LedgerDatabase database, string bookId)

@@ -9,7 +9,8 @@ public sealed record HealthResponse(string Status);
 public static class HealthEndpoints
 {
     public static void MapHealth(this IEndpointRouteBuilder app) =>
-        app.MapGet("/health", GetHealth).WithTags("Health");
+        app.MapGet("/health", GetHealth).WithTags("Health").WithName("getHealth").WithSummary("Health check")
+            .WithDescription("Answers 200 when the API and its database answer; needs no key. For load balancers and monitors.");
 
     /// <summary>Answers without a key; 200 only if the database answers too.</summary>
     public static async Task<Ok<HealthResponse>> GetHealth(LedgerDatabase database)

@@ -16,38 +16,50 @@ public static class JournalEndpoints
 {
     public static void MapJournal(this IEndpointRouteBuilder app)
     {
-        var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireBookAccess().WithTags("Journal");
-        journal.MapPost("/", PostEntry)
+        var journal = app.MapGroup("/v1/books/{bookId}/journal-entries").RequireBookAccess().ValidateRequests().WithTags("Journal");
+        journal.MapPost("/", PostEntry).WithName("postJournalEntry").WithSummary("Post a journal entry")
+            .WithDescription("Posts one balanced entry: at least two lines, each a debit or a credit in the book's currency, " +
+                             "debits equal to credits. It is numbered gaplessly in the book and never edited afterwards. " +
+                             "With an Idempotency-Key, a retry with the same body answers the first result (201 with the same " +
+                             "entry) and posts nothing; the same key with another body is 422.")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        journal.MapPost("/batch", PostBatch).WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes))
+        journal.MapPost("/batch", PostBatch).WithName("postJournalEntryBatch").WithSummary("Post up to 10,000 journal entries at once")
+            .WithDescription("Posts every entry or none, numbered consecutively in the order given; one Idempotency-Key covers " +
+                             "the whole batch. Errors name the entry (entries[3].lines[1].debit). Batches beyond the " +
+                             "server's concurrency limit and queue get 429.")
+            .WithMetadata(new RequestBodyLimit(RequestBodyLimit.BatchBytes))
             .RequireRateLimiting(BatchConcurrency.Policy).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        journal.MapGet("/", ListEntries);
-        journal.MapGet("/{id:long}", GetEntry);
-        journal.MapPost("/{id:long}/reverse", ReverseEntry)
+        journal.MapGet("/", ListEntries).WithName("listJournalEntries").WithSummary("List journal entries")
+            .WithDescription("Entries ordered by date and number, a page at a time (follow nextCursor), optionally only " +
+                             "those between two dates, touching one account, or with one reference.");
+        journal.MapGet("/{id:long}", GetEntry).WithName("getJournalEntry").WithSummary("Get a journal entry")
+            .WithDescription("One entry with its lines, and the entry that reversed it, if any.");
+        journal.MapPost("/{id:long}/reverse", ReverseEntry).WithName("reverseJournalEntry").WithSummary("Reverse a journal entry")
+            .WithDescription("Posts the entry's reversal (its lines with sides swapped), dated the original's date or a later " +
+                             "one, and links the two. An entry is reversed at most once (409); a year-end closing entry " +
+                             "is never reversed (409).")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         // Posted entries are immutable: corrections are reversals. Say so explicitly rather than 404.
-        journal.MapMethods("/{id:long}", [HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], Immutable)
-            .ProducesProblem(StatusCodes.Status405MethodNotAllowed);
+        journal.MapPut("/{id:long}", Immutable).WithName("replaceJournalEntry").WithSummary("Not allowed: posted entries are immutable")
+            .WithDescription(ImmutableDescription).ProducesProblem(StatusCodes.Status405MethodNotAllowed);
+        journal.MapPatch("/{id:long}", Immutable).WithName("updateJournalEntry").WithSummary("Not allowed: posted entries are immutable")
+            .WithDescription(ImmutableDescription).ProducesProblem(StatusCodes.Status405MethodNotAllowed);
+        journal.MapDelete("/{id:long}", Immutable).WithName("deleteJournalEntry").WithSummary("Not allowed: posted entries are immutable")
+            .WithDescription(ImmutableDescription).ProducesProblem(StatusCodes.Status405MethodNotAllowed);
     }
 
-    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostEntry(
+    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse>> PostEntry(
         string bookId,
         PostJournalEntryRequest request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
-        HttpRequest http,
-        IValidator<PostJournalEntryRequest> validator,
         BookCatalog books,
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var book = await books.GetAsync(bookId);
-        var validation = await validator.ValidateForBookAsync(request, book.Digits);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-
         var entry = request.ToEntry(book.Digits);
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry", request, json.Value.SerializerOptions,
             session => JournalPoster.Post(session, book, [entry])[0],
@@ -59,21 +71,15 @@ public static class JournalEndpoints
     /// Posts up to 10,000 entries atomically: all or none, numbered consecutively in the order given.
     /// One Idempotency-Key covers the whole batch.
     /// </summary>
-    public static async Task<Results<Created<JournalEntryBatchResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostBatch(
+    public static async Task<Results<Created<JournalEntryBatchResponse>, StoredResponse>> PostBatch(
         string bookId,
         PostJournalEntryBatchRequest request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
-        HttpRequest http,
-        IValidator<PostJournalEntryBatchRequest> validator,
         BookCatalog books,
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
         var book = await books.GetAsync(bookId);
-        var validation = await validator.ValidateForBookAsync(request, book.Digits);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-
         var entries = request.Entries!.Select(e => e!.ToEntry(book.Digits)).ToArray();
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry-batch", request, json.Value.SerializerOptions,
             session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, entries, detailed: false)
@@ -82,24 +88,11 @@ public static class JournalEndpoints
             refused => PostingProblems.ForRequest(refused, bookId, i => $"entries[{i}]."));
     }
 
-    public static async Task<Results<Ok<JournalEntryPage>, ValidationProblem, ProblemHttpResult>> ListEntries(
-        string bookId, string? from, string? to, string? account, string? reference, int? limit, string? cursor,
-        BookCatalog books, LedgerDatabase database)
+    public static async Task<Results<Ok<JournalEntryPage>, ProblemHttpResult>> ListEntries(
+        string bookId, [AsParameters] JournalEntryListQuery query, BookCatalog books, LedgerDatabase database)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (from is not null && !DateText.TryParseDate(from, out _)) errors["from"] = ["must be a date written YYYY-MM-DD."];
-        if (to is not null && !DateText.TryParseDate(to, out _)) errors["to"] = ["must be a date written YYYY-MM-DD."];
-        if (DateText.TryParseDate(from, out var fromDate) && DateText.TryParseDate(to, out var toDate) && fromDate > toDate)
-            errors["from"] = ["must be on or before to."];
-        if (limit is < 1) errors["limit"] = ["must be at least 1."];
-        (string, long)? after = null;
-        if (cursor is not null)
-        {
-            if (Cursor.TryDecode(cursor, out var position)) after = position;
-            else errors["cursor"] = ["is not a cursor this API returned."];
-        }
-        if (errors.Count > 0) return Problems.Validation(errors);
-
+        var (from, to, account, reference) = (query.From, query.To, query.Account, query.Reference);
+        (string, long)? after = Cursor.TryDecode(query.Cursor, out var position) ? position : null;
         var book = await books.GetAsync(bookId);
         await using var connection = await database.OpenReplicaReadAsync();
         long? accountId = null;
@@ -110,7 +103,7 @@ public static class JournalEndpoints
             if (accountId is null) return Problems.NotFound($"No account '{account}' in this book.");
         }
         var page = await JournalQueries.PageAsync(connection, bookId, new JournalQueries.EntryFilter(from, to, accountId, reference),
-            after, Math.Min(limit ?? JournalQueries.DefaultPageSize, JournalQueries.MaxPageSize), book.Digits);
+            after, Math.Min(query.Limit ?? JournalQueries.DefaultPageSize, JournalQueries.MaxPageSize), book.Digits);
         return TypedResults.Ok(page);
     }
 
@@ -130,38 +123,32 @@ public static class JournalEndpoints
         return entry is null ? Problems.NotFound($"No journal entry {id} in this book.") : TypedResults.Ok(entry);
     }
 
-    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> ReverseEntry(
+    public static async Task<Results<Created<JournalEntryResponse>, StoredResponse>> ReverseEntry(
         string bookId,
         long id,
         ReverseJournalEntryRequest? request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey,
-        HttpRequest http,
-        IValidator<ReverseJournalEntryRequest> validator,
         BookCatalog books,
         LedgerDatabase database,
         LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         request ??= new ReverseJournalEntryRequest();
-        if (Idempotency.Problem(http) is { } keyProblem) return Problems.Validation(Idempotency.HeaderName, keyProblem);
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
-
         var book = await books.GetAsync(bookId);
         JournalEntryResponse? original;
         await using (var connection = await database.OpenReadAsync())
             original = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
-        if (original is null) return Problems.NotFound($"No journal entry {id} in this book.");
+        if (original is null) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No journal entry {id} in this book.");
         // With a key, a retry of the reversal that already happened must reach the writer to be replayed;
         // the writer refuses a genuine second reversal itself (409).
         if (original.ReversedBy is not null && idempotencyKey is null)
-            return Problems.Conflict($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
-        if (original.ClosingEntry) return Problems.Conflict($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
+            throw new ConflictException($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
+        if (original.ClosingEntry) throw new ConflictException($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
 
         var originalDate = DateText.TryParseDate(original.Date, out var d) ? d : throw new InvalidOperationException("Stored entry date is unreadable.");
         var date = request.Date is null ? originalDate : DateText.TryParseDate(request.Date, out var given) ? given : originalDate;
         if (date < originalDate)
-            return Problems.Validation("date", $"must be on or after the original entry's date ({original.Date}).");
+            throw new ValidationFailedException("date", $"must be on or after the original entry's date ({original.Date}).");
 
         var reversal = BalancedEntry.Reversing(original.Id, date,
             request.Description ?? $"Reversal of entry {original.Number}: {original.Description}",
@@ -173,10 +160,11 @@ public static class JournalEndpoints
     }
 
     /// <summary>
-    /// Posts through the writer under an optional Idempotency-Key: 201 with the fresh answer, the stored answer on a
-    /// replay, or the problem that stopped it (nothing written).
+    /// Posts through the writer under an optional Idempotency-Key: 201 with the fresh answer, or the stored answer on a
+    /// replay. A refusal (nothing written) leaves as the problem exception <paramref name="problemOf"/> makes of it,
+    /// which the exception handler answers; only here is it known which request paths the refusal's lines have.
     /// </summary>
-    private static async Task<Results<Created<TResponse>, StoredResponse, ValidationProblem, ProblemHttpResult>> PostIdempotentAsync<TRequest, TResponse>(
+    private static async Task<Results<Created<TResponse>, StoredResponse>> PostIdempotentAsync<TRequest, TResponse>(
         LedgerWriter writer, string bookId, string? idempotencyKey, string operation, TRequest request, JsonSerializerOptions options,
         Func<WriteSession, TResponse> post, Func<TResponse, string?> location, Func<PostingRefusedException, Exception> problemOf)
     {
@@ -192,18 +180,16 @@ public static class JournalEndpoints
         }
         catch (PostingRefusedException refused)
         {
-            return problemOf(refused) switch
-            {
-                ValidationFailedException v => v.ToResult(),
-                ProblemException p => p.ToResult(),
-                var other => throw other,
-            };
+            throw problemOf(refused);
         }
-        catch (ValidationFailedException v) { return v.ToResult(); }
-        catch (ProblemException p) { return p.ToResult(); }
     }
 
-    public static ProblemHttpResult Immutable(HttpContext http)
+    private const string ImmutableDescription =
+        "Posted journal entries are never edited or deleted: always 405. Correct an entry with " +
+        "POST …/journal-entries/{id}/reverse and post the right one.";
+
+    /// <summary>PUT, PATCH and DELETE on a posted entry: 405, whatever the entry (the id is declared for the document).</summary>
+    public static ProblemHttpResult Immutable(HttpContext http, string bookId, long id)
     {
         http.Response.Headers.Allow = "GET";
         return TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed",

@@ -1,4 +1,6 @@
 using FluentValidation;
+using Ledger.Api.Features.Reports;
+using Microsoft.AspNetCore.Mvc;
 using FluentValidation.Results;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
@@ -173,5 +175,25 @@ public static class JournalRequestMapping
         var postings = TryToPostings(request.Lines!, digits)
             ?? throw new InvalidOperationException("ToEntry called on a request that did not pass validation.");
         return BalancedEntry.Create(date, request.Description!, request.Reference, postings);
+    }
+}
+
+/// <summary>Query of the journal-entry list: optional filters and a page.</summary>
+public sealed record JournalEntryListQuery(
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "account")] string? Account,
+    [property: FromQuery(Name = "reference")] string? Reference,
+    [property: FromQuery(Name = "limit")] int? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor);
+
+public sealed class JournalEntryListQueryValidator : AbstractValidator<JournalEntryListQuery>
+{
+    public JournalEntryListQueryValidator()
+    {
+        RuleFor(x => x.From).IsDate().IsNotAfter(x => x.To, "to");
+        RuleFor(x => x.To).IsDate();
+        RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
+        RuleFor(x => x.Cursor).Must(c => c is null || Cursor.TryDecode(c, out _)).WithMessage("is not a cursor this API returned.");
     }
 }

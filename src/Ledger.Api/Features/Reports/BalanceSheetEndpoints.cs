@@ -38,11 +38,9 @@ public static class BalanceSheetEndpoints
     public const string UnclosedRetainedEarningsName = "Retained earnings, unclosed";
 
     public static async Task<Results<Ok<BalanceSheetResponse>, CsvResult, ValidationProblem>> GetBalanceSheet(
-        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
+        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http,
         BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(query);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var asOf = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;

@@ -31,11 +31,9 @@ public sealed record IncomeStatementResponse(
 public static class IncomeStatementEndpoints
 {
     public static async Task<Results<Ok<IncomeStatementResponse>, CsvResult, ValidationProblem>> GetIncomeStatement(
-        string bookId, [AsParameters] IncomeStatementQuery query, HttpRequest http, IValidator<IncomeStatementQuery> validator,
+        string bookId, [AsParameters] IncomeStatementQuery query, HttpRequest http,
         BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(query);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
 

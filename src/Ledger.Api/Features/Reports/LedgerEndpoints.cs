@@ -54,10 +54,8 @@ public static class LedgerEndpoints
 
     public static async Task<Results<Ok<AccountLedgerResponse>, CsvResult, ValidationProblem, ProblemHttpResult>> GetAccountLedger(
         string bookId, string code, [AsParameters] AccountLedgerQuery query, HttpRequest http,
-        IValidator<AccountLedgerQuery> validator, BookCatalog books, LedgerDatabase database, IClock clock)
+        BookCatalog books, LedgerDatabase database, IClock clock)
     {
-        var validation = await validator.ValidateAsync(query);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var csv = ReportFormat.WantsCsv(http, query.Format);
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
@@ -126,11 +124,9 @@ public static class LedgerEndpoints
 
     public static async Task<Results<Ok<GeneralLedgerResponse>, CsvResult, ValidationProblem>> GetGeneralLedger(
         string bookId, [AsParameters] GeneralLedgerQuery query, HttpRequest http,
-        IValidator<GeneralLedgerQuery> validator, BookCatalog books, LedgerDatabase database, IClock clock, IConfiguration configuration)
+        BookCatalog books, LedgerDatabase database, IClock clock, IConfiguration configuration)
     {
         var maxPostings = configuration.GetValue(MaxPostingsSetting, DefaultMaxGeneralLedgerPostings);
-        var validation = await validator.ValidateAsync(query);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
 
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
         var (book, connection) = (report.Book, report.Connection);

@@ -12,11 +12,28 @@ public static class ReportsEndpoints
     /// </summary>
     public static void MapReports(this IEndpointRouteBuilder app)
     {
-        var book = app.MapGroup("/v1/books/{bookId}").RequireBookAccess().WithTags("Reports");
-        book.MapGet("/reports/trial-balance", TrialBalanceEndpoints.GetTrialBalance).ProducesJsonOrCsv<TrialBalanceResponse>();
-        book.MapGet("/reports/balance-sheet", BalanceSheetEndpoints.GetBalanceSheet).ProducesJsonOrCsv<BalanceSheetResponse>();
-        book.MapGet("/reports/income-statement", IncomeStatementEndpoints.GetIncomeStatement).ProducesJsonOrCsv<IncomeStatementResponse>();
-        book.MapGet("/reports/general-ledger", LedgerEndpoints.GetGeneralLedger).ProducesJsonOrCsv<GeneralLedgerResponse>();
-        book.MapGet("/accounts/{code}/ledger", LedgerEndpoints.GetAccountLedger).ProducesJsonOrCsv<AccountLedgerResponse>();
+        var book = app.MapGroup("/v1/books/{bookId}").RequireBookAccess().ValidateRequests().WithTags("Reports");
+        book.MapGet("/reports/trial-balance", TrialBalanceEndpoints.GetTrialBalance).ProducesJsonOrCsv<TrialBalanceResponse>()
+            .WithName("getTrialBalance").WithSummary("Trial balance")
+            .WithDescription("Every account's balance as of a date (today by default) in a debit or a credit column; the " +
+                             "columns' totals are equal. With knownAt, the report as it stood at that instant: the same " +
+                             "answer whenever it is asked again. JSON, or CSV with format=csv or Accept: text/csv.");
+        book.MapGet("/reports/balance-sheet", BalanceSheetEndpoints.GetBalanceSheet).ProducesJsonOrCsv<BalanceSheetResponse>()
+            .WithName("getBalanceSheet").WithSummary("Balance sheet")
+            .WithDescription("Assets, liabilities and equity as of a date, parents rolled up over their children, with the " +
+                             "current year's earnings in equity; assets equal liabilities plus equity. knownAt and CSV as for the trial balance.");
+        book.MapGet("/reports/income-statement", IncomeStatementEndpoints.GetIncomeStatement).ProducesJsonOrCsv<IncomeStatementResponse>()
+            .WithName("getIncomeStatement").WithSummary("Income statement")
+            .WithDescription("Income and expense over a period (the fiscal year to date by default), optionally beside a " +
+                             "comparison period or split into monthly columns, with net income. knownAt and CSV as for the trial balance.");
+        book.MapGet("/reports/general-ledger", LedgerEndpoints.GetGeneralLedger).ProducesJsonOrCsv<GeneralLedgerResponse>()
+            .WithName("getGeneralLedger").WithSummary("General ledger")
+            .WithDescription("Every account's opening balance, movements with running balance, and closing balance over a " +
+                             "period. Bounded in size: a period with more postings than the server allows is refused (400); " +
+                             "page through one account's ledger instead.");
+        book.MapGet("/accounts/{code}/ledger", LedgerEndpoints.GetAccountLedger).ProducesJsonOrCsv<AccountLedgerResponse>()
+            .WithName("getAccountLedger").WithSummary("One account's ledger")
+            .WithDescription("One account's opening balance, movements with running balance a page at a time (follow " +
+                             "nextCursor), and closing balance over a period.");
     }
 }

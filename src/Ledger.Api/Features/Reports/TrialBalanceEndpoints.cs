@@ -27,11 +27,9 @@ public sealed record TrialBalanceResponse(
 public static class TrialBalanceEndpoints
 {
     public static async Task<Results<Ok<TrialBalanceResponse>, CsvResult, ValidationProblem>> GetTrialBalance(
-        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http, IValidator<AsOfReportQuery> validator,
+        string bookId, [AsParameters] AsOfReportQuery query, HttpRequest http,
         BookCatalog books, LedgerDatabase database, IClock clock, LedgerWriter writer)
     {
-        var validation = await validator.ValidateAsync(query);
-        if (!validation.IsValid) return Problems.Validation(validation.ToFieldErrors());
         var date = ReportQueryRules.DateOr(query.AsOf, clock.Today());
         var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
         if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
