@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using FluentValidation;
 using Ledger.Api.Infrastructure.Security;
-using Microsoft.OpenApi;
+using Ledger.Api.Infrastructure.OpenApi;
 using NodaTime;
 
 namespace Ledger.Api.Infrastructure;
@@ -45,33 +45,7 @@ public static class LedgerServices
         services.AddBatchConcurrencyLimit(configuration);
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
-        services.AddEndpointsApiExplorer();
-        services.AddSwaggerGen(options =>
-        {
-            options.SwaggerDoc("v1", new OpenApiInfo
-            {
-                Title = "Ledger",
-                Version = "v1",
-                Description = "Double-entry accounting API: books, chart of accounts, balanced journal entries, reports.",
-            });
-            options.MapType<AmountInput>(() => new OpenApiSchema
-            {
-                Type = JsonSchemaType.String,
-                Description = "Exact decimal amount as a string (\"1250.00\") or JSON number, with no more decimals than the book currency.",
-                Example = System.Text.Json.Nodes.JsonValue.Create("1250.00"),
-            });
-            options.AddSecurityDefinition("bearer", new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                Description = "API key: 'Authorization: Bearer <key>'.",
-            });
-            options.AddSecurityRequirement(document => new OpenApiSecurityRequirement
-            {
-                [new OpenApiSecuritySchemeReference("bearer", document)] = [],
-            });
-            options.CustomSchemaIds(type => type.Name);
-        });
+        services.AddLedgerOpenApi();
         return services;
     }
 
@@ -86,8 +60,7 @@ public static class LedgerServices
         app.UseAuthorization();
         RequestBodyLimit.UseRequestBodyLimits(app);
         app.UseRateLimiter();
-        app.UseSwagger();
-        app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));
+        app.UseLedgerOpenApi();
         return app;
     }
 

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+
+namespace Ledger.Api.Infrastructure.OpenApi;
+
+/// <summary>
+/// The OpenAPI document clients are generated from (committed as openapi/ledger.json): every operation with an
+/// operationId, summary and description (set on the endpoints), its error answers as problems, the API-key scheme on
+/// every /v1 operation, examples, amounts as a string or a number, CSV answers as text.
+/// </summary>
+public static class LedgerOpenApi
+{
+    public const string SecuritySchemeName = "bearer";
+
+    /// <summary>The tags that group operations, with what each group is for.</summary>
+    private static readonly (string Name, string Description)[] Tags =
+    [
+        ("Books", "Sets of books, each in one currency, with its settings."),
+        ("Accounts", "The chart of accounts of a book."),
+        ("Journal", "Balanced journal entries: posted singly or in batches, idempotently; never edited, reversed instead."),
+        ("Reports", "Trial balance, balance sheet, income statement and ledgers, as of any date and as known at any instant."),
+        ("Periods", "Closing periods: the lock date and the year-end close."),
+        ("API keys", "Keys scoped to one book, read or read-write; admin keys only."),
+        ("Health", "Liveness of the API and its database; no key needed."),
+    ];
+
+    public static IServiceCollection AddLedgerOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Ledger",
+                Version = "v1",
+                Description = "Double-entry accounting API: books, chart of accounts, balanced journal entries, reports. " +
+                              "Amounts are exact decimal strings in the book's currency (\"1250.00\"); every error is an " +
+                              "RFC 9457 problem (application/problem+json), and a 400 names each rejected field by its JSON " +
+                              "path in `errors`. Every /v1 operation needs an API key: `Authorization: Bearer {key}`.",
+            });
+            // Relative: the API is described wherever it is served (Swagger UI calls the server it was loaded from).
+            options.AddServer(new OpenApiServer { Url = "/", Description = "This Ledger server" });
+            options.MapType<AmountInput>(() => new OpenApiSchema
+            {
+                // Both are accepted and parsed exactly (a number is read from its JSON text, never as binary floating
+                // point); answers always carry strings. "decimal" lets generators give the number form an exact type
+                // (Kiota: decimal, not double).
+                OneOf =
+                [
+                    new OpenApiSchema { Type = JsonSchemaType.String, Pattern = @"^[0-9]+(\.[0-9]+)?$" },
+                    new OpenApiSchema { Type = JsonSchemaType.Number, Format = "decimal" },
+                ],
+                Description = "Exact decimal amount: a string (\"1250.00\", preferred) or a JSON number, with no more " +
+                              "decimals than the book currency has. Leave the field out rather than sending null.",
+                Example = JsonValue.Create("1250.00"),
+            });
+            options.AddSecurityDefinition(SecuritySchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key, sent as `Authorization: Bearer {key}`. Admin keys reach every book; book keys " +
+                              "one book, with the read or read and write scope.",
+            });
+            options.OperationFilter<ProblemResponsesFilter>();
+            options.SchemaFilter<SchemaExamplesFilter>();
+            options.SchemaFilter<OptionalAmountsFilter>();
+            options.DocumentFilter<TagDescriptionsFilter>();
+            options.CustomSchemaIds(type => type.Name);
+        });
+        return services;
+    }
+
+    public static WebApplication UseLedgerOpenApi(this WebApplication app)
+    {
+        app.UseSwagger(options => options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
+        app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));
+        return app;
+    }
+
+    private sealed class TagDescriptionsFilter : Swashbuckle.AspNetCore.SwaggerGen.IDocumentFilter
+    {
+        public void Apply(OpenApiDocument document, Swashbuckle.AspNetCore.SwaggerGen.DocumentFilterContext context) =>
+            document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+    }
+
+    /// <summary>
+    /// An optional amount (<c>AmountInput?</c>) is marked nullable by adding "null" to the type of its one-of schema,
+    /// which would then only allow null. Optional amounts are left out, not sent as null: the one-of stands alone.
+    /// </summary>
+    private sealed class OptionalAmountsFilter : Swashbuckle.AspNetCore.SwaggerGen.ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, Swashbuckle.AspNetCore.SwaggerGen.SchemaFilterContext context)
+        {
+            if (schema.Properties is null) return;
+            foreach (var property in schema.Properties.Values.OfType<OpenApiSchema>())
+                if (property.OneOf is { Count: > 0 } && property.Type == JsonSchemaType.Null) property.Type = null;
+        }
+    }
+}
