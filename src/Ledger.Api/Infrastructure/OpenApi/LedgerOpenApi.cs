@@ -62,6 +62,7 @@ public static class LedgerOpenApi
                               "one book, with the read or read and write scope.",
             });
             options.OperationFilter<ProblemResponsesFilter>();
+            options.OperationFilter<ParameterDescriptionsFilter>();
             options.SchemaFilter<SchemaExamplesFilter>();
             options.SchemaFilter<OptionalAmountsFilter>();
             options.DocumentFilter<TagDescriptionsFilter>();

@@ -39,6 +39,13 @@ public sealed class SchemaExamplesFilter : ISchemaFilter
                       {"account":"3000","debit":null,"credit":"1250.00","description":null}],
              "createdAt":"2026-01-05T09:31:12.345Z","reversalOf":null,"reversedBy":null,"closingEntry":false}
             """,
+        ["TrialBalanceResponse"] = """
+            {"asOf":"2026-01-31","currency":"EUR",
+             "lines":[{"account":"1010","name":"Bank","type":"asset","debit":"450.00","credit":"0.00"},
+                      {"account":"3000","name":"Owner's capital","type":"equity","debit":"0.00","credit":"1250.00"},
+                      {"account":"6000","name":"Rent","type":"expense","debit":"800.00","credit":"0.00"}],
+             "totals":{"debit":"1250.00","credit":"1250.00"}}
+            """,
         ["SetLockDateRequest"] = """{"date":"2025-12-31"}""",
         ["YearEndCloseRequest"] = """{"fiscalYearEnd":"2025-12-31"}""",
         ["CreateApiKeyRequest"] = """{"name":"Bank import script","bookId":"01937c2e-5b1a-7c3d-9e2f-1a2b3c4d5e6f","scopes":["read","write"]}""",
