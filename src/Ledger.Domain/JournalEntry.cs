@@ -2,13 +2,30 @@ using NodaTime;
 
 namespace Ledger.Domain;
 
-/// <summary>One line of a journal entry: an amount on one side of one account.</summary>
-public readonly record struct Posting(string AccountCode, Side Side, Amount Amount, string? Description = null)
+/// <summary>
+/// One line of a journal entry: an amount on one side of one account, and, on a receivables or payables control
+/// account, the customer or vendor it is owed by or to.
+/// </summary>
+public readonly record struct Posting(string AccountCode, Side Side, Amount Amount, string? Description = null, PartyRef? Party = null)
 {
     /// <summary>Debits positive, credits negative: the form in which postings are stored and summed.</summary>
     public long SignedMinorUnits => Side == Side.Debit ? Amount.MinorUnits : checked(-Amount.MinorUnits);
 
     public Posting Reversed() => this with { Side = Side == Side.Debit ? Side.Credit : Side.Debit };
+}
+
+/// <summary>Customers owe the book (receivables); the book owes vendors (payables).</summary>
+public enum PartyKind
+{
+    Customer,
+    Vendor,
+}
+
+/// <summary>A customer or vendor of a book, by id.</summary>
+public readonly record struct PartyRef(PartyKind Kind, long Id)
+{
+    /// <summary>The JSON field that names this kind of party on a journal line ("customer" or "vendor").</summary>
+    public string FieldName => Kind == PartyKind.Customer ? "customer" : "vendor";
 }
 
 /// <summary>A broken accounting rule, keyed by the JSON path of the field that breaks it.</summary>

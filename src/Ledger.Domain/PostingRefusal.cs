@@ -22,6 +22,15 @@ public enum PostingRefusalKind
 
     /// <summary>The entry reverses one that has been reversed already.</summary>
     AlreadyReversed,
+
+    /// <summary>A line posts to the receivables (payables) control account without naming its customer (vendor).</summary>
+    PartyRequired,
+
+    /// <summary>A line names a customer or vendor on an account that is not the control account for that kind.</summary>
+    PartyNotAllowed,
+
+    /// <summary>A line names a customer or vendor the book does not have.</summary>
+    UnknownParty,
 }
 
 /// <summary>
@@ -36,7 +45,9 @@ public sealed record PostingRefusal(
     Side? Side = null,
     LocalDate? LockDate = null,
     LocalDate? EntryDate = null,
-    long? OriginalEntry = null);
+    long? OriginalEntry = null,
+    PartyRef? Party = null,
+    PartyKind? Expected = null);
 
 /// <summary>The book refused what was posted; nothing of it was written.</summary>
 public sealed class PostingRefusedException(IReadOnlyList<PostingRefusal> refusals)

@@ -144,6 +144,9 @@ public static class JournalEndpoints
         if (original.ReversedBy is not null && idempotencyKey is null)
             throw new ConflictException($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
         if (original.ClosingEntry) throw new ConflictException($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
+        // A document's or payment's entry changes only with it: voiding it posts the reversal and marks it void.
+        if (original.Source is { } source)
+            throw new ConflictException($"Journal entry {id} was posted by {source.Type.Replace('_', ' ')} {source.Number ?? source.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}; void that instead of reversing its entry.");
 
         var originalDate = DateText.TryParseDate(original.Date, out var d) ? d : throw new InvalidOperationException("Stored entry date is unreadable.");
         var date = request.Date is null ? originalDate : DateText.TryParseDate(request.Date, out var given) ? given : originalDate;
@@ -200,6 +203,10 @@ public static class JournalEndpoints
 
     private static List<Posting> ToPostings(JournalEntryResponse entry, int digits) =>
         entry.Lines.Select(l => l.Debit is not null
-            ? new Posting(l.Account, Side.Debit, Amount.Parse(l.Debit, digits).Value, l.Description)
-            : new Posting(l.Account, Side.Credit, Amount.Parse(l.Credit, digits).Value, l.Description)).ToList();
+            ? new Posting(l.Account, Side.Debit, Amount.Parse(l.Debit, digits).Value, l.Description, PartyOf(l))
+            : new Posting(l.Account, Side.Credit, Amount.Parse(l.Credit, digits).Value, l.Description, PartyOf(l))).ToList();
+
+    private static PartyRef? PartyOf(JournalLineResponse line) =>
+        line.Customer is { } customer ? new PartyRef(PartyKind.Customer, customer)
+        : line.Vendor is { } vendor ? new PartyRef(PartyKind.Vendor, vendor) : null;
 }

@@ -18,13 +18,17 @@ public static class JournalPoster
     /// Posts every entry or none (the caller's savepoint rolls back on any exception).
     /// A batch asks for <paramref name="detailed"/> = false: its answer is ids and numbers, so lines are not echoed.
     /// </summary>
+    /// <param name="sources">Per entry, the document or payment posting it (null: posted by hand), which its entry row
+    /// and its open items record; an open item's due date is the source's, else the entry's date.</param>
     public static IReadOnlyList<JournalEntryResponse> Post(
-        WriteSession session, BookIdentity book, IReadOnlyList<BalancedEntry> drafts, bool detailed = true)
+        WriteSession session, BookIdentity book, IReadOnlyList<BalancedEntry> drafts, bool detailed = true,
+        IReadOnlyList<EntrySourceInfo?>? sources = null)
     {
         var totals = session.GroupState<LedgerTotals>();
         var bookState = ReadBook(session, totals, book.Id);
         var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
         var refusals = new List<PostingRefusal>();
+        var partyIds = new HashSet<long>();
 
         // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing;
         // the ones not yet read in this group are read together.
@@ -49,8 +53,18 @@ public static class JournalPoster
                 // A year-end close must be able to empty an archived income or expense account that still carries a balance.
                 if (account.Archived && !draft.IsClosing)
                     refusals.Add(new PostingRefusal(PostingRefusalKind.ArchivedAccount, e, i, code));
+                // Every line on a control account is an open item of its party, so the subledgers always tie out.
+                var party = draft.Lines[i].Party;
+                PartyKind? control = code == bookState.ReceivablesAccount ? PartyKind.Customer
+                    : code == bookState.PayablesAccount ? PartyKind.Vendor : null;
+                if (control is { } expected && party is null)
+                    refusals.Add(new PostingRefusal(PostingRefusalKind.PartyRequired, e, i, code, Expected: expected));
+                else if (party is { } named && named.Kind != control)
+                    refusals.Add(new PostingRefusal(PostingRefusalKind.PartyNotAllowed, e, i, code, Party: named));
+                else if (party is { } known) partyIds.Add(known.Id);
             }
         }
+        if (refusals.Count == 0 && partyIds.Count > 0) CheckParties(session, book.Id, drafts, partyIds, refusals);
         if (refusals.Count > 0) throw new PostingRefusedException(refusals);
 
         var createdAt = Timestamps.Format(session.Now);
@@ -59,6 +73,7 @@ public static class JournalPoster
         // number of entries at a time so a 10,000-entry batch never holds all its rows at once.
         var entryRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var postingRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk) * 2);
+        var itemRows = new List<object?[]>();
         var entryIds = session.NextIds("journal_entries", drafts.Count);
         var totalDebit = bookState.TotalDebit;
         var nextNumber = bookState.NextNumber;
@@ -71,7 +86,9 @@ public static class JournalPoster
             var date = DateText.Format(draft.Date);
             var period = AccountingPeriod.Of(draft.Date);
 
-            entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null, draft.IsClosing ? 1L : 0L]);
+            var source = sources?[e];
+            entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
+                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             long checkedDebits = 0, checkedCredits = 0;
@@ -98,24 +115,28 @@ public static class JournalPoster
                 totals.AddToPeriod(book.Id, account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
                 postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description, book.Id]);
+                if (line.Party is { } party)
+                    itemRows.Add([session.NextId("open_items"), book.Id, party.Id,
+                        party.Kind == PartyKind.Customer ? "receivables" : "payables", entryId, (long)i, date,
+                        DateText.Format(source?.DueDate ?? draft.Date), line.SignedMinorUnits, source?.Type ?? "journal", source?.Id]);
 
                 if (!detailed) continue;
                 var formatted = line.Amount.Format(book.Digits);
                 lines[i] = debit
-                    ? new JournalLineResponse(line.AccountCode, formatted, null, line.Description)
-                    : new JournalLineResponse(line.AccountCode, null, formatted, line.Description);
+                    ? new JournalLineResponse(line.AccountCode, formatted, null, line.Description, CustomerOf(line), VendorOf(line))
+                    : new JournalLineResponse(line.AccountCode, null, formatted, line.Description, CustomerOf(line), VendorOf(line));
             }
 
             // TigerBeetle-style: assert the invariant this write relies on rather than trust the type alone.
             if (checkedDebits != draft.Total || checkedDebits != checkedCredits)
                 throw new InvalidOperationException($"Entry {e} does not balance ({checkedDebits} debits, {checkedCredits} credits): refusing to write it.");
             session.EntryWritten(entryId);
-            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows);
+            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows, itemRows);
             posted.Add(new JournalEntryResponse(entryId, number, date, draft.Description, draft.Reference, lines,
-                createdAt, draft.ReversalOf, null, draft.IsClosing));
+                createdAt, draft.ReversalOf, null, draft.IsClosing, source is null ? null : new EntrySource(source.Type, source.Id, source.Number)));
         }
 
-        WriteRows(session, entryRows, postingRows);
+        WriteRows(session, entryRows, postingRows, itemRows);
         for (var e = 0; e < drafts.Count; e++)
         {
             if (drafts[e].ReversalOf is not { } originalId) continue;
@@ -133,13 +154,39 @@ public static class JournalPoster
 
     private const int RowChunk = 512;
 
-    // Entries before their postings (the postings reference them).
-    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows)
+    // Entries before their postings and open items (both reference them).
+    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows)
     {
         session.InsertRows("journal_entries", EntryColumns, entryRows);
         session.InsertRows("postings", PostingColumns, postingRows);
+        if (itemRows.Count > 0) session.InsertRows("open_items", OpenItemColumns, itemRows);
         entryRows.Clear();
         postingRows.Clear();
+        itemRows.Clear();
+    }
+
+    private static long? CustomerOf(Posting line) => line.Party is { Kind: PartyKind.Customer } p ? p.Id : null;
+
+    private static long? VendorOf(Posting line) => line.Party is { Kind: PartyKind.Vendor } p ? p.Id : null;
+
+    /// <summary>Every customer and vendor the lines name exists in the book, with the kind the line gives it.</summary>
+    private static void CheckParties(WriteSession session, string bookId, IReadOnlyList<BalancedEntry> drafts,
+        HashSet<long> partyIds, List<PostingRefusal> refusals)
+    {
+        var kinds = new Dictionary<long, PartyKind>();
+        foreach (var chunk in partyIds.Chunk(256))
+        {
+            var command = session.ReadCommand(
+                $"SELECT id, kind FROM parties WHERE book_id = @book_id AND id IN ({string.Join(", ", chunk.Select((_, i) => $"@p{i}"))})")
+                .Bind("@book_id", bookId);
+            for (var i = 0; i < chunk.Length; i++) command.Bind($"@p{i}", chunk[i]);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) kinds[reader.GetInt64(0)] = reader.GetString(1) == "customer" ? PartyKind.Customer : PartyKind.Vendor;
+        }
+        for (var e = 0; e < drafts.Count; e++)
+            for (var i = 0; i < drafts[e].Lines.Count; i++)
+                if (drafts[e].Lines[i].Party is { } party && (!kinds.TryGetValue(party.Id, out var kind) || kind != party.Kind))
+                    refusals.Add(new PostingRefusal(PostingRefusalKind.UnknownParty, e, i, drafts[e].Lines[i].AccountCode, Party: party));
     }
 
     private static PostingRefusedException Refused(PostingRefusal refusal) => new([refusal]);
@@ -152,7 +199,9 @@ public static class JournalPoster
         return new LedgerTotals.BookTotals(
             NextNumber: reader.GetInt64(0),
             TotalDebit: reader.GetInt64(1),
-            LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null);
+            LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null,
+            ReceivablesAccount: reader.IsDBNull(3) ? null : reader.GetString(3),
+            PayablesAccount: reader.IsDBNull(4) ? null : reader.GetString(4));
     }
 
     /// <summary>
@@ -212,11 +261,16 @@ public static class JournalPoster
 
     private static string SelectAccountsSql(int size) => AccountsSql[System.Numerics.BitOperations.Log2((uint)size)];
 
-    private const string SelectBookSql = "SELECT next_entry_number, total_debit, lock_date FROM books WHERE id = @id";
+    private const string SelectBookSql =
+        "SELECT next_entry_number, total_debit, lock_date, receivables_account, payables_account FROM books WHERE id = @id";
 
 
     private static readonly string[] EntryColumns =
-        ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing"];
+        ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing",
+         "source_type", "source_id"];
+
+    private static readonly string[] OpenItemColumns =
+        ["id", "book_id", "party_id", "ledger", "entry_id", "line_no", "item_date", "due_date", "amount", "source_type", "source_id"];
 
     private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description", "book_id"];
 
@@ -225,3 +279,6 @@ public static class JournalPoster
         WHERE id = @original_id AND book_id = @book_id AND reversed_by IS NULL
         """;
 }
+
+/// <summary>The document or payment an entry posts: recorded on the entry and its open items.</summary>
+public sealed record EntrySourceInfo(string Type, long Id, string? Number, LocalDate? DueDate);

@@ -73,7 +73,7 @@ public static class JournalQueries
             if (!heads.TryGetValue(id, out var head)) continue;
             result.Add(new JournalEntryResponse(head.Id, head.Number, head.EntryDate, head.Description, head.Reference,
                 lines[id].Select(l => l.ToResponse(digits)).ToArray(), head.CreatedAt, head.ReversalOf, head.ReversedBy,
-                head.IsClosing != 0));
+                head.IsClosing != 0, head.SourceType is { } type ? new EntrySource(type, head.SourceId!.Value, head.SourceNumber) : null));
         }
         return result;
     }
@@ -100,16 +100,17 @@ public static class JournalQueries
     private sealed record EntryKey(string EntryDate, long Id);
 
     private sealed record EntryRow(long Id, string BookId, long Number, string EntryDate, string Description, string? Reference,
-        string CreatedAt, long? ReversalOf, long? ReversedBy, long IsClosing);
+        string CreatedAt, long? ReversalOf, long? ReversedBy, long IsClosing, string? SourceType, long? SourceId, string? SourceNumber);
 
-    private sealed record LineRow(long EntryId, long LineNo, string Account, long Amount, string? Description)
+    private sealed record LineRow(long EntryId, long LineNo, string Account, long Amount, string? Description, long? PartyId, string? Ledger)
     {
         public JournalLineResponse ToResponse(int digits)
         {
             var amount = new Amount(Math.Abs(Amount)).Format(digits);
+            long? customer = Ledger == "receivables" ? PartyId : null, vendor = Ledger == "payables" ? PartyId : null;
             return Amount > 0
-                ? new JournalLineResponse(Account, amount, null, Description)
-                : new JournalLineResponse(Account, null, amount, Description);
+                ? new JournalLineResponse(Account, amount, null, Description, customer, vendor)
+                : new JournalLineResponse(Account, null, amount, Description, customer, vendor);
         }
     }
 
@@ -133,16 +134,22 @@ public static class JournalQueries
     private const string SelectEntriesSql = """
         SELECT e.id AS Id, e.book_id AS BookId, e.number AS Number, e.entry_date AS EntryDate, e.description AS Description,
                e.reference AS Reference, e.created_at AS CreatedAt, e.reversal_of AS ReversalOf, e.reversed_by AS ReversedBy,
-               e.is_closing AS IsClosing
-        FROM (VALUES {rows}) v CROSS JOIN journal_entries e WHERE e.id = v.column1 AND e.book_id = @bookId
+               e.is_closing AS IsClosing, e.source_type AS SourceType, e.source_id AS SourceId, d.number AS SourceNumber
+        FROM (VALUES {rows}) v CROSS JOIN journal_entries e
+        LEFT JOIN documents d ON d.id = e.source_id AND d.book_id = e.book_id AND e.source_type <> 'payment'
+        WHERE e.id = v.column1 AND e.book_id = @bookId
         """;
 
+    // A line on a control account is an open item, which names its customer or vendor.
     private const string SelectLinesSql = """
-        SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description
+        SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description,
+               o.party_id AS PartyId, o.ledger AS Ledger
         FROM postings p CROSS JOIN accounts a
+        LEFT JOIN open_items o ON o.entry_id = p.entry_id AND o.line_no = p.line_no AND o.book_id = p.book_id
         WHERE a.id = p.account_id AND p.entry_id IN @ids AND p.book_id = @bookId AND a.book_id = @bookId
         ORDER BY p.entry_id, p.line_no
         """;
+
 }
 
 /// <summary>An opaque page cursor: the (date, id) of the last row served.</summary>

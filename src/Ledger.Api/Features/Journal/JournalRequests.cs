@@ -25,6 +25,12 @@ public sealed record JournalLineRequest
     public AmountInput? Debit { get; init; }
     public AmountInput? Credit { get; init; }
     public string? Description { get; init; }
+
+    /// <summary>The customer (by id) a line on the receivables control account is owed by.</summary>
+    public long? Customer { get; init; }
+
+    /// <summary>The vendor (by id) a line on the payables control account is owed to.</summary>
+    public long? Vendor { get; init; }
 }
 
 public sealed record ReverseJournalEntryRequest
@@ -88,6 +94,7 @@ public static class JournalEntryShape
             if (line.Debit is not null && line.Credit is not null) { Fail($"lines[{i}].credit", "A line has exactly one of debit or credit, not both."); readable = false; }
             readable &= CheckAmount(line.Debit, i, "debit") & CheckAmount(line.Credit, i, "credit");
             if (line.Description is { Length: > MaxText }) Fail($"lines[{i}].description", $"must be at most {MaxText} characters.");
+            if (line.Customer is not null && line.Vendor is not null) Fail($"lines[{i}].vendor", "A line names a customer or a vendor, not both.");
         }
 
         // The double-entry rules proper (two lines, balanced) run once every line is well formed,
@@ -163,7 +170,9 @@ public static class JournalRequestMapping
             var side = line.Debit is not null ? Side.Debit : Side.Credit;
             var parsed = Amount.Parse((line.Debit ?? line.Credit)!.Value.Text, digits);
             if (!parsed.Success) return null;
-            postings.Add(new Posting(line.Account, side, parsed.Value, line.Description));
+            PartyRef? party = line.Customer is { } customer ? new PartyRef(PartyKind.Customer, customer)
+                : line.Vendor is { } vendor ? new PartyRef(PartyKind.Vendor, vendor) : null;
+            postings.Add(new Posting(line.Account, side, parsed.Value, line.Description, party));
         }
         return postings;
     }

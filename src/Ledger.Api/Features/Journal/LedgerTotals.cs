@@ -11,7 +11,8 @@ namespace Ledger.Api.Features.Journal;
 /// </summary>
 public sealed class LedgerTotals : IGroupState
 {
-    public record struct BookTotals(long NextNumber, long TotalDebit, LocalDate? LockDate);
+    public record struct BookTotals(long NextNumber, long TotalDebit, LocalDate? LockDate,
+        string? ReceivablesAccount = null, string? PayablesAccount = null);
 
     public record struct AccountTotals(long Id, bool Archived, long Debit, long Credit);
 

@@ -55,15 +55,27 @@ public static class PostingProblems
         return new ConflictException($"{what} cannot be posted. {string.Join(" ", reasons)}");
     }
 
-    private static string FieldOf(PostingRefusal refusal, Func<int, string> pathOf) => refusal.Kind == PostingRefusalKind.TotalsLimit
-        ? $"{pathOf(refusal.Entry)}lines[{refusal.Line}].{(refusal.Side == Side.Debit ? "debit" : "credit")}"
-        : $"{pathOf(refusal.Entry)}lines[{refusal.Line}].account";
+    private static string FieldOf(PostingRefusal refusal, Func<int, string> pathOf) => refusal.Kind switch
+    {
+        PostingRefusalKind.TotalsLimit => $"{pathOf(refusal.Entry)}lines[{refusal.Line}].{(refusal.Side == Side.Debit ? "debit" : "credit")}",
+        PostingRefusalKind.PartyRequired => $"{pathOf(refusal.Entry)}lines[{refusal.Line}].{FieldName(refusal.Expected!.Value)}",
+        PostingRefusalKind.PartyNotAllowed or PostingRefusalKind.UnknownParty =>
+            $"{pathOf(refusal.Entry)}lines[{refusal.Line}].{refusal.Party!.Value.FieldName}",
+        _ => $"{pathOf(refusal.Entry)}lines[{refusal.Line}].account",
+    };
+
+    private static string FieldName(PartyKind kind) => kind == PartyKind.Customer ? "customer" : "vendor";
 
     private static string MessageOf(PostingRefusal refusal) => refusal.Kind switch
     {
         PostingRefusalKind.UnknownAccount => $"No account '{refusal.Account}' in this book.",
         PostingRefusalKind.ArchivedAccount => $"Account '{refusal.Account}' is archived and takes no new postings.",
         PostingRefusalKind.TotalsLimit => TotalsLimitMessage,
+        PostingRefusalKind.PartyRequired =>
+            $"is required: account '{refusal.Account}' is the book's {(refusal.Expected == PartyKind.Customer ? "receivables" : "payables")} control account, and each line on it names its {FieldName(refusal.Expected!.Value)}.",
+        PostingRefusalKind.PartyNotAllowed =>
+            $"must be left out: only lines on the book's {(refusal.Party!.Value.Kind == PartyKind.Customer ? "receivables" : "payables")} control account name a {refusal.Party.Value.FieldName}, and '{refusal.Account}' is not it.",
+        PostingRefusalKind.UnknownParty => $"No {refusal.Party!.Value.FieldName} {refusal.Party.Value.Id} in this book.",
         _ => refusal.Kind.ToString(),
     };
 }
