@@ -25,7 +25,7 @@ public sealed class TextWithoutNulConverter : JsonConverter<string>
 
     // Strings are dictionary keys too: a validation problem's "errors" is a Dictionary<string, string[]>. Without these,
     // System.Text.Json refused to write such keys through this converter, and the first validation problem a fresh
-    // process answered came out as a 500 (found by tests/Ledger.Client.Tests, whose API process is new for each class).
+    // process wrote through Kestrel came out as a 500 (found by tests/Ledger.Client.Tests; tests/…/Journal/KestrelProblemTests).
     public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Read(ref reader, typeToConvert, options)!;
 
