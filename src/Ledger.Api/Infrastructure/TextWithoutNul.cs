@@ -22,4 +22,12 @@ public sealed class TextWithoutNulConverter : JsonConverter<string>
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    // Strings are dictionary keys too: a validation problem's "errors" is a Dictionary<string, string[]>. Without these,
+    // System.Text.Json refused to write such keys through this converter, and the first validation problem a fresh
+    // process wrote through Kestrel came out as a 500 (found by tests/Ledger.Client.Tests; tests/…/Journal/KestrelProblemTests).
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Read(ref reader, typeToConvert, options)!;
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
 }
