@@ -24,8 +24,9 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
         Reference = "INV-1001",
         Lines =
         [
-            new JournalLineRequest { Account = "1200", Debit = "1250.00" },
-            new JournalLineRequest { Account = "4000", Credit = "1250.00" },
+            new JournalLineRequest { Account = "1200", Debit = new() { String = "1250.00" } },
+            // The document lets an amount be a string or a JSON number; Kiota types the number as decimal, never double.
+            new JournalLineRequest { Account = "4000", Credit = new() { Decimal = 1250.00m } },
         ],
     };
 
@@ -123,8 +124,8 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
             Description = "Unbalanced",
             Lines =
             [
-                new JournalLineRequest { Account = "1010", Debit = "10.00" },
-                new JournalLineRequest { Account = "4000", Credit = "9.99" },
+                new JournalLineRequest { Account = "1010", Debit = new() { String = "10.00" } },
+                new JournalLineRequest { Account = "4000", Credit = new() { String = "9.99" } },
             ],
         }, c => c.Headers.Add("Idempotency-Key", "unbalanced-1")));
         Assert.Equal(400, unbalanced.HttpStatus);
@@ -140,8 +141,8 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
             Description = "Bad fields",
             Lines =
             [
-                new JournalLineRequest { Account = "1010", Debit = "10.001" },
-                new JournalLineRequest { Account = "4000", Credit = "10.00" },
+                new JournalLineRequest { Account = "1010", Debit = new() { String = "10.001" } },
+                new JournalLineRequest { Account = "4000", Credit = new() { String = "10.00" } },
             ],
         }));
         Assert.Equal(400, fields.Status);
