@@ -11,7 +11,8 @@ namespace Ledger.Api.Features.Books;
 public sealed record CreateBookRequest(string? Name, string? Currency, string? Chart);
 
 /// <summary>Book settings; each left out stays as it is.</summary>
-public sealed record UpdateBookRequest(string? Name, int? FiscalYearStartMonth, string? RetainedEarningsAccount);
+public sealed record UpdateBookRequest(string? Name, int? FiscalYearStartMonth, string? RetainedEarningsAccount,
+    string? ReceivablesAccount = null, string? PayablesAccount = null, int? PaymentTermsDays = null);
 
 public sealed record BookResponse(
     string Id,
@@ -21,7 +22,10 @@ public sealed record BookResponse(
     int FiscalYearStartMonth,
     string? RetainedEarningsAccount,
     string? LockDate,
-    string CreatedAt);
+    string CreatedAt,
+    string? ReceivablesAccount,
+    string? PayablesAccount,
+    int PaymentTermsDays);
 
 public sealed class CreateBookRequestValidator : AbstractValidator<CreateBookRequest>
 {
@@ -43,9 +47,13 @@ public sealed class UpdateBookRequestValidator : AbstractValidator<UpdateBookReq
         RuleFor(x => x.Name).NotEmpty().MaximumLength(200).When(x => x.Name is not null);
         RuleFor(x => x.FiscalYearStartMonth).InclusiveBetween(1, 12).WithMessage("must be a month number from 1 to 12.");
         RuleFor(x => x.RetainedEarningsAccount).NotEmpty().MaximumLength(32).When(x => x.RetainedEarningsAccount is not null);
-        RuleFor(x => x).Must(x => x.Name is not null || x.FiscalYearStartMonth is not null || x.RetainedEarningsAccount is not null)
+        RuleFor(x => x.ReceivablesAccount).NotEmpty().MaximumLength(32).When(x => x.ReceivablesAccount is not null);
+        RuleFor(x => x.PayablesAccount).NotEmpty().MaximumLength(32).When(x => x.PayablesAccount is not null);
+        RuleFor(x => x.PaymentTermsDays).InclusiveBetween(0, 3650).WithMessage("must be a number of days from 0 to 3650.");
+        RuleFor(x => x).Must(x => x.Name is not null || x.FiscalYearStartMonth is not null || x.RetainedEarningsAccount is not null
+                                  || x.ReceivablesAccount is not null || x.PayablesAccount is not null || x.PaymentTermsDays is not null)
             .OverridePropertyName("body")
-            .WithMessage("Give at least one of name, fiscalYearStartMonth, retainedEarningsAccount.");
+            .WithMessage("Give at least one of name, fiscalYearStartMonth, retainedEarningsAccount, receivablesAccount, payablesAccount, paymentTermsDays.");
     }
 }
 
@@ -80,7 +88,13 @@ public static class BooksEndpoints
             {
                 foreach (var account in StandardChart.Accounts)
                     AccountWrites.Insert(session, id, account.Code, account.Name, account.Type, parentCode: null, account.Description);
-                session.Connection.Execute(SetRetainedEarningsSql, new { id, code = StandardChart.RetainedEarningsCode });
+                session.Connection.Execute(SetRetainedEarningsSql, new
+                {
+                    id,
+                    code = StandardChart.RetainedEarningsCode,
+                    receivables = StandardChart.ReceivablesCode,
+                    payables = StandardChart.PayablesCode,
+                });
             }
             return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @id", new { id });
         });
@@ -125,6 +139,10 @@ public static class BooksEndpoints
                 if (account.Archived != 0)
                     throw new ValidationFailedException("retainedEarningsAccount", $"Account '{code}' is archived.");
             }
+            CheckControlAccount(session, bookId, "receivablesAccount", current.ReceivablesAccount, request.ReceivablesAccount, AccountType.Asset,
+                other: request.PayablesAccount ?? current.PayablesAccount);
+            CheckControlAccount(session, bookId, "payablesAccount", current.PayablesAccount, request.PayablesAccount, AccountType.Liability,
+                other: request.ReceivablesAccount ?? current.ReceivablesAccount);
             if (request.FiscalYearStartMonth is { } month && month != current.FiscalYearStartMonth &&
                 session.Connection.ExecuteScalar<long>(CountClosesSql, new { bookId }) > 0)
                 throw new ConflictException(
@@ -144,6 +162,9 @@ public static class BooksEndpoints
                 name = request.Name,
                 month = request.FiscalYearStartMonth,
                 code = request.RetainedEarningsAccount,
+                receivables = request.ReceivablesAccount,
+                payables = request.PayablesAccount,
+                terms = request.PaymentTermsDays,
             });
             return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
         });
@@ -159,7 +180,8 @@ public static class BooksEndpoints
 
     internal const string SelectBookSql = """
         SELECT id AS Id, name AS Name, currency AS Currency, fiscal_year_start_month AS FiscalYearStartMonth,
-               retained_earnings_account AS RetainedEarningsAccount, lock_date AS LockDate, created_at AS CreatedAt
+               retained_earnings_account AS RetainedEarningsAccount, lock_date AS LockDate, created_at AS CreatedAt,
+               receivables_account AS ReceivablesAccount, payables_account AS PayablesAccount, payment_terms_days AS PaymentTermsDays
         FROM books
         """;
 
@@ -172,7 +194,10 @@ public static class BooksEndpoints
         UPDATE books
         SET name = COALESCE(@name, name),
             fiscal_year_start_month = COALESCE(@month, fiscal_year_start_month),
-            retained_earnings_account = COALESCE(@code, retained_earnings_account)
+            retained_earnings_account = COALESCE(@code, retained_earnings_account),
+            receivables_account = COALESCE(@receivables, receivables_account),
+            payables_account = COALESCE(@payables, payables_account),
+            payment_terms_days = COALESCE(@terms, payment_terms_days)
         WHERE id = @bookId
         """;
 
@@ -183,12 +208,41 @@ public static class BooksEndpoints
 
     private const string CountClosesSql = "SELECT COUNT(*) FROM year_end_closes WHERE book_id = @bookId";
 
-    private const string SetRetainedEarningsSql = "UPDATE books SET retained_earnings_account = @code WHERE id = @id";
+    private const string SetRetainedEarningsSql =
+        "UPDATE books SET retained_earnings_account = @code, receivables_account = @receivables, payables_account = @payables WHERE id = @id";
 
     internal sealed record BookRow(string Id, string Name, string Currency, long FiscalYearStartMonth,
-        string? RetainedEarningsAccount, string? LockDate, string CreatedAt)
+        string? RetainedEarningsAccount, string? LockDate, string CreatedAt, string? ReceivablesAccount, string? PayablesAccount,
+        long PaymentTermsDays)
     {
         public BookResponse ToResponse() => new(Id, Name, Currency, Domain.Currency.FromCode(Currency).MinorDigits,
-            (int)FiscalYearStartMonth, RetainedEarningsAccount, LockDate, CreatedAt);
+            (int)FiscalYearStartMonth, RetainedEarningsAccount, LockDate, CreatedAt, ReceivablesAccount, PayablesAccount,
+            (int)PaymentTermsDays);
     }
+
+    /// <summary>
+    /// A control account is an open account of the right type, not the other control account, and changes only while
+    /// neither it nor the account it replaces carries postings: every line on a control account is an open item of a
+    /// customer or vendor, and the subledger must keep equalling it.
+    /// </summary>
+    private static void CheckControlAccount(WriteSession session, string bookId, string field, string? current, string? requested,
+        AccountType type, string? other)
+    {
+        if (requested is null || requested == current) return;
+        var account = session.Connection.QuerySingleOrDefault<AccountRow>(
+            AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code = requested })
+            ?? throw new ValidationFailedException(field, $"No account '{requested}' in this book.");
+        if (account.AccountType != type)
+            throw new ValidationFailedException(field, $"must be an {type.ToName()} account; '{requested}' is {account.Type}.");
+        if (account.Archived != 0) throw new ValidationFailedException(field, $"Account '{requested}' is archived.");
+        if (requested == other) throw new ValidationFailedException(field, "must differ from the other control account.");
+        foreach (var code in new[] { current, requested })
+            if (code is not null && session.Connection.ExecuteScalar<long>(CountPostingsSql, new { bookId, code }) > 0)
+                throw new ConflictException($"Account '{code}' carries postings: the {field[..^"Account".Length]} control account can change only while neither the old nor the new one has any.");
+    }
+
+    private const string CountPostingsSql = """
+        SELECT COUNT(*) FROM accounts a JOIN postings p ON p.account_id = a.id AND p.book_id = a.book_id
+        WHERE a.book_id = @bookId AND a.code = @code
+        """;
 }

@@ -8,6 +8,10 @@ public static class StandardChart
     public const string Name = "standard";
     public const string RetainedEarningsCode = "3900";
 
+    /// <summary>The control accounts of receivables (customers) and payables (vendors).</summary>
+    public const string ReceivablesCode = "1200";
+    public const string PayablesCode = "2000";
+
     public sealed record ChartAccount(string Code, string Name, AccountType Type, string? Description = null);
 
     public static readonly IReadOnlyList<ChartAccount> Accounts =
