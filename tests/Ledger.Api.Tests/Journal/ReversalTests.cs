@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class ReversalTests : AppTest
+public sealed class ReversalTests(SharedApp app) : SharedAppTest(app)
 {
     private async Task<(string Book, JsonNode Entry)> BookWithEntryAsync()
     {
