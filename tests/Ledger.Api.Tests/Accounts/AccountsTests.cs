@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Accounts;
 
-public sealed class AccountsTests(SharedApp app) : SharedAppTest(app)
+public sealed class AccountsTests(SharedApp shared) : SharedAppTest(shared)
 {
     private Task<string> EmptyBookAsync(string currency = "EUR") => App.CreateBookAsync(currency, chart: null);
 

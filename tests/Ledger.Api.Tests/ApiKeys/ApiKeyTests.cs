@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.ApiKeys;
 
-public sealed class ApiKeyTests(SharedApp app) : SharedAppTest(app)
+public sealed class ApiKeyTests(SharedApp shared) : SharedAppTest(shared)
 {
     private async Task<JsonNode> CreateKeyJsonAsync(string bookId, params string[] scopes)
     {

@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Books;
 
-public sealed class BooksTests(SharedApp app) : SharedAppTest(app)
+public sealed class BooksTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Theory]
     [InlineData("EUR", 2)]

@@ -8,7 +8,7 @@ namespace Ledger.Api.Tests.Journal;
 
 /// <summary>Correctness of the single writer under concurrency: outcomes stay separate, numbers stay gapless.</summary>
 [Trait("Category", "Slow")]
-public sealed class GroupCommitTests(SharedApp app) : SharedAppTest(app)
+public sealed class GroupCommitTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task A_failing_entry_inside_a_busy_group_fails_alone_and_numbering_stays_gapless()

@@ -3,7 +3,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class NumberingTests(SharedApp app) : SharedAppTest(app)
+public sealed class NumberingTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Entries_are_numbered_1_2_3_per_book_and_books_number_independently()

@@ -9,7 +9,7 @@ namespace Ledger.Api.Tests.Journal;
 /// random order, some reversed), checked against balances the test computes itself in long minor units.
 /// </summary>
 [Trait("Category", "Slow")]
-public sealed class RandomizedLedgerTests(SharedApp app) : SharedAppTest(app)
+public sealed class RandomizedLedgerTests(SharedApp shared) : SharedAppTest(shared)
 {
     private static readonly string[] Types = ["asset", "liability", "equity", "income", "expense"];
     private static readonly DateOnly FirstDay = new(2025, 1, 1);

@@ -10,7 +10,7 @@ namespace Ledger.Api.Tests.Reports;
 /// come back the same when pulled again after the load, though groups stamped moments before were still committing.
 /// </summary>
 [Trait("Category", "Slow")]
-public sealed class KnownAtUnderLoadTests(SharedApp app) : SharedAppTest(app)
+public sealed class KnownAtUnderLoadTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Reports_known_at_the_present_are_reproducible_after_concurrent_posts()

@@ -6,7 +6,7 @@ using NodaTime.Testing;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class TrialBalanceTests(SharedApp app) : SharedAppTest(app)
+public sealed class TrialBalanceTests(SharedApp shared) : SharedAppTest(shared)
 {
     private static readonly (string Code, string Type)[] Chart =
         [("1000", "asset"), ("1010", "asset"), ("2000", "liability"), ("3000", "equity"), ("4000", "income"), ("6000", "expense")];
