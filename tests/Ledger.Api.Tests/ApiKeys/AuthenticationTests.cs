@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.ApiKeys;
 
-public sealed class AuthenticationTests : AppTest
+public sealed class AuthenticationTests(SharedApp shared) : SharedAppTest(shared)
 {
     public static TheoryData<string, string> V1Routes => new()
     {

@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Books;
 
-public sealed class BooksTests : AppTest
+public sealed class BooksTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Theory]
     [InlineData("EUR", 2)]
@@ -33,21 +33,24 @@ public sealed class BooksTests : AppTest
     [InlineData("12")]
     public async Task An_unknown_currency_is_400_on_currency(string currency)
     {
+        // The app is shared with the class's other tests, whose books stay listed: this request must add none.
+        var booksBefore = (await Admin.GetJsonAsync("/v1/books")).ToJsonString();
         var response = await Admin.PostAsJsonAsync("/v1/books", new { name = "bad", currency });
         await response.AssertValidationErrorAsync("currency");
-        Assert.Empty((await Admin.GetJsonAsync("/v1/books")).AsArray());
+        Assert.Equal(booksBefore, (await Admin.GetJsonAsync("/v1/books")).ToJsonString());
     }
 
     [Fact]
     public async Task Missing_fields_and_unknown_charts_are_400_naming_the_field()
     {
+        var booksBefore = (await Admin.GetJsonAsync("/v1/books")).ToJsonString();
         await (await Admin.PostRawAsync("/v1/books", """{"name":"x"}""")).AssertValidationErrorAsync("currency");
         await (await Admin.PostRawAsync("/v1/books", """{"currency":"EUR"}""")).AssertValidationErrorAsync("name");
         await (await Admin.PostRawAsync("/v1/books", """{"name":"","currency":"EUR"}""")).AssertValidationErrorAsync("name");
         await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR","chart":"fancy"}""")).AssertValidationErrorAsync("chart");
         await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR","owner":"me"}""")).AssertProblemAsync(HttpStatusCode.BadRequest);
         await (await Admin.PostRawAsync("/v1/books", """{"name":"x","currency":"EUR""")).AssertProblemAsync(HttpStatusCode.BadRequest);
-        Assert.Empty((await Admin.GetJsonAsync("/v1/books")).AsArray());
+        Assert.Equal(booksBefore, (await Admin.GetJsonAsync("/v1/books")).ToJsonString());
     }
 
     [Fact]
@@ -78,11 +81,13 @@ public sealed class BooksTests : AppTest
     [Fact]
     public async Task Books_are_listed_and_an_unknown_book_is_404()
     {
+        // The class's other tests have books in this app too: the list gains exactly these two.
+        var before = (await Admin.GetJsonAsync("/v1/books")).AsArray().Select(x => x!["id"]!.GetValue<string>()).ToList();
         var a = await App.CreateBookAsync(name: "Alpha");
         var b = await App.CreateBookAsync("JPY", name: "Beta");
         var list = (await Admin.GetJsonAsync("/v1/books")).AsArray();
-        Assert.Equal(2, list.Count);
-        Assert.Equal(new HashSet<string> { a, b }, list.Select(x => x!["id"]!.GetValue<string>()).ToHashSet());
+        Assert.Equal(before.Count + 2, list.Count);
+        Assert.Equal(new HashSet<string>(before) { a, b }, list.Select(x => x!["id"]!.GetValue<string>()).ToHashSet());
 
         await (await Admin.GetAsync("/v1/books/no-such-book")).AssertProblemAsync(HttpStatusCode.NotFound);
         await (await Admin.GetAsync("/v1/books/no-such-book/accounts")).AssertProblemAsync(HttpStatusCode.NotFound);

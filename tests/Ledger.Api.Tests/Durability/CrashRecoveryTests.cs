@@ -10,6 +10,7 @@ namespace Ledger.Api.Tests.Durability;
 /// Kills the server with SIGKILL while single posts and batches are in flight, restarts it on the same file,
 /// and checks that nothing acknowledged was lost and nothing unacknowledged was half-written.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"ledger-crash-{Guid.NewGuid():N}");

@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class BatchPostingTests : AppTest
+public sealed class BatchPostingTests(SharedApp shared) : SharedAppTest(shared)
 {
     private static object Batch(params object[] entries) => new { entries };
 

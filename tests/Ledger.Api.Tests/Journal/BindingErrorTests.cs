@@ -7,7 +7,7 @@ namespace Ledger.Api.Tests.Journal;
 /// <c>errors</c> name the parameter (as <c>limit=0</c> already does), not a bare "Bad request" whose detail quotes
 /// the .NET parameter type ("Failed to bind parameter \"Nullable&lt;int&gt; limit\"").
 /// </summary>
-public sealed class BindingErrorTests : AppTest
+public sealed class BindingErrorTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Theory]
     [InlineData("journal-entries?limit=ten")]

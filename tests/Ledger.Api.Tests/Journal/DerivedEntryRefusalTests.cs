@@ -10,7 +10,7 @@ namespace Ledger.Api.Tests.Journal;
 /// account, the book's 64-bit total) is a 409 that explains itself and writes nothing, never a 400 on
 /// <c>lines[i]</c>, a field these requests do not have.
 /// </summary>
-public sealed class DerivedEntryRefusalTests : AppTest
+public sealed class DerivedEntryRefusalTests(SharedApp shared) : SharedAppTest(shared)
 {
     private const string Max = "92233720368547758.07"; // long.MaxValue cents
 

@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 namespace Ledger.Api.Tests.Journal;
 
 /// <summary>Every refusal is application/problem+json, names what was wrong, and writes nothing.</summary>
-public sealed class ErrorFormatTests : AppTest
+public sealed class ErrorFormatTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Theory]
     [InlineData("{")]

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Ledger.Api.Tests.Journal;
 
 /// <summary>Correctness of the single writer under concurrency: outcomes stay separate, numbers stay gapless.</summary>
-public sealed class GroupCommitTests : AppTest
+[Trait("Category", "Slow")]
+public sealed class GroupCommitTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task A_failing_entry_inside_a_busy_group_fails_alone_and_numbering_stays_gapless()

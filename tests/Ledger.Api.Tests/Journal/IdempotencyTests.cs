@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class IdempotencyTests : AppTest
+public sealed class IdempotencyTests(SharedApp shared) : SharedAppTest(shared)
 {
     private const string Body = """
         {"date":"2026-06-15","description":"Rent June","reference":"R-6","lines":[{"account":"6000","debit":"1200.00"},{"account":"1010","credit":"1200.00"}]}

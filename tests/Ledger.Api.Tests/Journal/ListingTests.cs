@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class ListingTests : AppTest
+public sealed class ListingTests(SharedApp shared) : SharedAppTest(shared)
 {
     private sealed record Posted(long Id, long Number, string Date, string? Reference, string[] Accounts);
 

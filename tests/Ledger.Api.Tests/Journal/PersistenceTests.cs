@@ -5,6 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
+/// <summary>Every test restarts its app, so each has an app of its own (<see cref="AppTest"/>).</summary>
 public sealed class PersistenceTests : AppTest
 {
     private const string IdempotentBody = """

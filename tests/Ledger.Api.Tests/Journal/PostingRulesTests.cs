@@ -7,7 +7,7 @@ namespace Ledger.Api.Tests.Journal;
 /// Entries that break a rule are refused with 400 naming the field, and nothing of them is written.
 /// The book has the standard chart, 1500 "Equipment" archived, and one entry already posted.
 /// </summary>
-public sealed class PostingRulesTests : AppTest
+public sealed class PostingRulesTests(SharedApp shared) : SharedAppTest(shared)
 {
     private const string Ok0 = """{"account":"1010","debit":"10.00"}""";
     private const string Ok1 = """{"account":"4000","credit":"10.00"}""";

@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class PostingTests : AppTest
+public sealed class PostingTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task A_posted_entry_is_answered_in_full_with_a_Location_that_serves_it()

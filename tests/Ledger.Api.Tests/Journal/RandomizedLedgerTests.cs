@@ -8,7 +8,8 @@ namespace Ledger.Api.Tests.Journal;
 /// A few hundred random balanced entries (2-5 lines, small to very large amounts, dates over two years posted in
 /// random order, some reversed), checked against balances the test computes itself in long minor units.
 /// </summary>
-public sealed class RandomizedLedgerTests : AppTest
+[Trait("Category", "Slow")]
+public sealed class RandomizedLedgerTests(SharedApp shared) : SharedAppTest(shared)
 {
     private static readonly string[] Types = ["asset", "liability", "equity", "income", "expense"];
     private static readonly DateOnly FirstDay = new(2025, 1, 1);

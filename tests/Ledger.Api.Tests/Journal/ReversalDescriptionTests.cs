@@ -9,7 +9,7 @@ namespace Ledger.Api.Tests.Journal;
 /// journal entry too, so an empty <c>description</c> must either be refused the same way or fall back to the default
 /// text; it must not post an entry whose description is empty.
 /// </summary>
-public sealed class ReversalDescriptionTests : AppTest
+public sealed class ReversalDescriptionTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task A_reversal_never_posts_an_entry_with_an_empty_description()

@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class ReversalTests : AppTest
+public sealed class ReversalTests(SharedApp shared) : SharedAppTest(shared)
 {
     private async Task<(string Book, JsonNode Entry)> BookWithEntryAsync()
     {

@@ -3,7 +3,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Journal;
 
-public sealed class SmokeTests : AppTest
+public sealed class SmokeTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Posts_a_balanced_entry_and_reports_it_in_the_trial_balance()

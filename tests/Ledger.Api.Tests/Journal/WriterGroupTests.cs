@@ -14,7 +14,7 @@ namespace Ledger.Api.Tests.Journal;
 /// What one group of the writer may and may not carry from one request to the next (found by review of the
 /// PostgreSQL writer): a chart read early in a group, a refusal that depended on a neighbour, text PostgreSQL refuses.
 /// </summary>
-public sealed class WriterGroupTests : AppTest
+public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
 {
     private static BalancedEntry Entry(string debitAccount, string description = "review") =>
         BalancedEntry.Create(new LocalDate(2026, 4, 1), description, null,

@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Periods;
 
-public sealed class BookSettingsTests : AppTest
+public sealed class BookSettingsTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Patch_sets_fiscal_year_start_and_retained_earnings_account()

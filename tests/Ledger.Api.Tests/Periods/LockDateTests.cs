@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Periods;
 
-public sealed class LockDateTests : AppTest
+public sealed class LockDateTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task No_entry_may_be_dated_on_or_before_the_lock_date_and_nothing_is_written()

@@ -5,7 +5,7 @@ using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Periods;
 
-public sealed class YearEndCloseTests : AppTest
+public sealed class YearEndCloseTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Closing_moves_income_and_expense_into_retained_earnings_and_locks_the_year()

@@ -4,7 +4,7 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class BalanceSheetTests : AppTest
+public sealed class BalanceSheetTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Balance_sheet_after_a_year_end_close_rolls_up_parents_and_balances()

@@ -8,7 +8,7 @@ namespace Ledger.Api.Tests.Reports;
 /// or a 4xx, never a 500 from calendar arithmetic that leaves the calendar (a fiscal year ending in 10000, the month after
 /// December 9999, the day before 0001-01-01).
 /// </summary>
-public sealed class CalendarEdgeTests : AppTest
+public sealed class CalendarEdgeTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Theory]
     [InlineData(1)]

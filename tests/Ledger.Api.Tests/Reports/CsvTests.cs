@@ -4,7 +4,7 @@ using Ledger.Api.Tests.Support;
 namespace Ledger.Api.Tests.Reports;
 
 /// <summary>Every report in CSV parses back to the same lines and numbers as its JSON.</summary>
-public sealed class CsvTests : AppTest
+public sealed class CsvTests(SharedApp shared) : SharedAppTest(shared)
 {
     private string _book = null!;
 

@@ -5,7 +5,7 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class IncomeStatementTests : AppTest
+public sealed class IncomeStatementTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task A_closed_year_still_shows_its_result_because_closing_entries_are_left_out()

@@ -9,7 +9,8 @@ namespace Ledger.Api.Tests.Reports;
 /// On the real clock, with posts committing while reports are pulled as known at "just now": each of those reports must
 /// come back the same when pulled again after the load, though groups stamped moments before were still committing.
 /// </summary>
-public sealed class KnownAtUnderLoadTests : AppTest
+[Trait("Category", "Slow")]
+public sealed class KnownAtUnderLoadTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Reports_known_at_the_present_are_reproducible_after_concurrent_posts()

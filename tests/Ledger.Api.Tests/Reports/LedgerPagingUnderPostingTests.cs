@@ -8,7 +8,7 @@ namespace Ledger.Api.Tests.Reports;
 /// across pages (issue 4, README "Account ledger and general ledger"). Bank imports post backdated entries all the
 /// time, so a client paging through a ledger while entries are posted must still get pages that chain.
 /// </summary>
-public sealed class LedgerPagingUnderPostingTests : AppTest
+public sealed class LedgerPagingUnderPostingTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Pages_fetched_while_a_backdated_entry_is_posted_still_chain_from_opening_to_closing()

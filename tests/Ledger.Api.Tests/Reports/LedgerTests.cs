@@ -5,7 +5,7 @@ using Snapshooter.Xunit;
 
 namespace Ledger.Api.Tests.Reports;
 
-public sealed class LedgerTests : AppTest
+public sealed class LedgerTests(SharedApp shared) : SharedAppTest(shared)
 {
     [Fact]
     public async Task Running_balance_carries_across_pages_from_opening_to_closing()

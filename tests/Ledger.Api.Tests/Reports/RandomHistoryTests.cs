@@ -9,7 +9,8 @@ namespace Ledger.Api.Tests.Reports;
 /// Statements checked against sums the test keeps itself, over a random history (fixed seed): entries posted out of
 /// date order, reversals, a fiscal year starting in July and a year-end close in the middle.
 /// </summary>
-public sealed class RandomHistoryTests : AppTest
+[Trait("Category", "Slow")]
+public sealed class RandomHistoryTests(SharedApp shared) : SharedAppTest(shared)
 {
     private const int FiscalYearStartMonth = 7;
     private const string FirstDay = "2023-10-01"; // fiscal 2023/24 is never closed on its own: the 2024/25 close sweeps it

@@ -3,7 +3,7 @@ using NodaTime.Testing;
 
 namespace Ledger.Api.Tests.Support;
 
-/// <summary>A test class whose app runs on a clock the test moves, starting at 2026-04-01T09:00Z.</summary>
+/// <summary>A test whose app (its own, as in <see cref="AppTest"/>) runs on a clock the test moves, starting at 2026-04-01T09:00Z.</summary>
 public abstract class FakeClockAppTest : AppTest
 {
     protected FakeClock Clock { get; } = new(Instant.FromUtc(2026, 4, 1, 9, 0));
