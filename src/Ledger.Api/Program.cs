@@ -3,6 +3,7 @@ using Ledger.Api.Features.ApiKeys;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Health;
 using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Parties;
 using Ledger.Api.Features.Periods;
 using Ledger.Api.Features.Reports;
 using Ledger.Api.Infrastructure;
@@ -20,6 +21,7 @@ app.MapAccounts();
 app.MapJournal();
 app.MapReports();
 app.MapPeriods();
+app.MapParties();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

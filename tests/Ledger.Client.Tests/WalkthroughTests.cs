@@ -17,14 +17,15 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
 {
     private LedgerClient Client => server.Client;
 
-    private static PostJournalEntryRequest Invoice1001() => new()
+    // The receivable names its customer: every line on the receivables control account (1200) is that customer's open item.
+    private static PostJournalEntryRequest Invoice1001(long customer) => new()
     {
         Date = "2026-01-15",
         Description = "Invoice 1001",
         Reference = "INV-1001",
         Lines =
         [
-            new JournalLineRequest { Account = "1200", Debit = new() { String = "1250.00" } },
+            new JournalLineRequest { Account = "1200", Debit = new() { String = "1250.00" }, Customer = customer },
             // The document lets an amount be a string or a JSON number; Kiota types the number as decimal, never double.
             new JournalLineRequest { Account = "4000", Credit = new() { Decimal = 1250.00m } },
         ],
@@ -57,9 +58,14 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
         Assert.Contains("4000", codes);
         Assert.Equal(["asset", "equity", "expense", "income", "liability"], accounts.Select(a => a.Type).Distinct().Order(StringComparer.Ordinal));
 
+        // A customer (its code generated), whom the receivable below names.
+        var customer = await books.Customers.PostAsync(new CreatePartyRequest { Name = "Globex GmbH", Email = "ap@globex.example" });
+        Assert.NotNull(customer?.Id);
+        Assert.Equal("C00001", customer.Code);
+
         // Post with an Idempotency-Key (a header parameter: Kiota sets it through the request configuration).
         var first = new HeadersInspectionHandlerOption { InspectResponseHeaders = true };
-        var posted = await books.JournalEntries.PostAsync(Invoice1001(), c =>
+        var posted = await books.JournalEntries.PostAsync(Invoice1001(customer.Id.Value), c =>
         {
             c.Headers.Add("Idempotency-Key", "inv-1001");
             c.Options.Add(first);
@@ -72,13 +78,13 @@ public sealed class WalkthroughTests(LedgerApiServer server) : IClassFixture<Led
         Assert.Null(posted.ReversalOf);
         Assert.NotNull(posted.Lines);
         Assert.Collection(posted.Lines,
-            line => Assert.Equal(("1200", "1250.00", (string?)null), (line.Account, line.Debit, line.Credit)),
+            line => Assert.Equal(("1200", "1250.00", (string?)null, customer.Id), (line.Account, line.Debit, line.Credit, line.Customer)),
             line => Assert.Equal(("4000", (string?)null, "1250.00"), (line.Account, line.Debit, line.Credit)));
         Assert.False(first.ResponseHeaders.ContainsKey("Idempotency-Replayed"));
 
         // The same key and body again: the same entry answered again, marked as a replay, nothing written twice.
         var again = new HeadersInspectionHandlerOption { InspectResponseHeaders = true };
-        var replayed = await books.JournalEntries.PostAsync(Invoice1001(), c =>
+        var replayed = await books.JournalEntries.PostAsync(Invoice1001(customer.Id.Value), c =>
         {
             c.Headers.Add("Idempotency-Key", "inv-1001");
             c.Options.Add(again);

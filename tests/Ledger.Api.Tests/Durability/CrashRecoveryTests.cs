@@ -68,7 +68,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
                 {
                     var size = 50 + b % 150;
                     var entries = Enumerable.Range(0, size).Select(i => WithReference(
-                        HttpTestExtensions.Entry($"2025-{1 + i % 12:D2}-0{1 + i % 9}", $"batch {b}", ("1200", "3.10", null), ("2000", null, "1.10"), ("3000", null, "2.00")),
+                        HttpTestExtensions.Entry($"2025-{1 + i % 12:D2}-0{1 + i % 9}", $"batch {b}", ("1400", "3.10", null), ("2200", null, "1.10"), ("3000", null, "2.00")),
                         $"B{b}-{i}")).ToArray();
                     sentBatches[b] = size;
                     try

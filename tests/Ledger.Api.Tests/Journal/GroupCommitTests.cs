@@ -74,7 +74,7 @@ public sealed class GroupCommitTests(SharedApp shared) : SharedAppTest(shared)
     public async Task Maintained_period_and_account_totals_equal_the_sums_of_the_postings()
     {
         var book = await App.CreateBookAsync();
-        string[] accounts = ["1000", "1010", "1200", "2000", "3000", "4000", "5000", "6000", "6100"];
+        string[] accounts = ["1000", "1010", "1400", "2200", "3000", "4000", "5000", "6000", "6100"];
         var random = new Random(20261126);
         var tasks = new List<Task<HttpResponseMessage>>();
         for (var i = 0; i < 400; i++)

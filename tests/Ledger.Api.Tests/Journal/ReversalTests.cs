@@ -9,7 +9,8 @@ public sealed class ReversalTests(SharedApp shared) : SharedAppTest(shared)
     private async Task<(string Book, JsonNode Entry)> BookWithEntryAsync()
     {
         var book = await StandardBookAsync();
-        var entry = await App.PostEntryOkAsync(book, "2026-04-10", "Office chairs", ("6300", "300.00", null), ("2100", "57.00", null), ("2000", null, "357.00"));
+        var vendor = await App.CreateVendorAsync(book, "Chairs Ltd");
+        var entry = await App.PostEntryOkAsync(book, "2026-04-10", "Office chairs", ("6300", "300.00", null), ("2100", "57.00", null), ($"2000/vendor:{vendor}", null, "357.00"));
         return (book, entry);
     }
 

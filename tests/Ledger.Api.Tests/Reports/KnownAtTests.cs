@@ -16,7 +16,7 @@ public sealed class KnownAtTests : FakeClockAppTest
     public async Task Last_quarters_statements_come_back_exactly_after_backdated_corrections()
     {
         var book = await SampleBook.CreateAsync(App, closeFiscal2025: false);
-        var entry = await App.Admin.PostEntryOkAsync(book, "2026-03-20", "Invoice 3", ("1200", "900.00", null), ("4010", null, "900.00"));
+        var entry = await App.Admin.PostEntryOkAsync(book, "2026-03-20", "Invoice 3, paid at once", ("1010", "900.00", null), ("4010", null, "900.00"));
         var reports = new[]
         {
             $"/v1/books/{book}/reports/trial-balance?asOf=2026-03-31",
@@ -31,7 +31,7 @@ public sealed class KnownAtTests : FakeClockAppTest
         Clock.AdvanceDays(4);
         const string knownAt = "2026-04-05T00:00:00Z";
         Clock.AdvanceDays(5);
-        await App.Admin.PostEntryOkAsync(book, "2026-02-10", "Missed bill", ("6200", "75.50", null), ("2000", null, "75.50"));
+        await App.Admin.PostEntryOkAsync(book, "2026-02-10", "Missed bill", ("6200", "75.50", null), ("2200", null, "75.50"));
         await App.Admin.PostEntryOkAsync(book, "2025-11-30", "Late 2025 accrual", ("6300", "40.00", null), ("2200", null, "40.00"));
         var reversed = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/{entry["id"]}/reverse", new { });
         Assert.Equal(System.Net.HttpStatusCode.Created, reversed.StatusCode);

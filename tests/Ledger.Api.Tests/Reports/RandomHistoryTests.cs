@@ -139,7 +139,8 @@ public sealed class RandomHistoryTests(SharedApp shared) : SharedAppTest(shared)
 
     private async Task PostRandomAsync(int count, string firstDay, string lastDay)
     {
-        var codes = _types.Keys.Where(c => c != "3900").Order().ToArray();
+        // Control accounts (1200, 2000) take only lines that name a customer or vendor: the subledger tests cover them.
+        var codes = _types.Keys.Where(c => c is not ("3900" or "1200" or "2000")).Order().ToArray();
         var (first, last) = (Date(firstDay), Date(lastDay));
         for (var i = 0; i < count; i++)
         {

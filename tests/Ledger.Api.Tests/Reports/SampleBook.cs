@@ -16,15 +16,17 @@ public static class SampleBook
         await app.CreateAccountAsync(book, "4010", "income", parent: "4000");
         await app.CreateAccountAsync(book, "6110", "expense", parent: "6100");
         var admin = app.Admin;
+        var customer = await app.CreateCustomerAsync(book, "First customer");
+        var vendor = await app.CreateVendorAsync(book, "Landlord");
         await admin.PostEntryOkAsync(book, "2025-01-02", "Owner's capital", ("1010", "10000.00", null), ("3000", null, "10000.00"));
-        await admin.PostEntryOkAsync(book, "2025-02-10", "Invoice 1", ("1200", "1500.00", null), ("4000", null, "1500.00"));
+        await admin.PostEntryOkAsync(book, "2025-02-10", "Invoice 1", ($"1200/customer:{customer}", "1500.00", null), ("4000", null, "1500.00"));
         await admin.PostEntryOkAsync(book, "2025-03-15", "Online sale", ("1010", "800.00", null), ("4010", null, "800.00"));
         await admin.PostEntryOkAsync(book, "2025-04-01", "Rent", ("6000", "1200.00", null), ("1010", null, "1200.00"));
         await admin.PostEntryOkAsync(book, "2025-06-30", "Payroll, \"June\"", ("6100", "2000.00", null), ("6110", "250.00", null), ("1010", null, "2250.00"));
         await admin.PostEntryOkAsync(book, "2025-09-01", "Loan to savings", ("1011", "5000.00", null), ("2500", null, "5000.00"));
         if (closeFiscal2025) await admin.CloseYearAsync(book, "2025-12-31");
         await admin.PostEntryOkAsync(book, "2026-01-15", "Invoice 2, paid", ("1010", "3000.00", null), ("4000", null, "3000.00"));
-        await admin.PostEntryOkAsync(book, "2026-02-01", "Rent", ("6000", "1200.00", null), ("2000", null, "1200.00"));
+        await admin.PostEntryOkAsync(book, "2026-02-01", "Rent", ("6000", "1200.00", null), ($"2000/vendor:{vendor}", null, "1200.00"));
         return book;
     }
 }

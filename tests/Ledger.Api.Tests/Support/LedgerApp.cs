@@ -135,6 +135,14 @@ public sealed class LedgerApp : IAsyncDisposable
         return await response.AssertCreatedAsync();
     }
 
+    /// <summary>Creates a customer and returns its id.</summary>
+    public async Task<long> CreateCustomerAsync(string bookId, string name = "Customer") =>
+        (await (await Admin.PostJsonAsync($"/v1/books/{bookId}/customers", new { name })).AssertCreatedAsync())["id"]!.GetValue<long>();
+
+    /// <summary>Creates a vendor and returns its id.</summary>
+    public async Task<long> CreateVendorAsync(string bookId, string name = "Vendor") =>
+        (await (await Admin.PostJsonAsync($"/v1/books/{bookId}/vendors", new { name })).AssertCreatedAsync())["id"]!.GetValue<long>();
+
     public Task<JsonNode> TrialBalanceAsync(string bookId, string? asOf = null) =>
         Admin.GetJsonAsync($"/v1/books/{bookId}/reports/trial-balance" + (asOf is null ? "" : $"?asOf={asOf}"));
 
@@ -207,15 +215,29 @@ public static class HttpTestExtensions
         params (string Account, string? Debit, string? Credit)[] lines) =>
         client.PostJsonAsync($"/v1/books/{bookId}/journal-entries", Entry(date, description, lines));
 
+    /// <summary>
+    /// An entry's JSON. A line on a control account names its party after a slash: "1200/customer:7", "2000/vendor:3".
+    /// </summary>
     public static object Entry(string date, string description, params (string Account, string? Debit, string? Credit)[] lines) =>
         new
         {
             date,
             description,
-            lines = lines.Select(l => l.Debit is not null
-                ? (object)new { account = l.Account, debit = l.Debit }
-                : new { account = l.Account, credit = l.Credit }).ToArray(),
+            lines = lines.Select(Line).ToArray(),
         };
+
+    private static object Line((string Account, string? Debit, string? Credit) line)
+    {
+        var parts = line.Account.Split('/');
+        var node = new JsonObject { ["account"] = parts[0] };
+        if (line.Debit is not null) node["debit"] = line.Debit; else node["credit"] = line.Credit;
+        if (parts.Length == 2)
+        {
+            var party = parts[1].Split(':');
+            node[party[0]] = long.Parse(party[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return node;
+    }
 
     /// <summary>Asserts a 400 problem+json whose errors name exactly the field path given.</summary>
     public static async Task<JsonNode> AssertValidationErrorAsync(this HttpResponseMessage response, string fieldPath)

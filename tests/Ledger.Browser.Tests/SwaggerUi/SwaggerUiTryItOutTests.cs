@@ -64,7 +64,7 @@ public sealed class SwaggerUiTryItOutTests(LedgerApiProcess api, ITestOutputHelp
         {
             date = "2024-01-15",
             description = "Invoice 1001",
-            lines = new object[] { new { account = "1200", debit = "1250.00" }, new { account = "4000", credit = "1250.00" } },
+            lines = new object[] { new { account = "1010", debit = "1250.00" }, new { account = "4000", credit = "1250.00" } },
         });
         Assert.True(entry.StatusCode == HttpStatusCode.Created, $"Posting the entry answered {(int)entry.StatusCode}: {await entry.Content.ReadAsStringAsync()}");
 

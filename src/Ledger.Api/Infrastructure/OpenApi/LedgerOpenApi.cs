@@ -66,10 +66,15 @@ public static class LedgerOpenApi
             options.SchemaFilter<SchemaExamplesFilter>();
             options.SchemaFilter<OptionalAmountsFilter>();
             options.DocumentFilter<TagDescriptionsFilter>();
-            options.CustomSchemaIds(type => type.Name);
+            options.CustomSchemaIds(SchemaId);
         });
         return services;
     }
+
+    /// <summary>A schema's name: the type's, and for a generic one its arguments' first ("PartyResponsePage" for Page&lt;PartyResponse&gt;).</summary>
+    private static string SchemaId(Type type) => type.IsGenericType
+        ? string.Concat(type.GetGenericArguments().Select(SchemaId)) + type.Name[..type.Name.IndexOf('`')]
+        : type.Name;
 
     public static WebApplication UseLedgerOpenApi(this WebApplication app)
     {
