@@ -157,3 +157,7 @@ CREATE INDEX ix_allocations_credit_item ON allocations (book_id, credit_item_id)
 CREATE INDEX ix_allocations_party ON allocations (book_id, party_id, allocation_date);
 
 -- Books that exist already keep working as before: they name no control accounts until they are set (PATCH book).
+
+-- Documents and payments share one id space, so an allocation names either by id alone ("document", "against").
+-- The writer draws their ids from this view's maximum (PostgreSQL: from the sequence of the same name).
+CREATE VIEW subledger_items AS SELECT id FROM documents UNION ALL SELECT id FROM payments;

@@ -1,0 +1,236 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Ledger.Api.Features.Allocations;
+
+/// <summary>
+/// An open item: one line posted to a control account, with its party and what posted it. Its amount is signed as
+/// posted there (debit positive): on receivables an invoice is positive and a payment or credit note negative; on
+/// payables a bill is negative and a payment or vendor credit positive.
+/// </summary>
+public sealed record OpenItem(long Id, long PartyId, string Ledger, long Amount, string ItemDate, string SourceType, long? SourceId, long EntryId);
+
+public sealed record AllocateRequest(long? Document, long? Against, AmountInput? Amount, string? Date);
+
+/// <summary>An allocation seen from one of its items: the document or payment on the other side.</summary>
+public sealed record AppliedAllocation(long Id, long Against, string Amount, string Date);
+
+public sealed record AllocationResponse(long Id, long Document, long Against, string Amount, string Date, string RecordedAt,
+    string? UndoneAt);
+
+public sealed class AllocateRequestValidator : AbstractValidator<AllocateRequest>
+{
+    public AllocateRequestValidator()
+    {
+        RuleFor(x => x.Document).NotNull();
+        RuleFor(x => x.Against).NotNull();
+        RuleFor(x => x.Against).NotEqual(x => x.Document).When(x => x.Document is not null).WithMessage("must differ from document.");
+        RuleFor(x => x.Amount).NotNull();
+        RuleFor(x => x.Date).Must(d => DateText.TryParseDate(d, out _)).When(x => x.Date is not null)
+            .WithMessage("must be a calendar date written YYYY-MM-DD.");
+    }
+}
+
+/// <summary>
+/// Allocations match a debit and a credit open item of one party and control account: an invoice with the payment or
+/// credit note that settles it, a bill with its payment or vendor credit. They post nothing (both items already sit on
+/// the control account), so the open items keep summing to it. An undone allocation stays, with when it was undone,
+/// so a report as known at an earlier instant still sees it.
+/// </summary>
+public static class OpenItemAllocations
+{
+    /// <summary>Who recorded the allocation that a void makes between a document and its reversal (never undone by hand).</summary>
+    public const string VoidedBy = "system:void";
+
+    public static void MapAllocations(this IEndpointRouteBuilder app)
+    {
+        var allocations = app.MapGroup("/v1/books/{bookId}/allocations").RequireBookAccess().ValidateRequests().WithTags("Allocations");
+        allocations.MapPost("/", AllocateAsync).WithName("createAllocation").WithSummary("Match a document with a payment or credit")
+            .WithDescription("Matches two open items of the same party and control account with opposite signs (an invoice or " +
+                             "bill with the payment, credit note or vendor credit that settles it, in either order) for an amount. " +
+                             "Posts nothing. 409 with the reason: more than either item's open amount, another party, a draft " +
+                             "or void document, a date on or before the lock date. The date defaults to the later of the two.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        allocations.MapDelete("/{id:long}", UndoAsync).WithName("undoAllocation").WithSummary("Undo an allocation")
+            .WithDescription("Undoes an allocation: both items are open again by its amount. It stays in the history with when it " +
+                             "was undone, so reports as known at an earlier instant still see it.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<Results<Created<AllocationResponse>, StoredResponse>> AllocateAsync(string bookId, AllocateRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, HttpContext http, BookCatalog books, LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        var book = await books.GetAsync(bookId);
+        var amount = Amount.Parse(request.Amount!.Value.Text, book.Digits);
+        if (!amount.Success) throw new ValidationFailedException("amount", amount.Error!);
+        if (!amount.Value.IsPositive) throw new ValidationFailedException("amount", "must be greater than zero.");
+        var keyId = http.Caller().KeyId;
+        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+            () => Idempotency.Fingerprint("create-allocation", request, json.Value.SerializerOptions),
+            session =>
+            {
+                var date = request.Date is { } given && DateText.TryParseDate(given, out var d) ? d : (NodaTime.LocalDate?)null;
+                var id = Allocate(session, book, request.Document!.Value, request.Against!.Value, amount.Value.MinorUnits, date, keyId,
+                    "document", "against", "amount");
+                return Read(session.Connection, book, id)!;
+            },
+            created => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/allocations/{created.Id}",
+                JsonSerializer.Serialize(created, json.Value.SerializerOptions)));
+        if (outcome.Replayed is { } replay) return replay;
+        return TypedResults.Created($"/v1/books/{bookId}/allocations/{outcome.Fresh!.Id}", outcome.Fresh);
+    }
+
+    private static async Task<Ok<AllocationResponse>> UndoAsync(string bookId, long id, HttpContext http, BookCatalog books, LedgerWriter writer)
+    {
+        var book = await books.GetAsync(bookId);
+        var keyId = http.Caller().KeyId;
+        var undone = await writer.WriteBookAsync(bookId, session =>
+        {
+            var row = session.Connection.QuerySingleOrDefault<AllocationRow>(SelectAllocationSql + " WHERE a.book_id = @bookId AND a.id = @id",
+                new { bookId, id }) ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No allocation {id} in this book.");
+            if (row.UndoneAt is not null) throw new ConflictException($"Allocation {id} was undone at {row.UndoneAt}.");
+            if (row.RecordedBy == VoidedBy) throw new ConflictException($"Allocation {id} matches a void document with its reversal; it is never undone.");
+            RefuseLocked(session, bookId, DocumentDate(row.AllocationDate), "Allocation");
+            session.Connection.Execute("UPDATE allocations SET undone_at = @at, undone_by = @by WHERE book_id = @bookId AND id = @id",
+                new { at = Timestamps.Format(session.Now), by = keyId, bookId, id });
+            return Read(session.Connection, book, id)!;
+        });
+        return TypedResults.Ok(undone);
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="amount"/> between the open items of two documents or payments (ids share one space),
+    /// refusing with the reason what the books do not allow. Returns the allocation's id.
+    /// </summary>
+    public static long Allocate(WriteSession session, BookIdentity book, long documentId, long againstId, long amount,
+        NodaTime.LocalDate? date, string recordedBy, string documentField, string againstField, string amountField)
+    {
+        var first = SourceItem(session.Connection, book.Id, documentId, documentField);
+        var second = SourceItem(session.Connection, book.Id, againstId, againstField);
+        if (first.PartyId != second.PartyId || first.Ledger != second.Ledger)
+            throw new ConflictException($"{documentId} and {againstId} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
+        if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
+            throw new ConflictException($"{documentId} and {againstId} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
+        var allocationDate = date ?? Later(DocumentDate(first.ItemDate), DocumentDate(second.ItemDate));
+        RefuseLocked(session, book.Id, allocationDate, "An allocation");
+        foreach (var (item, id) in new[] { (first, documentId), (second, againstId) })
+        {
+            var open = OpenAmount(session.Connection, book.Id, item);
+            if (amount > open)
+                throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {id}.");
+        }
+        var (debit, credit) = first.Amount > 0 ? (first, second) : (second, first);
+        return Insert(session, book.Id, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
+    }
+
+    public static long Insert(WriteSession session, string bookId, long partyId, string ledger, long debitItemId, long creditItemId,
+        long amount, NodaTime.LocalDate date, string recordedBy)
+    {
+        var id = session.NextId("allocations");
+        session.Connection.Execute("""
+            INSERT INTO allocations (id, book_id, party_id, ledger, debit_item_id, credit_item_id, amount, allocation_date, recorded_at, recorded_by, undone_at, undone_by)
+            VALUES (@id, @bookId, @partyId, @ledger, @debitItemId, @creditItemId, @amount, @date, @recordedAt, @recordedBy, NULL, NULL)
+            """, new
+        {
+            id, bookId, partyId, ledger, debitItemId, creditItemId, amount, date = DateText.Format(date),
+            recordedAt = Timestamps.Format(session.Now), recordedBy,
+        });
+        return id;
+    }
+
+    /// <summary>The open item a document or payment posted when it was issued (its first, before any void).</summary>
+    public static OpenItem ItemOf(DbConnection connection, string bookId, string sourceType, long sourceId) =>
+        connection.QueryFirst<OpenItem>(SelectItemSql + " AND source_type = @sourceType AND source_id = @sourceId ORDER BY id",
+            new { bookId, sourceType, sourceId });
+
+    /// <summary>Ids of the allocations on an item that are not undone.</summary>
+    public static List<long> ActiveOn(DbConnection connection, string bookId, long itemId) =>
+        connection.Query<long>("""
+            SELECT id FROM allocations
+            WHERE book_id = @bookId AND undone_at IS NULL AND (debit_item_id = @itemId OR credit_item_id = @itemId) ORDER BY id
+            """, new { bookId, itemId }).AsList();
+
+    /// <summary>The allocations on an item that are not undone, each with the document or payment on its other side.</summary>
+    public static List<AppliedAllocation> AppliedTo(DbConnection connection, string bookId, long itemId, int digits) =>
+        connection.Query<(long Id, long? Against, long Amount, string Date)>("""
+            SELECT a.id, o.source_id, a.amount, a.allocation_date FROM allocations a
+            JOIN open_items o ON o.book_id = a.book_id AND o.id = CASE WHEN a.debit_item_id = @itemId THEN a.credit_item_id ELSE a.debit_item_id END
+            WHERE a.book_id = @bookId AND a.undone_at IS NULL AND a.recorded_by <> @voided
+              AND (a.debit_item_id = @itemId OR a.credit_item_id = @itemId)
+            ORDER BY a.id
+            """, new { bookId, itemId, voided = VoidedBy })
+            .Select(a => new AppliedAllocation(a.Id, a.Against ?? 0, new Amount(a.Amount).Format(digits), a.Date)).ToList();
+
+    /// <summary>What is still open on an item now: its size less the allocations on it that are not undone.</summary>
+    public static long OpenAmount(DbConnection connection, string bookId, OpenItem item) =>
+        Math.Abs(item.Amount) - connection.ExecuteScalar<long>("""
+            SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM allocations
+            WHERE book_id = @bookId AND undone_at IS NULL AND (debit_item_id = @itemId OR credit_item_id = @itemId)
+            """, new { bookId, itemId = item.Id });
+
+    /// <summary>The issued document's or payment's item: drafts and void documents have none to allocate.</summary>
+    private static OpenItem SourceItem(DbConnection connection, string bookId, long id, string field)
+    {
+        var document = connection.QuerySingleOrDefault<(string Kind, string Status, string? Number)?>(
+            "SELECT kind, status, number FROM documents WHERE book_id = @bookId AND id = @id", new { bookId, id });
+        if (document is { } d)
+        {
+            if (d.Status != "issued") throw new ConflictException($"{field} {id} is a {d.Status} {d.Kind.Replace('_', ' ')}; only issued documents are allocated.");
+            return ItemOf(connection, bookId, d.Kind, id);
+        }
+        var payment = connection.QuerySingleOrDefault<string?>("SELECT voided_at FROM payments WHERE book_id = @bookId AND id = @id", new { bookId, id });
+        if (payment is not null) throw new ConflictException($"{field} {id} is a void payment; it is not allocated.");
+        if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM payments WHERE book_id = @bookId AND id = @id", new { bookId, id }) == 0)
+            throw new ValidationFailedException(field, $"No document or payment {id} in this book.");
+        return ItemOf(connection, bookId, "payment", id);
+    }
+
+    private static void RefuseLocked(WriteSession session, string bookId, NodaTime.LocalDate date, string what)
+    {
+        var lockDate = session.Connection.ExecuteScalar<string?>("SELECT lock_date FROM books WHERE id = @bookId", new { bookId });
+        if (lockDate is not null && DateText.Format(date).CompareTo(lockDate) <= 0)
+            throw new ConflictException($"The books are locked through {lockDate}: {what.ToLowerInvariant()} dated {DateText.Format(date)} changes what was open then.");
+    }
+
+    private static NodaTime.LocalDate DocumentDate(string text) =>
+        DateText.TryParseDate(text, out var date) ? date : throw new InvalidOperationException($"Stored date '{text}' is unreadable.");
+
+    private static NodaTime.LocalDate Later(NodaTime.LocalDate a, NodaTime.LocalDate b) => a > b ? a : b;
+
+    public static AllocationResponse? Read(DbConnection connection, BookIdentity book, long id) =>
+        connection.QuerySingleOrDefault<AllocationRow>(SelectAllocationSql + " WHERE a.book_id = @bookId AND a.id = @id", new { bookId = book.Id, id })
+            ?.ToResponse(book.Digits);
+
+    private const string SelectItemSql = """
+        SELECT id AS Id, party_id AS PartyId, ledger AS Ledger, amount AS Amount, item_date AS ItemDate, source_type AS SourceType,
+               source_id AS SourceId, entry_id AS EntryId
+        FROM open_items WHERE book_id = @bookId
+        """;
+
+    // The document is the debit's source on receivables (an invoice) and the credit's on payables (a bill).
+    private const string SelectAllocationSql = """
+        SELECT a.id AS Id, a.ledger AS Ledger, d.source_id AS DebitSource, c.source_id AS CreditSource, a.amount AS Amount,
+               a.allocation_date AS AllocationDate, a.recorded_at AS RecordedAt, a.recorded_by AS RecordedBy, a.undone_at AS UndoneAt
+        FROM allocations a
+        JOIN open_items d ON d.id = a.debit_item_id AND d.book_id = a.book_id
+        JOIN open_items c ON c.id = a.credit_item_id AND c.book_id = a.book_id
+        """;
+
+    private sealed record AllocationRow(long Id, string Ledger, long? DebitSource, long? CreditSource, long Amount, string AllocationDate,
+        string RecordedAt, string RecordedBy, string? UndoneAt)
+    {
+        public AllocationResponse ToResponse(int digits) => Ledger == "receivables"
+            ? new(Id, DebitSource ?? 0, CreditSource ?? 0, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt)
+            : new(Id, CreditSource ?? 0, DebitSource ?? 0, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt);
+    }
+}

@@ -1,0 +1,293 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Allocations;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Features.Documents;
+using Ledger.Api.Features.Journal;
+using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Ledger.Api.Features.Payments;
+
+public sealed record PaymentAllocationRequest(long? Document, AmountInput? Amount);
+
+public sealed record PaymentRequest(long? Customer, long? Vendor, string? Direction, string? Date, AmountInput? Amount, string? Account,
+    string? Reference, IReadOnlyList<PaymentAllocationRequest?>? Allocations);
+
+public sealed record PaymentResponse(
+    long Id,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Customer,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Vendor,
+    string Direction,
+    string Date,
+    string Amount,
+    string Account,
+    string? Reference,
+    string Allocated,
+    string Unallocated,
+    IReadOnlyList<AppliedAllocation> Allocations,
+    string Status,
+    long JournalEntryId,
+    string CreatedAt,
+    string? VoidedAt);
+
+public sealed record PaymentListQuery(
+    [property: FromQuery(Name = "customer")] long? Customer,
+    [property: FromQuery(Name = "vendor")] long? Vendor,
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "limit")] int? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor);
+
+public sealed class PaymentRequestValidator : AbstractValidator<PaymentRequest>
+{
+    public const int MaxAllocations = 500;
+
+    public PaymentRequestValidator()
+    {
+        RuleFor(x => x.Customer).NotNull().When(x => x.Vendor is null).WithMessage("Name the customer or the vendor.");
+        RuleFor(x => x.Vendor).Null().When(x => x.Customer is not null).WithMessage("A payment names a customer or a vendor, not both.");
+        RuleFor(x => x.Direction).Must(d => d is null or "in" or "out").WithMessage("must be 'in' or 'out'.");
+        RuleFor(x => x.Date).NotEmpty().Must(d => DateText.TryParseDate(d, out _)).WithMessage("must be a calendar date written YYYY-MM-DD.");
+        RuleFor(x => x.Amount).NotNull();
+        RuleFor(x => x.Account).NotEmpty().MaximumLength(32);
+        RuleFor(x => x.Reference).MaximumLength(255);
+        RuleFor(x => x.Allocations).Must(a => a!.Count <= MaxAllocations).When(x => x.Allocations is not null)
+            .WithMessage($"A payment allocates to at most {MaxAllocations} documents.");
+        RuleForEach(x => x.Allocations).ChildRules(allocation =>
+        {
+            allocation.RuleFor(a => a!.Document).NotNull();
+            allocation.RuleFor(a => a!.Amount).NotNull();
+        }).When(x => x.Allocations is { Count: <= MaxAllocations });
+    }
+}
+
+public sealed class PaymentListQueryValidator : AbstractValidator<PaymentListQuery>
+{
+    public PaymentListQueryValidator()
+    {
+        RuleFor(x => x.From).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
+        RuleFor(x => x.To).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
+        RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
+        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
+            .WithMessage("is not a cursor this API returned.");
+    }
+}
+
+/// <summary>
+/// Money in from or out to a customer or vendor through a bank or cash account: one balanced entry whose control line
+/// is the party's open item. Allocations given with it are made in the same transaction; what is left unallocated
+/// stays on the party as credit. Refunds (out to a customer, in from a vendor) mirror the usual directions.
+/// </summary>
+public static class PaymentsEndpoints
+{
+    public static void MapPayments(this IEndpointRouteBuilder app)
+    {
+        var payments = app.MapGroup("/v1/books/{bookId}/payments").RequireBookAccess().ValidateRequests().WithTags("Payments");
+        payments.MapPost("/", CreateAsync).WithName("createPayment").WithSummary("Record a payment")
+            .WithDescription("Money in from a customer (debit the account, credit receivables with the customer) or out to a vendor " +
+                             "(debit payables with the vendor, credit the account); \"direction\" turns either into a refund. " +
+                             "Allocations given are made at once (409 if more than what is open); the rest stays on the party as credit.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        payments.MapGet("/", ListAsync).WithName("listPayments").WithSummary("List payments")
+            .WithDescription("Newest first, a page at a time (follow nextCursor); filter by customer, vendor and date from/to.");
+        payments.MapGet("/{id:long}", GetAsync).WithName("getPayment").WithSummary("Get a payment")
+            .WithDescription("With what of it is allocated and what is left as credit.");
+        payments.MapPost("/{id:long}/void", VoidAsync).WithName("voidPayment").WithSummary("Void a payment")
+            .WithDescription("Posts the reversal of a payment without allocations (409 naming them otherwise), dated the payment's date.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+    }
+
+    private static async Task<Results<Created<PaymentResponse>, StoredResponse>> CreateAsync(string bookId, PaymentRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, HttpContext http, BookCatalog books, LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        var book = await books.GetAsync(bookId);
+        var amount = ParseAmount(request.Amount!.Value, book.Digits, "amount");
+        var allocations = (request.Allocations ?? []).Select((a, i) => (a!.Document!.Value, ParseAmount(a.Amount!.Value, book.Digits, $"allocations[{i}].amount"), i)).ToList();
+        var keyId = http.Caller().KeyId;
+        var options = json.Value.SerializerOptions;
+        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+            () => Idempotency.Fingerprint("create-payment", request, options),
+            session =>
+            {
+                var id = Record(session, book, request, amount);
+                foreach (var (document, allocated, i) in allocations)
+                    OpenItemAllocations.Allocate(session, book, document, id, allocated, null, keyId,
+                        $"allocations[{i}].document", "payment", $"allocations[{i}].amount");
+                return Read(session.Connection, book, id)!;
+            },
+            created => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/payments/{created.Id}", JsonSerializer.Serialize(created, options)));
+        if (outcome.Replayed is { } replay) return replay;
+        return TypedResults.Created($"/v1/books/{bookId}/payments/{outcome.Fresh!.Id}", outcome.Fresh);
+    }
+
+    private static long ParseAmount(AmountInput input, int digits, string field)
+    {
+        var parsed = Amount.Parse(input.Text, digits);
+        if (!parsed.Success) throw new ValidationFailedException(field, parsed.Error!);
+        if (!parsed.Value.IsPositive) throw new ValidationFailedException(field, "must be greater than zero.");
+        return parsed.Value.MinorUnits;
+    }
+
+    private static long Record(WriteSession session, BookIdentity book, PaymentRequest request, long amount)
+    {
+        var kind = request.Customer is not null ? PartyKind.Customer : PartyKind.Vendor;
+        var partyField = kind == PartyKind.Customer ? "customer" : "vendor";
+        var partyId = (request.Customer ?? request.Vendor)!.Value;
+        var party = session.Connection.QuerySingleOrDefault<DocumentWrites.PartyRow>(DocumentWrites.SelectPartySql + " AND kind = @kind",
+                new { bookId = book.Id, id = partyId, kind = partyField })
+            ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
+        var direction = request.Direction ?? (kind == PartyKind.Customer ? "in" : "out");
+        var controls = session.Connection.QuerySingle<(string? Receivables, string? Payables)>(
+            "SELECT receivables_account, payables_account FROM books WHERE id = @bookId", new { bookId = book.Id });
+        var control = (kind == PartyKind.Customer ? controls.Receivables : controls.Payables)
+            ?? throw new ConflictException($"The book has no {(kind == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
+        var account = session.Connection.QuerySingleOrDefault<(string Type, long Archived)?>(
+            "SELECT type, archived FROM accounts WHERE book_id = @bookId AND code = @code", new { bookId = book.Id, code = request.Account });
+        if (account is null) throw new ValidationFailedException("account", $"No account '{request.Account}' in this book.");
+        if (account.Value.Type != "asset" || request.Account == controls.Receivables || request.Account == controls.Payables)
+            throw new ValidationFailedException("account", "must be a bank or cash account (an asset account that is not a control account).");
+        if (account.Value.Archived != 0) throw new ValidationFailedException("account", $"Account '{request.Account}' is archived and takes no new postings.");
+
+        // Money in is a debit on the bank account, money out a credit; the control line takes the other side.
+        var bankSide = direction == "in" ? Side.Debit : Side.Credit;
+        var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
+        var id = session.NextId("subledger_items");
+        var date = DocumentWrites.StoredDate(request.Date!);
+        var what = direction == "in" ? $"Payment from {party.Name}" : $"Payment to {party.Name}";
+        var entry = BalancedEntry.Create(date, what, request.Reference, [
+            new Posting(request.Account!, bankSide, new Amount(amount)),
+            new Posting(control, controlSide, new Amount(amount), null, new PartyRef(kind, partyId)),
+        ]);
+        JournalEntryResponse posted;
+        try
+        {
+            posted = JournalPoster.Post(session, book, [entry], sources: [new EntrySourceInfo("payment", id, null, date)])[0];
+        }
+        catch (PostingRefusedException refused)
+        {
+            throw PostingProblems.ForDerived(refused, book.Id, $"The entry of this payment");
+        }
+        session.Connection.Execute("""
+            INSERT INTO payments (id, book_id, party_id, direction, payment_date, amount, account, reference, entry_id, void_entry_id, created_at, voided_at)
+            VALUES (@id, @bookId, @partyId, @direction, @date, @amount, @account, @reference, @entryId, NULL, @createdAt, NULL)
+            """, new
+        {
+            id, bookId = book.Id, partyId, direction, date = request.Date, amount, account = request.Account, reference = request.Reference,
+            entryId = posted.Id, createdAt = Timestamps.Format(session.Now),
+        });
+        return id;
+    }
+
+    private static async Task<Results<Created<PaymentResponse>, StoredResponse>> VoidAsync(string bookId, long id,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, BookCatalog books, LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        var book = await books.GetAsync(bookId);
+        var options = json.Value.SerializerOptions;
+        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
+            () => Idempotency.Fingerprint($"void-payment/{id}", id, options),
+            session =>
+            {
+                var row = session.Connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId, id })
+                    ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No payment {id} in this book.");
+                if (row.VoidedAt is not null) throw new ConflictException($"Payment {id} was voided at {row.VoidedAt}.");
+                var item = OpenItemAllocations.ItemOf(session.Connection, bookId, "payment", id);
+                var active = OpenItemAllocations.ActiveOn(session.Connection, bookId, item.Id);
+                if (active.Count > 0) throw new ConflictException($"Payment {id} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
+                var date = DocumentWrites.StoredDate(row.PaymentDate);
+                var bankSide = row.Direction == "in" ? Side.Debit : Side.Credit;
+                var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
+                var control = session.Connection.QuerySingle<string>(
+                    "SELECT a.code FROM open_items o JOIN postings p ON p.entry_id = o.entry_id AND p.line_no = o.line_no AND p.book_id = o.book_id " +
+                    "JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id WHERE o.book_id = @bookId AND o.id = @itemId",
+                    new { bookId, itemId = item.Id });
+                var kind = item.Ledger == "receivables" ? PartyKind.Customer : PartyKind.Vendor;
+                var reversal = BalancedEntry.Reversing(row.EntryId, date, $"Void of payment {id}", row.Reference, [
+                    new Posting(row.Account, bankSide, new Amount(row.Amount)),
+                    new Posting(control, controlSide, new Amount(row.Amount), null, new PartyRef(kind, row.PartyId)),
+                ]);
+                JournalEntryResponse posted;
+                try
+                {
+                    posted = JournalPoster.Post(session, book, [reversal], sources: [new EntrySourceInfo("payment", id, null, date)])[0];
+                }
+                catch (PostingRefusedException refused)
+                {
+                    throw PostingProblems.ForDerived(refused, bookId, $"The void of payment {id}");
+                }
+                var reversalItem = session.Connection.QuerySingle<long>("SELECT id FROM open_items WHERE book_id = @bookId AND entry_id = @entryId",
+                    new { bookId, entryId = posted.Id });
+                OpenItemAllocations.Insert(session, bookId, row.PartyId, item.Ledger, item.Amount > 0 ? item.Id : reversalItem,
+                    item.Amount > 0 ? reversalItem : item.Id, row.Amount, date, OpenItemAllocations.VoidedBy);
+                session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
+                    new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId, id });
+                return Read(session.Connection, book, id)!;
+            },
+            voided => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/payments/{id}", JsonSerializer.Serialize(voided, options)));
+        if (outcome.Replayed is { } replay) return replay;
+        return TypedResults.Created($"/v1/books/{bookId}/payments/{id}", outcome.Fresh);
+    }
+
+    private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        var payment = Read(connection, book, id);
+        return payment is null ? Problems.NotFound($"No payment {id} in this book.") : TypedResults.Ok(payment);
+    }
+
+    private static async Task<Ok<Page<PaymentResponse>>> ListAsync(string bookId, [AsParameters] PaymentListQuery query, BookCatalog books,
+        LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        var limit = Math.Min(query.Limit ?? 50, 500);
+        long before = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : long.MaxValue;
+        await using var connection = await database.OpenReplicaReadAsync();
+        var ids = (await connection.QueryAsync<long>("""
+            SELECT p.id FROM payments p JOIN parties c ON c.id = p.party_id AND c.book_id = p.book_id
+            WHERE p.book_id = @bookId AND p.id < @before
+              AND (@customer IS NULL OR (c.kind = 'customer' AND p.party_id = @customer))
+              AND (@vendor IS NULL OR (c.kind = 'vendor' AND p.party_id = @vendor))
+              AND (@from IS NULL OR p.payment_date >= @from) AND (@to IS NULL OR p.payment_date <= @to)
+            ORDER BY p.id DESC LIMIT @take
+            """, new { bookId, before, customer = query.Customer, vendor = query.Vendor, from = query.From, to = query.To, take = limit + 1 })).AsList();
+        var more = ids.Count > limit;
+        if (more) ids.RemoveAt(ids.Count - 1);
+        var items = ids.Select(id => Read(connection, book, id)!).ToList();
+        return TypedResults.Ok(new Page<PaymentResponse>(items, more ? PageCursor.Encode(ids[^1].ToString(CultureInfo.InvariantCulture)) : null));
+    }
+
+    public static PaymentResponse? Read(DbConnection connection, BookIdentity book, long id)
+    {
+        var row = connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId = book.Id, id });
+        if (row is null) return null;
+        string F(long minor) => new Amount(minor).Format(book.Digits);
+        var item = OpenItemAllocations.ItemOf(connection, book.Id, "payment", id);
+        var open = row.VoidedAt is null ? OpenItemAllocations.OpenAmount(connection, book.Id, item) : 0;
+        var applied = row.VoidedAt is null ? OpenItemAllocations.AppliedTo(connection, book.Id, item.Id, book.Digits) : [];
+        var allocated = row.VoidedAt is null ? row.Amount - open : 0;
+        var customer = row.Kind == "customer";
+        return new PaymentResponse(row.Id, customer ? row.PartyId : null, customer ? null : row.PartyId, row.Direction, row.PaymentDate,
+            F(row.Amount), row.Account, row.Reference, F(allocated), F(open), applied, row.VoidedAt is null ? "posted" : "void", row.EntryId,
+            row.CreatedAt, row.VoidedAt);
+    }
+
+    private sealed record StoredPayment(long Id, long PartyId, string Kind, string Direction, string PaymentDate, long Amount, string Account,
+        string? Reference, long EntryId, string CreatedAt, string? VoidedAt);
+
+    private const string SelectSql = """
+        SELECT p.id AS Id, p.party_id AS PartyId, c.kind AS Kind, p.direction AS Direction, p.payment_date AS PaymentDate, p.amount AS Amount,
+               p.account AS Account, p.reference AS Reference, p.entry_id AS EntryId, p.created_at AS CreatedAt, p.voided_at AS VoidedAt
+        FROM payments p JOIN parties c ON c.id = p.party_id AND c.book_id = p.book_id
+        """;
+}
