@@ -121,7 +121,11 @@ public static class OpenItemAllocations
             throw new ConflictException($"{documentId} and {againstId} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
         if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
             throw new ConflictException($"{documentId} and {againstId} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
-        var allocationDate = date ?? Later(DocumentDate(first.ItemDate), DocumentDate(second.ItemDate));
+        var latest = Later(DocumentDate(first.ItemDate), DocumentDate(second.ItemDate));
+        // Never before either item exists: aging as of any date then counts both items or neither, so it ties out.
+        if (date is { } given && given < latest)
+            throw new ValidationFailedException("date", $"must be on or after both items' dates ({DateText.Format(latest)}).");
+        var allocationDate = date ?? latest;
         RefuseLocked(session, book.Id, allocationDate, "An allocation");
         foreach (var (item, id) in new[] { (first, documentId), (second, againstId) })
         {

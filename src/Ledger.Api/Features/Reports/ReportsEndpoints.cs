@@ -31,6 +31,18 @@ public static class ReportsEndpoints
             .WithDescription("Every account's opening balance, movements with running balance, and closing balance over a " +
                              "period. Bounded in size: a period with more postings than the server allows is refused (400); " +
                              "page through one account's ledger instead.");
+        book.MapGet("/reports/aged-receivables", AgingEndpoints.GetAgedReceivables).ProducesJsonOrCsv<AgingResponse>()
+            .WithName("getAgedReceivables").WithSummary("Aged receivables")
+            .WithDescription("What each customer owes as of a date (today by default), split into current, one column per " +
+                             "bucket of days overdue (buckets=30,60,90) and older, by due date or document date (basis). Credits " +
+                             "(unallocated payments, credit notes) are aged by their own date. Allocations count when dated on or " +
+                             "before asOf and, with knownAt, recorded and not undone by then. controlAccount is the receivables " +
+                             "account's balance as of the same date; difference (the control balance less the total) is zero. " +
+                             "detail=true lists each open item.");
+        book.MapGet("/reports/aged-payables", AgingEndpoints.GetAgedPayables).ProducesJsonOrCsv<AgingResponse>()
+            .WithName("getAgedPayables").WithSummary("Aged payables")
+            .WithDescription("What the book owes each vendor as of a date, aged as for receivables and shown owed-positive; " +
+                             "controlAccount is the payables account's balance (credit-positive), and difference is zero.");
         book.MapGet("/accounts/{code}/ledger", LedgerEndpoints.GetAccountLedger).ProducesJsonOrCsv<AccountLedgerResponse>()
             .WithName("getAccountLedger").WithSummary("One account's ledger")
             .WithDescription("One account's opening balance, movements with running balance a page at a time (follow " +
