@@ -6,6 +6,7 @@ using Ledger.Api.Features.Journal;
 using Ledger.Api.Features.Parties;
 using Ledger.Api.Features.Periods;
 using Ledger.Api.Features.Reports;
+using Ledger.Api.Features.TaxRates;
 using Ledger.Api.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -22,6 +23,7 @@ app.MapJournal();
 app.MapReports();
 app.MapPeriods();
 app.MapParties();
+app.MapTaxRates();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

@@ -20,6 +20,7 @@ public static class LedgerOpenApi
         ("Journal", "Balanced journal entries: posted singly or in batches, idempotently; never edited, reversed instead."),
         ("Reports", "Trial balance, balance sheet, income statement and ledgers, as of any date and as known at any instant."),
         ("Periods", "Closing periods: the lock date and the year-end close."),
+        ("Tax rates", "Sales and purchase tax rates of a book, with the accounts the tax posts to; fixed once a document uses them."),
         ("API keys", "Keys scoped to one book, read or read-write; admin keys only."),
         ("Health", "Liveness of the API and its database; no key needed."),
     ];
