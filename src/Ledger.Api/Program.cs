@@ -9,6 +9,7 @@ using Ledger.Api.Features.Payments;
 using Ledger.Api.Features.Allocations;
 using Ledger.Api.Features.Periods;
 using Ledger.Api.Features.Reports;
+using Ledger.Api.Features.TaxRates;
 using Ledger.Api.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,6 +29,7 @@ app.MapParties();
 app.MapDocuments();
 app.MapPayments();
 app.MapAllocations();
+app.MapTaxRates();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

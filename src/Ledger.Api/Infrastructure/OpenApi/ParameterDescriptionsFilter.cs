@@ -13,7 +13,6 @@ public sealed class ParameterDescriptionsFilter : IOperationFilter
     {
         ["bookId"] = "The book's id, as returned when it was created.",
         ["code"] = "The account's code in the book's chart of accounts.",
-        ["id"] = "The journal entry's id (not its number).",
         ["asOf"] = "The date the report stands at, YYYY-MM-DD; today (UTC) when left out.",
         ["knownAt"] = "Answer as the books stood at this instant (ISO-8601 UTC, e.g. 2026-04-05T00:00:00Z): entries recorded later are left out, so the same question always gets the same answer. Not later than now.",
         ["format"] = "json (default) or csv; Accept: text/csv does the same.",
@@ -29,8 +28,28 @@ public sealed class ParameterDescriptionsFilter : IOperationFilter
         ["Idempotency-Key"] = "Any unique text up to 255 characters. A retry with the same key and body answers the first result and writes nothing; the same key with another body is 422. Keys are kept for 30 days.",
     };
 
+    // What an {id} names, from the path segment before it.
+    private static readonly Dictionary<string, string> Ids = new(StringComparer.Ordinal)
+    {
+        ["journal-entries"] = "The journal entry's id (not its number).",
+        ["customers"] = "The customer's id.",
+        ["vendors"] = "The vendor's id.",
+        ["invoices"] = "The invoice's id (not its number).",
+        ["credit-notes"] = "The credit note's id (not its number).",
+        ["bills"] = "The bill's id (not its number).",
+        ["vendor-credits"] = "The vendor credit's id (not its number).",
+        ["payments"] = "The payment's id.",
+        ["allocations"] = "The allocation's id.",
+        ["api-keys"] = "The key's id (not its secret).",
+    };
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        var segments = (context.ApiDescription.RelativePath ?? "").Split('/');
+        var owner = Array.FindIndex(segments, s => s.StartsWith("{id", StringComparison.Ordinal)) is > 0 and var at ? segments[at - 1] : null;
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+            if (parameter.Name == "id" && parameter.Description is null && owner is not null && Ids.TryGetValue(owner, out var id))
+                parameter.Description = id;
         foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
             if (parameter.Name is { } name && parameter.Description is null && Descriptions.TryGetValue(name, out var description))
                 parameter.Description = description;

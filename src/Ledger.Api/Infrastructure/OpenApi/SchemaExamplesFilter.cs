@@ -48,6 +48,7 @@ public sealed class SchemaExamplesFilter : ISchemaFilter
             """,
         ["SetLockDateRequest"] = """{"date":"2025-12-31"}""",
         ["YearEndCloseRequest"] = """{"fiscalYearEnd":"2025-12-31"}""",
+        ["CreateTaxRateRequest"] = """{"code":"VAT19","name":"VAT 19 %","rate":"19","salesAccount":"2100","purchaseAccount":"1300"}""",
         ["CreateApiKeyRequest"] = """{"name":"Bank import script","bookId":"01937c2e-5b1a-7c3d-9e2f-1a2b3c4d5e6f","scopes":["read","write"]}""",
         ["HttpValidationProblemDetails"] = """
             {"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"The request is not valid.","status":400,
