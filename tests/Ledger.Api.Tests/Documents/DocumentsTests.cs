@@ -221,4 +221,32 @@ public sealed class DocumentsTests(SharedApp shared) : SharedAppTest(shared)
         // The refused payment wrote nothing: one invoice and one payment entry.
         Assert.Equal(2, (await App.AllEntriesAsync(book)).Count);
     }
+
+    [Fact]
+    public async Task Allocations_refuse_drafts_locked_dates_and_payments_refuse_accounts_that_are_not_bank_or_cash()
+    {
+        var book = await StandardBookAsync();
+        var customer = await App.CreateCustomerAsync(book);
+        var draft = await (await Admin.PostJsonAsync(Url(book, "invoices"), Invoice(customer, "2026-01-10", ("a", null, "10.00", "4000")))).AssertCreatedAsync();
+        var invoice = await IssuedInvoiceAsync(book, customer, "10.00", date: "2026-01-10");
+        var payment = await (await Admin.PostJsonAsync(Url(book, "payments"), new { customer, date = "2026-01-20", amount = "10.00", account = "1010" })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = draft["id"], against = payment["id"], amount = "1.00" })).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = 999999, against = payment["id"], amount = "1.00" })).AssertValidationErrorAsync("document");
+        await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = invoice["id"], against = payment["id"], amount = "0" })).AssertValidationErrorAsync("amount");
+
+        // Locked through 2026-01-31: an allocation dated then would change what was open in a closed period.
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-01-31" })).StatusCode);
+        await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = invoice["id"], against = payment["id"], amount = "10.00" })).AssertProblemAsync(HttpStatusCode.Conflict);
+        var allocated = await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = invoice["id"], against = payment["id"], amount = "10.00", date = "2026-02-01" })).AssertCreatedAsync();
+        Assert.Equal("2026-02-01", allocated["date"]!.GetValue<string>());
+        // Documents and payments dated in the closed period are refused like any entry.
+        await (await Admin.PostJsonAsync(Url(book, "invoices"), new
+        {
+            customer, date = "2026-01-15", issue = true, lines = new[] { new { description = "late", unitPrice = "5.00", account = "4000" } },
+        })).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        await (await Admin.PostJsonAsync(Url(book, "payments"), new { customer, date = "2026-02-20", amount = "5.00", account = "4000" })).AssertValidationErrorAsync("account");
+        await (await Admin.PostJsonAsync(Url(book, "payments"), new { customer, date = "2026-02-20", amount = "5.00", account = "1200" })).AssertValidationErrorAsync("account");
+        await (await Admin.PostJsonAsync(Url(book, "payments"), new { date = "2026-02-20", amount = "5.00", account = "1010" })).AssertValidationErrorAsync("customer");
+    }
 }
