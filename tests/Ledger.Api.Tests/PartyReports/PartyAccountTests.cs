@@ -83,14 +83,15 @@ public sealed class PartyAccountTests : FakeClockAppTest
         await Admin.PaymentAsync(book, vendor, customer: false, "2025-10-21", "1000.00", allocations: [(october, "1000.00")]); // 20 days
         await Admin.DocumentAsync(book, "vendor-credits", vendor, "2026-02-01", [new Line("100.00")]);
         await Admin.BillAsync(book, vendor, "2026-03-01", "300.00");                                                 // due 2026-03-31
+        await Admin.BillAsync(book, vendor, "2026-03-02", "50.00");                                                  // due today: not overdue
 
         var account = await Admin.GetJsonAsync(Url(book, $"vendors/{vendor}/account"));
         Assert.Null(account["revenue"]);
-        Assert.Equal(("200.00", "1500.00", "1200.00"), Periods(account["spend"]!));
-        Assert.Equal(("700.00", "800.00"), (account["openBalance"].Text(), account["overdueBalance"].Text()));
-        Assert.Equal("700.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-payables")))["totals"]!["total"].Text());
+        Assert.Equal(("250.00", "1500.00", "1250.00"), Periods(account["spend"]!));
+        Assert.Equal(("750.00", "800.00"), (account["openBalance"].Text(), account["overdueBalance"].Text()));
+        Assert.Equal("750.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-payables")))["totals"]!["total"].Text());
         Assert.Equal(20.0m, account["averageDaysToPay"]!.GetValue<decimal>());
-        Assert.Equal((3L, "2026-03-01", "2025-10-21"), (account["invoiceCount"]!.GetValue<long>(), account["lastInvoiceDate"].Text(), account["lastPaymentDate"].Text()));
+        Assert.Equal((4L, "2026-03-02", "2025-10-21"), (account["invoiceCount"]!.GetValue<long>(), account["lastInvoiceDate"].Text(), account["lastPaymentDate"].Text()));
     }
 
     [Fact]
