@@ -7,6 +7,7 @@ using Ledger.Api.Features.Parties;
 using Ledger.Api.Features.Documents;
 using Ledger.Api.Features.Payments;
 using Ledger.Api.Features.Allocations;
+using Ledger.Api.Features.PartyReports;
 using Ledger.Api.Features.Periods;
 using Ledger.Api.Features.Reports;
 using Ledger.Api.Features.TaxRates;
@@ -30,6 +31,7 @@ app.MapDocuments();
 app.MapPayments();
 app.MapAllocations();
 app.MapTaxRates();
+app.MapPartyReports();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();
