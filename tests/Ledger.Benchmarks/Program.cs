@@ -18,6 +18,8 @@ using NpgsqlTypes;
 //   single posts also through two API processes on the one database):
 //     dotnet run -c Release --project tests/Ledger.Benchmarks -- --entries 1000000 --json bench.json \
 //       --database "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
+//   Receivables as well (after the scenarios above, in a book of its own; see Receivables.cs):
+//     dotnet run -c Release --project tests/Ledger.Benchmarks -- --receivables --customers 10000 --invoices 200000
 
 var options = BenchmarkOptions.Parse(args);
 var workDir = Path.Combine(Path.GetTempPath(), $"ledger-bench-{Guid.NewGuid():N}");
@@ -101,6 +103,9 @@ try
         Console.WriteLine($"Posted {postDated["entries"]} post-dated entries (dated {postDated["datedFrom"]} to {postDated["datedTo"]}) "
             + "after every other scenario, as a separate batch, to time the trial balance as of today.");
         Print("post-dated entries and trial balance as of today", postDated);
+
+        // Only when asked, and after every figure above, so those are the same with or without it.
+        if (options.Receivables) results["receivables"] = await ReceivablesScenario.RunAsync(server, http, options);
     }
 
     var baseline = database.IsPostgres
@@ -139,13 +144,16 @@ static string CpuModel()
     catch (IOException) { return "unknown"; }
 }
 
-sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep, string? Database)
+sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep, string? Database,
+    bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
         int entries = 1_000_000, connections = 64, accounts = 1000, singles = 50_000, batchSize = 10_000, batchClients = 1;
         string? json = null, database = null;
         var keep = false;
+        var receivables = false;
+        int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -159,10 +167,16 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                 case "--batch-clients": batchClients = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--keep": keep = true; break;
                 case "--database": database = Next(); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep]");
+                case "--receivables": receivables = true; break;
+                case "--customers": customers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--invoices": invoices = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--receivables-baseline-posts": receivablesBaseline = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000]");
             }
         }
-        return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep, database);
+        if (receivables && (customers < 1 || invoices < 1)) throw new ArgumentException("--receivables needs at least one customer and one invoice.");
+        return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep, database,
+            receivables, customers, invoices, receivablesBaseline);
     }
 }
 
@@ -902,6 +916,30 @@ static class Table
         var baseline = r["baseline"]!;
         s.AppendLine($"| baseline: {baseline["method"]} | {baseline["entriesPerSecond"]} entries/s ({baseline["rowsPerSecond"]} rows/s) | |");
         s.AppendLine($"| database size after run | {r["databaseMB"]} MB | |");
+        if (r["receivables"] is JsonObject receivables) s.AppendLine().Append(Receivables(receivables));
+        return s.ToString();
+    }
+
+    /// <summary>Receivables in a table of their own, each figure with the load averages (1, 5, 15 min) around it.</summary>
+    private static string Receivables(JsonObject r)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("| receivables measure | result | load (1, 5, 15 min) | target |");
+        s.AppendLine("| --- | --- | --- | --- |");
+        string Posts(JsonNode p, string unit) =>
+            $"{p["perSecond"]} {unit}/s, p50 {p["p50Ms"]} ms, p99 {p["p99Ms"]} ms ({p["requests"]} in {p["seconds"]} s, {p["failures"]} failed, server CPU {p["serverCpuSeconds"]} s)";
+        string Load(JsonNode p) => $"{p["loadBefore"]} → {p["loadAfter"]}";
+        var customers = r["customers"]!;
+        s.AppendLine($"| customers created, {customers["connections"]} connections | {Posts(customers, "customers")} | {Load(customers)} | |");
+        var entries = r["journalEntries"]!;
+        s.AppendLine($"| baseline: single two-line journal entries, same book and connections | {Posts(entries, "entries")} | {Load(entries)} | |");
+        var invoices = r["invoices"]!;
+        s.AppendLine($"| invoices created and issued, {invoices["connections"]} connections, Idempotency-Key each, {invoices["lines"]} lines, dated {invoices["datedFrom"]} to {invoices["datedTo"]} | {Posts(invoices, "invoices")} | {Load(invoices)} | ≥ 2,000/s |");
+        var aged = r["agedReceivables"]!;
+        s.AppendLine($"| aged receivables as of {aged["asOf"]}, {aged["customersWithOpenItems"]} customers, {aged["openInvoices"]} open invoices (median of {aged["calls"]}) | {aged["medianMs"]} ms (first call {aged["firstCallMs"]} ms, {aged["responseKB"]} KB; total {aged["total"]} = control account, difference {aged["difference"]}) | {aged["load"]} | ≤ 200 ms |");
+        s.AppendLine($"| the same with detail=true (median of {aged["detailCalls"]}) | {aged["detailMedianMs"]} ms ({aged["detailResponseMB"]} MB) | | |");
+        s.AppendLine($"| baseline: trial balance of the same book as of {aged["asOf"]} (median of {aged["calls"]}) | {aged["trialBalanceSameDateMedianMs"]} ms | | |");
+        s.AppendLine($"| server peak RSS after receivables | {r["serverPeakRssMB"]} MB | | |");
         return s.ToString();
     }
 }
