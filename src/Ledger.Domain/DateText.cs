@@ -35,6 +35,10 @@ public static class DateText
 
     public static string Format(LocalDate date) => DatePattern.Format(date);
 
+    /// <summary>A date read back from storage, where only valid dates are ever written; anything else is a bug, not input.</summary>
+    public static LocalDate ParseStoredDate(string text) =>
+        TryParseDate(text, out var date) ? date : throw new InvalidOperationException($"Stored date '{text}' is unreadable.");
+
     public static bool TryParseInstant(string? text, out Instant instant)
     {
         instant = default;

@@ -100,7 +100,7 @@ public static class OpenItemAllocations
                 new { bookId, id }) ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No allocation {id} in this book.");
             if (row.UndoneAt is not null) throw new ConflictException($"Allocation {id} was undone at {row.UndoneAt}.");
             if (row.RecordedBy == VoidedBy) throw new ConflictException($"Allocation {id} matches a void document with its reversal; it is never undone.");
-            RefuseLocked(session, bookId, DocumentDate(row.AllocationDate), "Allocation");
+            RefuseLocked(session, bookId, DateText.ParseStoredDate(row.AllocationDate), "Allocation");
             session.Connection.Execute("UPDATE allocations SET undone_at = @at, undone_by = @by WHERE book_id = @bookId AND id = @id",
                 new { at = Timestamps.Format(session.Now), by = keyId, bookId, id });
             return Read(session.Connection, book, id)!;
@@ -121,7 +121,7 @@ public static class OpenItemAllocations
             throw new ConflictException($"{documentId} and {againstId} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
         if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
             throw new ConflictException($"{documentId} and {againstId} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
-        var latest = Later(DocumentDate(first.ItemDate), DocumentDate(second.ItemDate));
+        var latest = Later(DateText.ParseStoredDate(first.ItemDate), DateText.ParseStoredDate(second.ItemDate));
         // Never before either item exists: aging as of any date then counts both items or neither, so it ties out.
         if (date is { } given && given < latest)
             throw new ValidationFailedException("date", $"must be on or after both items' dates ({DateText.Format(latest)}).");
@@ -205,9 +205,6 @@ public static class OpenItemAllocations
         if (lockDate is not null && DateText.Format(date).CompareTo(lockDate) <= 0)
             throw new ConflictException($"The books are locked through {lockDate}: {what.ToLowerInvariant()} dated {DateText.Format(date)} changes what was open then.");
     }
-
-    private static NodaTime.LocalDate DocumentDate(string text) =>
-        DateText.TryParseDate(text, out var date) ? date : throw new InvalidOperationException($"Stored date '{text}' is unreadable.");
 
     private static NodaTime.LocalDate Later(NodaTime.LocalDate a, NodaTime.LocalDate b) => a > b ? a : b;
 

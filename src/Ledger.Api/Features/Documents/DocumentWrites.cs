@@ -61,8 +61,8 @@ public static class DocumentWrites
         if (party.Archived != 0)
             throw new ConflictException($"{Capital(kind.Party())} {party.Code} is archived and gets no new documents; unarchive it first.");
         if (document.Gross == 0) throw new ConflictException($"A {kind.Words()} of zero cannot be issued: its lines add up to nothing.");
-        var date = StoredDate(document.DocumentDate);
-        var dueDate = document.DueDate is { } due ? StoredDate(due)
+        var date = DateText.ParseStoredDate(document.DocumentDate);
+        var dueDate = document.DueDate is { } due ? DateText.ParseStoredDate(due)
             : kind is DocumentKind.Invoice or DocumentKind.Bill ? date.PlusDays((int)party.PaymentTermsDays) : date;
         var number = NextNumber(session, book.Id, kind);
         var postings = Postings(session, book.Id, kind, document, party);
@@ -93,7 +93,7 @@ public static class DocumentWrites
         var active = OpenItemAllocations.ActiveOn(session.Connection, book.Id, item.Id);
         if (active.Count > 0)
             throw new ConflictException($"{Capital(kind)} {document.Number} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
-        var documentDate = StoredDate(document.DocumentDate);
+        var documentDate = DateText.ParseStoredDate(document.DocumentDate);
         var voidDate = date ?? documentDate;
         if (voidDate < documentDate)
             throw new ValidationFailedException("date", $"must be on or after the {kind.Words()}'s date ({document.DocumentDate}).");
@@ -116,10 +116,6 @@ public static class DocumentWrites
         session.Connection.Execute(VoidSql, new { id, bookId = book.Id, voidEntryId = posted.Id, voidedAt = Timestamps.Format(session.Now) });
     }
 
-    /// <summary>A date as stored (always valid: it passed validation before it was written).</summary>
-    public static LocalDate StoredDate(string text) =>
-        DateText.TryParseDate(text, out var date) ? date : throw new InvalidOperationException($"Stored date '{text}' is unreadable.");
-
     public static ProblemException NotFound(DocumentKind kind, long id) =>
         new(StatusCodes.Status404NotFound, "Not found", $"No {kind.Words()} {id} in this book.");
 
@@ -139,9 +135,7 @@ public static class DocumentWrites
     /// <summary>The entry of a document: the gross on the control account with the party, each line's net, each tax account's tax.</summary>
     private static List<Posting> Postings(WriteSession session, string bookId, DocumentKind kind, DocumentRow document, PartyRow party)
     {
-        var controls = session.Connection.QuerySingle<(string? Receivables, string? Payables)>(
-            "SELECT receivables_account, payables_account FROM books WHERE id = @bookId", new { bookId });
-        var control = kind.Party() == PartyKind.Customer ? controls.Receivables : controls.Payables;
+        var control = ControlAccounts.Read(session.Connection, bookId).For(kind.Party());
         if (control is null)
             throw new ConflictException($"The book has no {(kind.Party() == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
         var side = kind.ControlSide();
@@ -199,8 +193,7 @@ public static class DocumentWrites
             throw new ConflictException($"Vendor {party.Code} already has a bill with reference '{vendorReference}'.");
 
         AmountsAreText.TryParse(request.AmountsAre ?? "exclusive", out var amountsAre);
-        var controls = session.Connection.QuerySingle<(string? Receivables, string? Payables)>(
-            "SELECT receivables_account, payables_account FROM books WHERE id = @bookId", new { bookId = book.Id });
+        var controls = ControlAccounts.Read(session.Connection, book.Id);
         var errors = new Dictionary<string, string[]>();
         var lines = new List<PreparedLine>();
         var rates = new Dictionary<string, TaxRate>(StringComparer.Ordinal);
@@ -211,7 +204,7 @@ public static class DocumentWrites
                 "SELECT type, archived FROM accounts WHERE book_id = @bookId AND code = @code", new { bookId = book.Id, code = line.Account });
             if (account is null) errors[$"lines[{i}].account"] = [$"No account '{line.Account}' in this book."];
             else if (account.Value.Archived != 0) errors[$"lines[{i}].account"] = [$"Account '{line.Account}' is archived and takes no new postings."];
-            else if (line.Account == controls.Receivables || line.Account == controls.Payables)
+            else if (controls.Contains(line.Account))
                 errors[$"lines[{i}].account"] = [$"must not be a control account: the document posts '{line.Account}' itself."];
             TaxRate? rate = null;
             if (line.TaxRate is { } code)

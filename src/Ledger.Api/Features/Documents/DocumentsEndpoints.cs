@@ -265,7 +265,7 @@ public static class DocumentsEndpoints
             "issued" => due == 0 ? "paid" : paid > 0 ? "partiallyPaid" : "open",
             var other => other,
         };
-        var overdue = due > 0 && row.DueDate is { } dueDate && DocumentWrites.StoredDate(dueDate) < today;
+        var overdue = due > 0 && row.DueDate is { } dueDate && DateText.ParseStoredDate(dueDate) < today;
         var customer = kind.Party() == PartyKind.Customer;
         return new DocumentResponse(row.Id, row.Number, status, customer ? row.PartyId : null, customer ? null : row.PartyId,
             row.DocumentDate, row.DueDate, row.Reference, row.VendorReference, row.AmountsAre,

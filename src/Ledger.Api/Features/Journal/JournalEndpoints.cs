@@ -148,7 +148,7 @@ public static class JournalEndpoints
         if (original.Source is { } source)
             throw new ConflictException($"Journal entry {id} was posted by {source.Type.Replace('_', ' ')} {source.Number ?? source.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}; void that instead of reversing its entry.");
 
-        var originalDate = DateText.TryParseDate(original.Date, out var d) ? d : throw new InvalidOperationException("Stored entry date is unreadable.");
+        var originalDate = DateText.ParseStoredDate(original.Date);
         var date = request.Date is null ? originalDate : DateText.TryParseDate(request.Date, out var given) ? given : originalDate;
         if (date < originalDate)
             throw new ValidationFailedException("date", $"must be on or after the original entry's date ({original.Date}).");

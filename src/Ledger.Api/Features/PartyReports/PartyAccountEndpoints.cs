@@ -109,7 +109,7 @@ public static class PartyAccountEndpoints
         decimal weighted = 0, allocated = 0;
         foreach (var (amount, itemDate, allocationDate) in await connection.QueryAsync<(long, string, string)>(PaidSql, args))
         {
-            var days = Period.Between(Stored(itemDate), Stored(allocationDate), PeriodUnits.Days).Days;
+            var days = Period.Between(DateText.ParseStoredDate(itemDate), DateText.ParseStoredDate(allocationDate), PeriodUnits.Days).Days;
             weighted += (decimal)amount * days;
             allocated += amount;
         }
@@ -119,9 +119,6 @@ public static class PartyAccountEndpoints
             new PartyPeriodAmounts(report.Format(periods.ThisYear), report.Format(periods.LastYear), report.Format(periods.Last12Months)),
             report.Format(open), report.Format(overdue), averageDays, documents.Count, documents.Last, lastPayment);
     }
-
-    private static LocalDate Stored(string text) =>
-        DateText.TryParseDate(text, out var date) ? date : throw new InvalidOperationException($"Stored date '{text}' is unreadable.");
 
     private const string NetSql = "CASE WHEN kind = @document THEN net ELSE -net END";
 

@@ -147,14 +147,13 @@ public static class PaymentsEndpoints
                 new { bookId = book.Id, id = partyId, kind = partyField })
             ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
         var direction = request.Direction ?? (kind == PartyKind.Customer ? "in" : "out");
-        var controls = session.Connection.QuerySingle<(string? Receivables, string? Payables)>(
-            "SELECT receivables_account, payables_account FROM books WHERE id = @bookId", new { bookId = book.Id });
-        var control = (kind == PartyKind.Customer ? controls.Receivables : controls.Payables)
+        var controls = ControlAccounts.Read(session.Connection, book.Id);
+        var control = controls.For(kind)
             ?? throw new ConflictException($"The book has no {(kind == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
         var account = session.Connection.QuerySingleOrDefault<(string Type, long Archived)?>(
             "SELECT type, archived FROM accounts WHERE book_id = @bookId AND code = @code", new { bookId = book.Id, code = request.Account });
         if (account is null) throw new ValidationFailedException("account", $"No account '{request.Account}' in this book.");
-        if (account.Value.Type != "asset" || request.Account == controls.Receivables || request.Account == controls.Payables)
+        if (account.Value.Type != "asset" || controls.Contains(request.Account))
             throw new ValidationFailedException("account", "must be a bank or cash account (an asset account that is not a control account).");
         if (account.Value.Archived != 0) throw new ValidationFailedException("account", $"Account '{request.Account}' is archived and takes no new postings.");
 
@@ -162,7 +161,7 @@ public static class PaymentsEndpoints
         var bankSide = direction == "in" ? Side.Debit : Side.Credit;
         var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
         var id = session.NextId("subledger_items");
-        var date = DocumentWrites.StoredDate(request.Date!);
+        var date = DateText.ParseStoredDate(request.Date!);
         var what = direction == "in" ? $"Payment from {party.Name}" : $"Payment to {party.Name}";
         var entry = BalancedEntry.Create(date, what, request.Reference, [
             new Posting(request.Account!, bankSide, new Amount(amount)),
@@ -204,7 +203,7 @@ public static class PaymentsEndpoints
                 var item = OpenItemAllocations.ItemOf(session.Connection, bookId, "payment", id);
                 var active = OpenItemAllocations.ActiveOn(session.Connection, bookId, item.Id);
                 if (active.Count > 0) throw new ConflictException($"Payment {id} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
-                var date = DocumentWrites.StoredDate(row.PaymentDate);
+                var date = DateText.ParseStoredDate(row.PaymentDate);
                 var bankSide = row.Direction == "in" ? Side.Debit : Side.Credit;
                 var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
                 var control = session.Connection.QuerySingle<string>(

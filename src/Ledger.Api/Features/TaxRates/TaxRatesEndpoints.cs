@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Dapper;
 using FluentValidation;
+using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
 using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
@@ -203,9 +204,7 @@ public static class TaxRatesEndpoints
     private static void CheckAccounts(WriteSession session, string bookId, string? salesAccount, string? purchaseAccount)
     {
         if (salesAccount is null && purchaseAccount is null) return;
-        var controls = session.Connection.QuerySingle<ControlAccounts>(
-            "SELECT receivables_account AS ReceivablesAccount, payables_account AS PayablesAccount FROM books WHERE id = @bookId",
-            new { bookId });
+        var controls = ControlAccounts.Read(session.Connection, bookId);
         var errors = new Dictionary<string, string[]>();
         foreach (var (field, code, type, purpose) in new[]
                  {
@@ -219,8 +218,8 @@ public static class TaxRatesEndpoints
             var problem = account is null ? $"No account '{code}' in this book."
                 : account.Type != type.ToName() ? $"must be {purpose}; '{code}' is {account.Type}."
                 : account.Archived != 0 ? $"Account '{code}' is archived."
-                : code == controls.ReceivablesAccount ? $"must not be the book's receivables control account ('{code}'), whose lines are customers' open items."
-                : code == controls.PayablesAccount ? $"must not be the book's payables control account ('{code}'), whose lines are vendors' open items."
+                : code == controls.Receivables ? $"must not be the book's receivables control account ('{code}'), whose lines are customers' open items."
+                : code == controls.Payables ? $"must not be the book's payables control account ('{code}'), whose lines are vendors' open items."
                 : null;
             if (problem is not null) errors[field] = [problem];
         }
@@ -256,7 +255,6 @@ public static class TaxRatesEndpoints
         WHERE book_id = @bookId AND code = @code
         """;
 
-    private sealed record ControlAccounts(string? ReceivablesAccount, string? PayablesAccount);
 
     private sealed record AccountState(string Type, long Archived);
 
