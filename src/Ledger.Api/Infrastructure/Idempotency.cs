@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -219,5 +220,20 @@ public static class IdempotentWrites
             if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
             return new IdempotentOutcome<T>(result, null);
         }, defersGroupState, idempotencyKey: key);
+    }
+
+    /// <summary>
+    /// Creates something through the writer under an optional Idempotency-Key: 201 with it and its Location, or on a retry
+    /// with the same key and request the stored answer (422 for the same key with another request).
+    /// </summary>
+    public static async Task<Results<Created<T>, StoredResponse>> CreateIdempotentAsync<TRequest, T>(
+        this LedgerWriter writer, string bookId, string? key, string operation, TRequest request, JsonSerializerOptions options,
+        Func<WriteSession, T> work, Func<T, string?> location, bool defersGroupState = false)
+    {
+        var outcome = await writer.WriteIdempotentAsync(bookId, key, () => Idempotency.Fingerprint(operation, request, options), work,
+            created => new StoredResponse(StatusCodes.Status201Created, location(created), JsonSerializer.Serialize(created, options)),
+            defersGroupState);
+        if (outcome.Replayed is { } replay) return replay;
+        return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
     }
 }

@@ -75,8 +75,7 @@ public static class OpenItemAllocations
         if (!amount.Success) throw new ValidationFailedException("amount", amount.Error!);
         if (!amount.Value.IsPositive) throw new ValidationFailedException("amount", "must be greater than zero.");
         var keyId = http.Caller().KeyId;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint("create-allocation", request, json.Value.SerializerOptions),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, "create-allocation", request, json.Value.SerializerOptions,
             session =>
             {
                 var date = request.Date is { } given && DateText.TryParseDate(given, out var d) ? d : (NodaTime.LocalDate?)null;
@@ -84,10 +83,7 @@ public static class OpenItemAllocations
                     "document", "against", "amount");
                 return Read(session.Connection, book, id)!;
             },
-            created => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/allocations/{created.Id}",
-                JsonSerializer.Serialize(created, json.Value.SerializerOptions)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created($"/v1/books/{bookId}/allocations/{outcome.Fresh!.Id}", outcome.Fresh);
+            created => $"/v1/books/{bookId}/allocations/{created.Id}");
     }
 
     private static async Task<Ok<AllocationResponse>> UndoAsync(string bookId, long id, HttpContext http, BookCatalog books, LedgerWriter writer)

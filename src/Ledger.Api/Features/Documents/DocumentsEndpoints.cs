@@ -122,17 +122,14 @@ public static class DocumentsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var today = writer.Now().InUtc().Date;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint($"create-{kind.ToName()}", request, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"create-{kind.ToName()}", request, options,
             session =>
             {
                 var id = DocumentWrites.CreateDraft(session, book, kind, request);
                 if (request.Issue == true) DocumentWrites.Issue(session, book, kind, id);
                 return Read(session.Connection, book, kind, id, today)!;
             },
-            created => new StoredResponse(StatusCodes.Status201Created, Location(kind, bookId, created.Id), JsonSerializer.Serialize(created, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created(Location(kind, bookId, outcome.Fresh!.Id), outcome.Fresh);
+            created => Location(kind, bookId, created.Id));
     }
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> IssueAsync(DocumentKind kind, string bookId, long id,
@@ -140,16 +137,13 @@ public static class DocumentsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var today = clock.GetCurrentInstant().InUtc().Date;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint($"issue-{kind.ToName()}/{id}", id, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"issue-{kind.ToName()}/{id}", id, options,
             session =>
             {
                 DocumentWrites.Issue(session, book, kind, id);
                 return Read(session.Connection, book, kind, id, today)!;
             },
-            issued => new StoredResponse(StatusCodes.Status201Created, Location(kind, bookId, id), JsonSerializer.Serialize(issued, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created(Location(kind, bookId, id), outcome.Fresh);
+            issued => Location(kind, bookId, id));
     }
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> VoidAsync(DocumentKind kind, string bookId, long id,
@@ -160,16 +154,13 @@ public static class DocumentsEndpoints
         var today = clock.GetCurrentInstant().InUtc().Date;
         var keyId = http.Caller().KeyId;
         LocalDate? date = request?.Date is { } text && DateText.TryParseDate(text, out var d) ? d : null;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint($"void-{kind.ToName()}/{id}", request ?? new VoidRequest(null), options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-{kind.ToName()}/{id}", request ?? new VoidRequest(null), options,
             session =>
             {
                 DocumentWrites.Void(session, book, kind, id, date, keyId);
                 return Read(session.Connection, book, kind, id, today)!;
             },
-            voided => new StoredResponse(StatusCodes.Status201Created, Location(kind, bookId, id), JsonSerializer.Serialize(voided, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created(Location(kind, bookId, id), outcome.Fresh);
+            voided => Location(kind, bookId, id));
     }
 
     private static async Task<Ok<DocumentResponse>> ReplaceAsync(DocumentKind kind, string bookId, long id, DocumentRequest request,

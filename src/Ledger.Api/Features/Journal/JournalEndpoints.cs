@@ -173,13 +173,8 @@ public static class JournalEndpoints
     {
         try
         {
-            var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-                () => Idempotency.Fingerprint(operation, request, options),
-                post,
-                response => new StoredResponse(StatusCodes.Status201Created, location(response), JsonSerializer.Serialize(response, options)),
+            return await writer.CreateIdempotentAsync(bookId, idempotencyKey, operation, request, options, post, location,
                 defersGroupState: true);
-            if (outcome.Replayed is { } replay) return replay;
-            return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
         }
         catch (PostingRefusedException refused)
         {

@@ -127,12 +127,9 @@ public static class PartiesEndpoints
     private static async Task<Results<Created<PartyResponse>, StoredResponse>> CreateAsync(PartyKind kind, string bookId,
         CreatePartyRequest request, string? idempotencyKey, LedgerWriter writer, JsonSerializerOptions options)
     {
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint($"create-{KindName(kind)}", request, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"create-{KindName(kind)}", request, options,
             session => Create(session, kind, bookId, request),
-            created => new StoredResponse(StatusCodes.Status201Created, Location(kind, bookId, created.Id), JsonSerializer.Serialize(created, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created(Location(kind, bookId, outcome.Fresh!.Id), outcome.Fresh);
+            created => Location(kind, bookId, created.Id));
     }
 
     private static PartyResponse Create(WriteSession session, PartyKind kind, string bookId, CreatePartyRequest request)

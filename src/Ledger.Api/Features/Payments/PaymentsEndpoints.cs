@@ -115,8 +115,7 @@ public static class PaymentsEndpoints
         var allocations = (request.Allocations ?? []).Select((a, i) => (a!.Document!.Value, ParseAmount(a.Amount!.Value, book.Digits, $"allocations[{i}].amount"), i)).ToList();
         var keyId = http.Caller().KeyId;
         var options = json.Value.SerializerOptions;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint("create-payment", request, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, "create-payment", request, options,
             session =>
             {
                 var id = Record(session, book, request, amount);
@@ -125,9 +124,7 @@ public static class PaymentsEndpoints
                         $"allocations[{i}].document", "payment", $"allocations[{i}].amount");
                 return Read(session.Connection, book, id)!;
             },
-            created => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/payments/{created.Id}", JsonSerializer.Serialize(created, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created($"/v1/books/{bookId}/payments/{outcome.Fresh!.Id}", outcome.Fresh);
+            created => $"/v1/books/{bookId}/payments/{created.Id}");
     }
 
     private static long ParseAmount(AmountInput input, int digits, string field)
@@ -193,8 +190,7 @@ public static class PaymentsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var options = json.Value.SerializerOptions;
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint($"void-payment/{id}", id, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-payment/{id}", id, options,
             session =>
             {
                 var row = session.Connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId, id })
@@ -232,9 +228,7 @@ public static class PaymentsEndpoints
                     new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId, id });
                 return Read(session.Connection, book, id)!;
             },
-            voided => new StoredResponse(StatusCodes.Status201Created, $"/v1/books/{bookId}/payments/{id}", JsonSerializer.Serialize(voided, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created($"/v1/books/{bookId}/payments/{id}", outcome.Fresh);
+            voided => $"/v1/books/{bookId}/payments/{id}");
     }
 
     private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)

@@ -124,12 +124,9 @@ public static class TaxRatesEndpoints
     private static async Task<Results<Created<TaxRateResponse>, StoredResponse>> CreateAsync(string bookId,
         CreateTaxRateRequest request, string? idempotencyKey, LedgerWriter writer, JsonSerializerOptions options)
     {
-        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey,
-            () => Idempotency.Fingerprint("create-tax-rate", request, options),
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, "create-tax-rate", request, options,
             session => Create(session, bookId, request),
-            created => new StoredResponse(StatusCodes.Status201Created, Location(bookId, created.Code), JsonSerializer.Serialize(created, options)));
-        if (outcome.Replayed is { } replay) return replay;
-        return TypedResults.Created(Location(bookId, outcome.Fresh!.Code), outcome.Fresh);
+            created => Location(bookId, created.Code));
     }
 
     private static TaxRateResponse Create(WriteSession session, string bookId, CreateTaxRateRequest request)
