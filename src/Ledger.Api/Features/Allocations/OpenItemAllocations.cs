@@ -148,6 +148,18 @@ public static class OpenItemAllocations
         return id;
     }
 
+    /// <summary>
+    /// Matches a voided document's or payment's open item with the one its reversal entry posted, in full and on the void's
+    /// date, so neither stays open. Recorded by <see cref="VoidedBy"/>, which is never undone.
+    /// </summary>
+    public static void MatchWithReversal(WriteSession session, string bookId, OpenItem item, long reversalEntryId, NodaTime.LocalDate date)
+    {
+        var reversal = session.Connection.QuerySingle<long>(
+            "SELECT id FROM open_items WHERE book_id = @bookId AND entry_id = @entryId", new { bookId, entryId = reversalEntryId });
+        var (debit, credit) = item.Amount > 0 ? (item.Id, reversal) : (reversal, item.Id);
+        Insert(session, bookId, item.PartyId, item.Ledger, debit, credit, Math.Abs(item.Amount), date, VoidedBy);
+    }
+
     /// <summary>The open item a document or payment posted when it was issued (its first, before any void).</summary>
     public static OpenItem ItemOf(DbConnection connection, string bookId, string sourceType, long sourceId) =>
         connection.QueryFirst<OpenItem>(SelectItemSql + " AND source_type = @sourceType AND source_id = @sourceId ORDER BY id",

@@ -109,10 +109,7 @@ public static class DocumentWrites
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The void of {kind.Words()} {document.Number}");
         }
-        var reversalItem = session.Connection.QuerySingle<long>(
-            "SELECT id FROM open_items WHERE book_id = @bookId AND entry_id = @entryId", new { bookId = book.Id, entryId = posted.Id });
-        OpenItemAllocations.Insert(session, book.Id, document.PartyId, item.Ledger, item.Amount > 0 ? item.Id : reversalItem,
-            item.Amount > 0 ? reversalItem : item.Id, Math.Abs(item.Amount), voidDate, OpenItemAllocations.VoidedBy);
+        OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, voidDate);
         session.Connection.Execute(VoidSql, new { id, bookId = book.Id, voidEntryId = posted.Id, voidedAt = Timestamps.Format(session.Now) });
     }
 

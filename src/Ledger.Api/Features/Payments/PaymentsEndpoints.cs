@@ -220,10 +220,7 @@ public static class PaymentsEndpoints
                 {
                     throw PostingProblems.ForDerived(refused, bookId, $"The void of payment {id}");
                 }
-                var reversalItem = session.Connection.QuerySingle<long>("SELECT id FROM open_items WHERE book_id = @bookId AND entry_id = @entryId",
-                    new { bookId, entryId = posted.Id });
-                OpenItemAllocations.Insert(session, bookId, row.PartyId, item.Ledger, item.Amount > 0 ? item.Id : reversalItem,
-                    item.Amount > 0 ? reversalItem : item.Id, row.Amount, date, OpenItemAllocations.VoidedBy);
+                OpenItemAllocations.MatchWithReversal(session, bookId, item, posted.Id, date);
                 session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
                     new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId, id });
                 return Read(session.Connection, book, id)!;
