@@ -193,12 +193,12 @@ public static class Camt053Parser
 
         // Transaction details, possibly spread over several NtryDtls (a .001.02 batch also carries a Btch summary).
         var details = new List<(XElement Tx, string Path)>();
-        var groups = ntry.Elements().Where(e => e.Name.LocalName == "NtryDtls").ToList();
+        var groups = All(ntry, "NtryDtls");
         for (var g = 0; g < groups.Count; g++)
         {
             var groupPath = groups.Count == 1 ? path + "/NtryDtls" : $"{path}/NtryDtls[{g + 1}]";
             var index = 0;
-            foreach (var tx in groups[g].Elements().Where(e => e.Name.LocalName == "TxDtls"))
+            foreach (var tx in All(groups[g], "TxDtls"))
             {
                 index++;
                 if (details.Count >= StatementLimits.MaxLines)
@@ -313,7 +313,13 @@ public static class Camt053Parser
         if (parsed.Value.MinorUnits < 0)
             throw new StatementFormatException(path,
                 $"The amount \"{Shorten(text)}\" is negative; camt.053 gives the direction in <CdtDbtInd>, never with a minus sign.");
-        var ccy = amt.Attributes().FirstOrDefault(a => a.Name.LocalName == "Ccy")?.Value.Trim().ToUpperInvariant();
+        string? ccy = null;
+        for (var attribute = amt.FirstAttribute; attribute is not null; attribute = attribute.NextAttribute)
+        {
+            if (attribute.Name.LocalName != "Ccy") continue;
+            ccy = attribute.Value.Trim().ToUpperInvariant();
+            break;
+        }
         return (parsed.Value, string.IsNullOrEmpty(ccy) ? null : ccy);
     }
 
@@ -390,15 +396,14 @@ public static class Camt053Parser
     private static string? Join(XElement? parent, string name)
     {
         if (parent is null) return null;
-        var parts = parent.Elements().Where(e => e.Name.LocalName == name).Select(Text).OfType<string>().ToList();
+        var parts = All(parent, name).Select(Text).OfType<string>().ToList();
         return parts.Count == 0 ? null : string.Join(' ', parts);
     }
 
     private static string? JoinStructuredRefs(XElement? remittance)
     {
         if (remittance is null) return null;
-        var refs = remittance.Elements().Where(e => e.Name.LocalName == "Strd")
-            .Select(s => Text(Find(s, "CdtrRefInf", "Ref"))).OfType<string>().ToList();
+        var refs = All(remittance, "Strd").Select(s => Text(Find(s, "CdtrRefInf", "Ref"))).OfType<string>().ToList();
         return refs.Count == 0 ? null : string.Join(' ', refs);
     }
 
@@ -435,18 +440,20 @@ public static class Camt053Parser
         foreach (var name in names)
         {
             if (element is null) return null;
-            XElement? next = null;
-            foreach (var child in element.Elements())
-            {
-                if (child.Name.LocalName == name)
-                {
-                    next = child;
-                    break;
-                }
-            }
-            element = next;
+            var node = element.FirstNode;
+            while (node is not null && (node is not XElement child || child.Name.LocalName != name)) node = node.NextNode;
+            element = (XElement?)node;
         }
         return element;
+    }
+
+    /// <summary>The children of <paramref name="element"/> with local name <paramref name="name"/>, in order.</summary>
+    private static List<XElement> All(XElement element, string name)
+    {
+        var all = new List<XElement>();
+        for (var node = element.FirstNode; node is not null; node = node.NextNode)
+            if (node is XElement child && child.Name.LocalName == name) all.Add(child);
+        return all;
     }
 
     /// <summary>The element's trimmed text, or null when it is absent or blank.</summary>

@@ -308,10 +308,23 @@ public class Camt053ParserTests
     }
 
     [Fact]
+    public void Warnings_are_bounded_and_the_rest_counted()
+    {
+        var pending = string.Concat(Enumerable.Repeat(
+            """<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>PDNG</Cd></Sts></Ntry>""", 250));
+
+        var file = ReadText(Wrap(pending + Credit100, "08"));
+
+        Assert.Single(file.Lines);
+        Assert.Equal(201, file.Warnings.Count);
+        Assert.Contains("50 more warnings", file.Warnings[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fifty_thousand_entries_stream_through()
     {
         const int count = 50_000;
-        var xml = new StringBuilder(count * 400);
+        var xml = new StringBuilder(count * 200);
         xml.Append("""
             <?xml version="1.0" encoding="UTF-8"?>
             <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
@@ -327,8 +340,7 @@ public class Camt053ParserTests
             xml.Append("<Ntry><Amt Ccy=\"EUR\">").Append(cents / 100).Append('.').Append((cents % 100).ToString("00", System.Globalization.CultureInfo.InvariantCulture))
                 .Append("</Amt><CdtDbtInd>").Append(credit ? "CRDT" : "DBIT")
                 .Append("</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt><AcctSvcrRef>R").Append(i)
-                .Append("</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>Kunde ").Append(i)
-                .Append("</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>Rechnung ").Append(i).Append("</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n");
+                .Append("</AcctSvcrRef><AddtlNtryInf>Rechnung ").Append(i).Append("</AddtlNtryInf></Ntry>\n");
         }
         xml.Append("</Stmt></BkToCstmrStmt></Document>");
 
@@ -338,6 +350,7 @@ public class Camt053ParserTests
         Assert.Equal(count, lines.Count);
         Assert.Equal(expected, Sum(lines));
         Assert.Equal("R50000", lines[^1].BankReference);
+        Assert.Equal("Rechnung 50000", lines[^1].Description);
         Assert.Equal("Document/BkToCstmrStmt/Stmt[1]/Ntry[50000]", lines[^1].Location);
     }
 }
