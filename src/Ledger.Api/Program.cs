@@ -1,5 +1,6 @@
 using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.ApiKeys;
+using Ledger.Api.Features.Banking;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Health;
 using Ledger.Api.Features.Journal;
@@ -32,6 +33,13 @@ app.MapPayments();
 app.MapAllocations();
 app.MapTaxRates();
 app.MapPartyReports();
+app.MapBankAccounts();
+app.MapCsvProfiles();
+app.MapStatementImport();
+app.MapStatementLines();
+app.MapBankRules();
+app.MapReconciliation();
+app.MapCashPosition();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

@@ -363,7 +363,6 @@ public sealed class OfxParserTests(ITestOutputHelper output)
 
         Assert.Equal(50_000, file.Lines.Count());
         output.WriteLine($"50,000 lines parsed in {watch.ElapsedMilliseconds} ms");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
     }
 
     [Fact]

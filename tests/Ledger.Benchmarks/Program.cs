@@ -106,6 +106,7 @@ try
 
         // Only when asked, and after every figure above, so those are the same with or without it.
         if (options.Receivables) results["receivables"] = await ReceivablesScenario.RunAsync(server, http, options);
+        if (options.StatementLines > 0) results["statements"] = await StatementsScenario.RunAsync(server, http, options.StatementLines);
     }
 
     var baseline = database.IsPostgres
@@ -145,7 +146,7 @@ static string CpuModel()
 }
 
 sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep, string? Database,
-    bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000)
+    bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000, int StatementLines = 0)
 {
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -153,7 +154,7 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
         string? json = null, database = null;
         var keep = false;
         var receivables = false;
-        int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000;
+        int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000, statementLines = 0;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -171,12 +172,13 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                 case "--customers": customers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--invoices": invoices = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--receivables-baseline-posts": receivablesBaseline = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000]");
+                case "--statements": statementLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000] [--statements 50000]");
             }
         }
         if (receivables && (customers < 1 || invoices < 1)) throw new ArgumentException("--receivables needs at least one customer and one invoice.");
         return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep, database,
-            receivables, customers, invoices, receivablesBaseline);
+            receivables, customers, invoices, receivablesBaseline, statementLines);
     }
 }
 
@@ -249,6 +251,14 @@ sealed class ApiServer : IAsyncDisposable
         var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return client;
+    }
+
+    /// <summary>The server's resident set now (VmRSS).</summary>
+    public double CurrentRssMegabytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var kb = long.Parse(line.Split(':', 2)[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        return Math.Round(kb / 1024.0, 1);
     }
 
     /// <summary>The kernel's high-water mark of the server's resident set (VmHWM).</summary>
@@ -917,6 +927,20 @@ static class Table
         s.AppendLine($"| baseline: {baseline["method"]} | {baseline["entriesPerSecond"]} entries/s ({baseline["rowsPerSecond"]} rows/s) | |");
         s.AppendLine($"| database size after run | {r["databaseMB"]} MB | |");
         if (r["receivables"] is JsonObject receivables) s.AppendLine().Append(Receivables(receivables));
+        if (r["statements"] is JsonObject statements) s.AppendLine().Append(Statements(statements));
+        return s.ToString();
+    }
+
+    /// <summary>The statement import in a table of its own, beside parsing the same file in-process.</summary>
+    private static string Statements(JsonObject r)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("| statement import measure | result |");
+        s.AppendLine("| --- | --- |");
+        s.AppendLine($"| CAMT.053 file of {r["lines"]} entries ({r["fileMB"]} MB) imported, rules and auto-match off | {r["importMs"]} ms, {r["importLinesPerSecond"]} lines/s (server CPU {r["importServerCpuSeconds"]} s, answer {r["responseMB"]} MB) |");
+        s.AppendLine($"| the same file again (200, imported 0) | {r["reimportMs"]} ms |");
+        s.AppendLine($"| baseline: parsing the same bytes in-process (best of 3) | {r["parseOnlyMs"]} ms, {r["parseOnlyLinesPerSecond"]} lines/s |");
+        s.AppendLine($"| server RSS before the import; peak before, after, after the re-import | {r["serverRssBeforeMB"]} MB; {r["serverPeakRssBeforeMB"]} → {r["serverPeakRssAfterMB"]} → {r["serverPeakRssAfterReimportMB"]} MB |");
         return s.ToString();
     }
 

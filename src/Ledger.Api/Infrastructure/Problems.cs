@@ -12,6 +12,15 @@ public class ProblemException(int status, string title, string detail) : Excepti
     public int Status { get; } = status;
     public string Title { get; } = title;
 
+    /// <summary>Members added to the problem beside detail (e.g. a reconciliation's difference), so clients need not parse prose.</summary>
+    public IDictionary<string, object?> Extensions { get; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    public ProblemException With(string member, object? value)
+    {
+        Extensions[member] = value;
+        return this;
+    }
+
     public ProblemHttpResult ToResult() => TypedResults.Problem(detail: Message, statusCode: Status, title: Title);
 }
 
@@ -82,7 +91,7 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 Detail = bad.Message,
             },
             ValidationFailedException v => Problems.ValidationDetails(v.Errors),
-            ProblemException p => new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message },
+            ProblemException p => WithExtensions(new ProblemDetails { Status = p.Status, Title = p.Title, Detail = p.Message }, p.Extensions),
             WriteOutcomeUnknownException => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
@@ -118,6 +127,12 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
             ProblemDetails = problem,
             Exception = exception,
         });
+    }
+
+    private static ProblemDetails WithExtensions(ProblemDetails problem, IDictionary<string, object?> extensions)
+    {
+        foreach (var (member, value) in extensions) problem.Extensions[member] = value;
+        return problem;
     }
 
     private static HttpValidationProblemDetails JsonProblem(JsonException json)

@@ -135,7 +135,8 @@ public static class PaymentsEndpoints
         return parsed.Value.MinorUnits;
     }
 
-    private static long Record(WriteSession session, BookIdentity book, PaymentRequest request, long amount)
+    /// <summary>Records a payment (its entry and its row) and returns its id; allocations are the caller's. Bank matches use it too.</summary>
+    public static long Record(WriteSession session, BookIdentity book, PaymentRequest request, long amount)
     {
         var kind = request.Customer is not null ? PartyKind.Customer : PartyKind.Vendor;
         var partyField = kind == PartyKind.Customer ? "customer" : "vendor";
@@ -193,39 +194,48 @@ public static class PaymentsEndpoints
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-payment/{id}", id, options,
             session =>
             {
-                var row = session.Connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId, id })
-                    ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No payment {id} in this book.");
-                if (row.VoidedAt is not null) throw new ConflictException($"Payment {id} was voided at {row.VoidedAt}.");
-                var item = OpenItemAllocations.ItemOf(session.Connection, bookId, "payment", id);
-                var active = OpenItemAllocations.ActiveOn(session.Connection, bookId, item.Id);
-                if (active.Count > 0) throw new ConflictException($"Payment {id} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
-                var date = DateText.ParseStoredDate(row.PaymentDate);
-                var bankSide = row.Direction == "in" ? Side.Debit : Side.Credit;
-                var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
-                var control = session.Connection.QuerySingle<string>(
-                    "SELECT a.code FROM open_items o JOIN postings p ON p.entry_id = o.entry_id AND p.line_no = o.line_no AND p.book_id = o.book_id " +
-                    "JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id WHERE o.book_id = @bookId AND o.id = @itemId",
-                    new { bookId, itemId = item.Id });
-                var kind = item.Ledger == "receivables" ? PartyKind.Customer : PartyKind.Vendor;
-                var reversal = BalancedEntry.Reversing(row.EntryId, date, $"Void of payment {id}", row.Reference, [
-                    new Posting(row.Account, bankSide, new Amount(row.Amount)),
-                    new Posting(control, controlSide, new Amount(row.Amount), null, new PartyRef(kind, row.PartyId)),
-                ]);
-                JournalEntryResponse posted;
-                try
-                {
-                    posted = JournalPoster.Post(session, book, [reversal], sources: [new EntrySourceInfo("payment", id, null, date)])[0];
-                }
-                catch (PostingRefusedException refused)
-                {
-                    throw PostingProblems.ForDerived(refused, bookId, $"The void of payment {id}");
-                }
-                OpenItemAllocations.MatchWithReversal(session, bookId, item, posted.Id, date);
-                session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
-                    new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId, id });
+                Void(session, book, id);
                 return Read(session.Connection, book, id)!;
             },
             voided => $"/v1/books/{bookId}/payments/{id}");
+    }
+
+    /// <summary>
+    /// Voids a payment that has no live allocations: posts its reversal on the payment's own date and matches the two
+    /// open items, so neither stays open. Bank matches undo the payments they created through it.
+    /// </summary>
+    public static void Void(WriteSession session, BookIdentity book, long id)
+    {
+        var row = session.Connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId = book.Id, id })
+            ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No payment {id} in this book.");
+        if (row.VoidedAt is not null) throw new ConflictException($"Payment {id} was voided at {row.VoidedAt}.");
+        var item = OpenItemAllocations.ItemOf(session.Connection, book.Id, "payment", id);
+        var active = OpenItemAllocations.ActiveOn(session.Connection, book.Id, item.Id);
+        if (active.Count > 0) throw new ConflictException($"Payment {id} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
+        var date = DateText.ParseStoredDate(row.PaymentDate);
+        var bankSide = row.Direction == "in" ? Side.Debit : Side.Credit;
+        var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
+        var control = session.Connection.QuerySingle<string>(
+            "SELECT a.code FROM open_items o JOIN postings p ON p.entry_id = o.entry_id AND p.line_no = o.line_no AND p.book_id = o.book_id " +
+            "JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id WHERE o.book_id = @bookId AND o.id = @itemId",
+            new { bookId = book.Id, itemId = item.Id });
+        var kind = item.Ledger == "receivables" ? PartyKind.Customer : PartyKind.Vendor;
+        var reversal = BalancedEntry.Reversing(row.EntryId, date, $"Void of payment {id}", row.Reference, [
+            new Posting(row.Account, bankSide, new Amount(row.Amount)),
+            new Posting(control, controlSide, new Amount(row.Amount), null, new PartyRef(kind, row.PartyId)),
+        ]);
+        JournalEntryResponse posted;
+        try
+        {
+            posted = JournalPoster.Post(session, book, [reversal], sources: [new EntrySourceInfo("payment", id, null, date)])[0];
+        }
+        catch (PostingRefusedException refused)
+        {
+            throw PostingProblems.ForDerived(refused, book.Id, $"The void of payment {id}");
+        }
+        OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, date);
+        session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
+            new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId = book.Id, id });
     }
 
     private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)

@@ -29,6 +29,10 @@ public static class LedgerOpenApi
         ("Payments", "Money in from customers and out to vendors through a bank or cash account."),
         ("Allocations", "Matches of a document with the payment or credit that settles it; made and undone, never posted."),
         ("Tax rates", "Sales and purchase tax rates of a book, with the accounts the tax posts to; fixed once a document uses them."),
+        ("Bank accounts", "The book's bank and cash accounts, each one asset account of the chart."),
+        ("Bank statements", "Statement files (CSV, OFX, CAMT.053, MT940) imported without duplicates, and their lines."),
+        ("Bank matching", "Matching statement lines to entries, invoices, bills or accounts, by hand, by suggestion and by rule."),
+        ("Reconciliation", "The bank's balance explained by the books, and closed reconciliation periods."),
         ("API keys", "Keys scoped to one book, read or read-write; admin keys only."),
         ("Health", "Liveness of the API and its database; no key needed."),
     ];
@@ -63,6 +67,19 @@ public static class LedgerOpenApi
                               "decimals than the book currency has. Leave the field out rather than sending null.",
                 Example = JsonValue.Create("1250.00"),
             });
+            // A bank rule condition's value: one text or amount, or [low, high] for "between".
+            OpenApiSchema RuleValue() => new()
+            {
+                OneOf =
+                [
+                    new OpenApiSchema { Type = JsonSchemaType.String },
+                    new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String }, MinItems = 2, MaxItems = 2 },
+                ],
+                Description = "A text (contains, equals, startsWith) or an amount as a decimal string (equals); for between, [low, high].",
+                Example = JsonValue.Create("fee"),
+            };
+            options.MapType<System.Text.Json.JsonElement>(RuleValue);
+            options.MapType<System.Text.Json.JsonElement?>(RuleValue);
             options.AddSecurityDefinition(SecuritySchemeName, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
@@ -72,6 +89,7 @@ public static class LedgerOpenApi
             });
             options.OperationFilter<ProblemResponsesFilter>();
             options.OperationFilter<ParameterDescriptionsFilter>();
+            options.OperationFilter<StatementFileBodyFilter>();
             options.SchemaFilter<SchemaExamplesFilter>();
             options.SchemaFilter<OptionalAmountsFilter>();
             options.DocumentFilter<TagDescriptionsFilter>();
@@ -90,6 +108,17 @@ public static class LedgerOpenApi
         app.UseSwagger(options => options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_1);
         app.UseSwaggerUI(options => options.SwaggerEndpoint("/swagger/v1/swagger.json", "Ledger v1"));
         return app;
+    }
+
+    /// <summary>A statement import's body is the bank's file as it is, in whatever encoding the bank wrote: bytes, not text.</summary>
+    private sealed class StatementFileBodyFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+        {
+            if (operation.OperationId != "importStatement" || operation.RequestBody is not OpenApiRequestBody body || body.Content is null) return;
+            body.Description = "The statement file (CSV, OFX, CAMT.053 or MT940) as the bank delivered it, at most 20 MB.";
+            foreach (var media in body.Content.Values) media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+        }
     }
 
     private sealed class TagDescriptionsFilter : Swashbuckle.AspNetCore.SwaggerGen.IDocumentFilter

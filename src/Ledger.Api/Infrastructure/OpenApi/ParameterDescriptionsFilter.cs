@@ -25,6 +25,8 @@ public sealed class ParameterDescriptionsFilter : IOperationFilter
         ["reference"] = "Only entries with exactly this reference.",
         ["limit"] = "Largest page wanted (at least 1; the server caps it).",
         ["cursor"] = "The nextCursor of the previous page, to read the next one.",
+        ["lineId"] = "The statement line's id.",
+        ["ruleId"] = "The bank rule's id.",
         ["Idempotency-Key"] = "Any unique text up to 255 characters. A retry with the same key and body answers the first result and writes nothing; the same key with another body is 422. Keys are kept for 30 days.",
     };
 
@@ -41,6 +43,7 @@ public sealed class ParameterDescriptionsFilter : IOperationFilter
         ["payments"] = "The payment's id.",
         ["allocations"] = "The allocation's id.",
         ["api-keys"] = "The key's id (not its secret).",
+        ["bank-accounts"] = "The bank account's id.",
     };
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)

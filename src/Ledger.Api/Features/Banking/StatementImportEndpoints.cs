@@ -1,0 +1,435 @@
+using System.ComponentModel;
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
+using Ledger.BankStatements;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Ledger.Api.Features.Banking;
+
+public sealed record StatementImportQuery(
+    [property: FromQuery(Name = "format"), Description("csv, ofx, camt053 or mt940; recognised from the content when left out (CSV needs a profile).")] string? Format,
+    [property: FromQuery(Name = "profile"), Description("The CSV profile (name or id) of this bank account to read a CSV file with.")] string? Profile,
+    [property: FromQuery(Name = "dryRun"), Description("true: answer what would be imported, each line marked new or duplicate, and store nothing.")] bool? DryRun,
+    [property: FromQuery(Name = "applyRules"), Description("false: do not code new lines by the book's bank rules.")] bool? ApplyRules,
+    [property: FromQuery(Name = "autoMatch"), Description("false: do not match new lines that name exactly one open invoice or bill of exactly their amount.")] bool? AutoMatch);
+
+/// <summary>A line of the imported file: <c>import</c> says whether it was new or a line already imported.</summary>
+public sealed record ImportedStatementLine(long? Id, string BookingDate, string ValueDate, string Amount, string Description, string? Counterparty,
+    string? CounterpartyIban, string? BankReference, bool Reversal, string Status, string Import);
+
+public sealed record StatementImportResponse(long? StatementId, string Format, int Imported, int Duplicates, string? OpeningBalance,
+    string? ClosingBalance, bool DryRun, int AutoMatched, int MatchedByRules, IReadOnlyList<ImportedStatementLine> Lines, IReadOnlyList<string> Warnings);
+
+public sealed class StatementImportQueryValidator : AbstractValidator<StatementImportQuery>
+{
+    public StatementImportQueryValidator()
+    {
+        RuleFor(x => x.Format).Must(f => f is "csv" or "ofx" or "camt053" or "mt940").When(x => x.Format is not null)
+            .WithMessage("must be csv, ofx, camt053 or mt940.");
+        RuleFor(x => x.Profile).MaximumLength(100);
+    }
+}
+
+/// <summary>
+/// Imports a bank statement file. Nothing is doubled and nothing dropped: the same file again changes nothing (files
+/// are known by their SHA-256), and each line is known by the bank's reference with its date and amount, or, without
+/// one, by date, amount, text and counterparty and which occurrence of those it is in its file, so an overlapping
+/// file adds only its new lines and two genuine identical lines in one file both stay. The whole file imports or
+/// nothing does.
+/// </summary>
+public static class StatementImportEndpoints
+{
+    public static void MapStatementImport(this IEndpointRouteBuilder app)
+    {
+        var statements = app.MapGroup("/v1/books/{bookId}/bank-accounts/{id:long}/statements").RequireBookAccess().ValidateRequests()
+            .WithTags("Bank statements");
+        statements.MapPost("/", ImportAsync).WithName("importStatement").WithSummary("Import a bank statement file")
+            .WithDescription("The file is the body (at most 20 MB): CSV through a profile, OFX 1.x or 2.x, CAMT.053 or MT940. Answers 201 with " +
+                             "how many lines were new and how many were already imported; the same file again is 200 with imported 0. " +
+                             "A file that states opening and closing balances must tie (422 with the difference); a file that cannot be " +
+                             "read is 400 naming the line or element. New lines are matched to open invoices and bills they name and " +
+                             "coded by the bank rules unless autoMatch / applyRules are false. dryRun answers the same and stores nothing.")
+            .Accepts<string>("application/octet-stream", "text/csv", "text/plain", "application/xml", "text/xml", "application/x-ofx")
+            .Produces<StatementImportResponse>(StatusCodes.Status201Created).Produces<StatementImportResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithMetadata(new RequestBodyLimit(StatementLimits.MaxFileBytes));
+        statements.MapGet("/", ListAsync).WithName("listStatements").WithSummary("List imported statements")
+            .WithDescription("The files imported for this bank account, newest first, with their balances and line counts.");
+    }
+
+    public sealed record StatementSummary(long Id, string Format, int Imported, int Duplicates, string? OpeningBalance, string? OpeningDate,
+        string? ClosingBalance, string? ClosingDate, string? FirstDate, string? LastDate, string ImportedAt, string ContentHash);
+
+    private static async Task<Ok<StatementSummary[]>> ListAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        _ = BankAccountsEndpoints.Find(connection, bookId, id);
+        var rows = await connection.QueryAsync<(long Id, string Format, long Imported, long Duplicates, long? Opening, string? OpeningDate,
+            long? Closing, string? ClosingDate, string? FirstDate, string? LastDate, string ImportedAt, string Hash)>("""
+            SELECT id, format, imported_lines, duplicate_lines, opening_balance, opening_date, closing_balance, closing_date, first_date, last_date,
+                   imported_at, content_hash
+            FROM bank_statements WHERE book_id = @bookId AND bank_account_id = @id ORDER BY id DESC LIMIT 1000
+            """, new { bookId, id });
+        string? F(long? v) => v is { } x ? new Amount(x).Format(book.Digits) : null;
+        return TypedResults.Ok(rows.Select(r => new StatementSummary(r.Id, r.Format, (int)r.Imported, (int)r.Duplicates, F(r.Opening), r.OpeningDate,
+            F(r.Closing), r.ClosingDate, r.FirstDate, r.LastDate, r.ImportedAt, r.Hash)).ToArray());
+    }
+
+    private static async Task<IResult> ImportAsync(string bookId, long id, [AsParameters] StatementImportQuery query, HttpRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, HttpContext http, BookCatalog books, LedgerDatabase database,
+        LedgerWriter writer, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        var book = await books.GetAsync(bookId);
+        var options = json.Value.SerializerOptions;
+        var bytes = await ReadBodyAsync(request, http.RequestAborted);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        StoredBankAccount bankAccount;
+        CsvProfile? profile = null;
+        await using (var connection = await database.OpenReadAsync())
+        {
+            bankAccount = BankAccountsEndpoints.Find(connection, bookId, id);
+            if (query.Profile is { } profileName)
+            {
+                var stored = CsvProfilesEndpoints.Read(connection, bookId, id, profileName, options)
+                    ?? throw new ValidationFailedException("profile", $"Bank account {id} has no CSV profile '{profileName}'.");
+                profile = CsvProfilesEndpoints.ToParserProfile(stored);
+            }
+        }
+        var format = FormatOf(query, bytes, profile);
+        var file = Parse(bytes, format, book, profile);
+        var prepared = Prepare(file, book, bankAccount);
+        var dryRun = query.DryRun == true;
+        var keyId = http.Caller().KeyId;
+        var settings = new ImportSettings(query.AutoMatch != false, query.ApplyRules != false, keyId);
+
+        if (dryRun)
+        {
+            await using var connection = await database.OpenReadAsync();
+            var preview = Preview(connection, book, bankAccount, prepared, hash);
+            return TypedResults.Ok(preview);
+        }
+
+        if (bankAccount.Archived != 0) throw new ConflictException($"Bank account {id} is archived; unarchive it to import statements.");
+        var fingerprint = new ImportFingerprint(id, hash, format.ToString(), query.Profile, settings.AutoMatch, settings.ApplyRules);
+        var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey, () => Idempotency.Fingerprint("import-statement", fingerprint, options),
+            session => Import(session, book, bankAccount, prepared, hash, bytes.Length, settings),
+            result => new StoredResponse(result.Fresh ? StatusCodes.Status201Created : StatusCodes.Status200OK,
+                result.Fresh ? Location(bookId, id, result.Response.StatementId) : null, JsonSerializer.Serialize(result.Response, options)));
+        if (outcome.Replayed is { } replay) return replay;
+        var done = outcome.Fresh!;
+        return done.Fresh
+            ? TypedResults.Created(Location(bookId, id, done.Response.StatementId), done.Response)
+            : TypedResults.Ok(done.Response);
+    }
+
+    private static string Location(string bookId, long bankAccountId, long? statementId) =>
+        $"/v1/books/{bookId}/bank-accounts/{bankAccountId}/statement-lines?statement={statementId}";
+
+    private sealed record ImportFingerprint(long BankAccount, string ContentHash, string Format, string? Profile, bool AutoMatch, bool ApplyRules);
+
+    public sealed record ImportSettings(bool AutoMatch, bool ApplyRules, string KeyId);
+
+    private sealed record ImportResult(bool Fresh, StatementImportResponse Response);
+
+    /// <summary>The body, read up to the 20 MB limit (413 beyond it, also for a chunked body whose length was not announced).</summary>
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > StatementLimits.MaxFileBytes)
+                throw new BadHttpRequestException($"The request body is larger than {StatementLimits.MaxFileBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw new ValidationFailedException("body", "The statement file is empty; send the file as the request body.");
+        return buffer.ToArray();
+    }
+
+    private static StatementFormat FormatOf(StatementImportQuery query, byte[] bytes, CsvProfile? profile)
+    {
+        var format = query.Format switch
+        {
+            "csv" => StatementFormat.Csv,
+            "ofx" => StatementFormat.Ofx,
+            "camt053" => StatementFormat.Camt053,
+            "mt940" => StatementFormat.Mt940,
+            _ => StatementReader.Detect(bytes.AsSpan(0, Math.Min(bytes.Length, 4096))) ?? (profile is not null ? StatementFormat.Csv
+                : throw new ValidationFailedException("format", "The file is not OFX, CAMT.053 or MT940; for a CSV file give ?profile= (or ?format=)")),
+        };
+        if (format == StatementFormat.Csv && profile is null)
+            throw new ValidationFailedException("profile", "A CSV statement needs a profile: create one (csv-profiles) and give ?profile=.");
+        return format;
+    }
+
+    private static StatementFile Parse(byte[] bytes, StatementFormat format, BookIdentity book, CsvProfile? profile)
+    {
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            return StatementReader.Read(stream, format, new StatementReadOptions(book.Digits, profile));
+        }
+        catch (StatementFormatException e)
+        {
+            throw new ProblemException(StatusCodes.Status400BadRequest, "The statement file cannot be read", e.Message).With("location", e.Location);
+        }
+    }
+
+    public sealed record PreparedLine(StatementLine Line, string Key);
+
+    public sealed record PreparedFile(StatementFile File, IReadOnlyList<PreparedLine> Lines, IReadOnlyList<string> Warnings);
+
+    /// <summary>Checks what the file states (currency, account, balances) and gives each line its identity.</summary>
+    private static PreparedFile Prepare(StatementFile file, BookIdentity book, StoredBankAccount account)
+    {
+        var warnings = new List<string>(file.Warnings);
+        for (var s = 0; s < file.Sections.Count; s++)
+        {
+            var section = file.Sections[s];
+            var where = file.Sections.Count > 1 ? $"Statement {s + 1} of the file" : "The file";
+            if (section.Currency is { Length: > 0 } currency && !string.Equals(currency, account.Currency, StringComparison.OrdinalIgnoreCase))
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement in another currency",
+                    $"{where} is in {currency}; bank account {account.Id} is in {account.Currency}.");
+            if (account.Iban is { } iban && section.AccountIdentifier is { } stated && BankAccountRules.IsIban(stated)
+                && BankAccountRules.Normalize(stated) != iban)
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement of another account",
+                    $"{where} is for account {BankAccountRules.Normalize(stated)}; bank account {account.Id} is {iban}.");
+            if (section is { OpeningBalance: { } opening, ClosingBalance: { } closing })
+            {
+                long sum;
+                try
+                {
+                    sum = opening.MinorUnits;
+                    foreach (var line in section.Lines) sum = checked(sum + line.Amount.MinorUnits);
+                }
+                catch (OverflowException)
+                {
+                    throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement does not add up",
+                        $"{where}: its lines add up beyond what 64-bit minor units hold.");
+                }
+                if (sum != closing.MinorUnits)
+                {
+                    var difference = new Amount(checked(closing.MinorUnits - sum)).Format(book.Digits);
+                    throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement does not add up",
+                            $"{where}: opening balance {opening.Format(book.Digits)} plus its {section.Lines.Count} lines is {new Amount(sum).Format(book.Digits)}, " +
+                            $"but the closing balance is {closing.Format(book.Digits)} (difference {difference}). Nothing was imported.")
+                        .With("difference", difference).With("section", (s + 1).ToString(CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        var occurrences = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lines = new List<PreparedLine>();
+        foreach (var line in file.Lines)
+        {
+            if (lines.Count >= StatementLimits.MaxLines)
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement too long", $"A file holds at most {StatementLimits.MaxLines} lines.");
+            lines.Add(new PreparedLine(line, LineKey(line, occurrences)));
+        }
+        return new PreparedFile(file, lines, warnings);
+    }
+
+    /// <summary>
+    /// Which line of the bank's this is: its reference, date and amount when the bank gives a reference (a reused
+    /// reference with another amount or date is another line); otherwise date, amount, text, counterparty and the
+    /// occurrence of those within the file, so identical genuine lines stay apart and the same file finds them again.
+    /// </summary>
+    public static string LineKey(StatementLine line, Dictionary<string, int> occurrences)
+    {
+        var date = DateText.Format(line.BookingDate);
+        var amount = line.Amount.MinorUnits.ToString(CultureInfo.InvariantCulture);
+        string text;
+        if (!string.IsNullOrWhiteSpace(line.BankReference)) text = string.Join('\u001f', "ref", line.BankReference.Trim(), date, amount);
+        else
+        {
+            var basis = string.Join('\u001f', "text", date, amount, line.Description, line.Counterparty ?? "");
+            occurrences.TryGetValue(basis, out var seen);
+            occurrences[basis] = seen + 1;
+            text = basis + '\u001f' + (seen + 1).ToString(CultureInfo.InvariantCulture);
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    private sealed record KnownLine(long Id, string Key, string Status);
+
+    /// <summary>Lines already imported for the bank account in the file's date range, by key.</summary>
+    private static Dictionary<string, KnownLine> Known(DbConnection connection, string bookId, long bankAccountId, IReadOnlyList<PreparedLine> lines)
+    {
+        var known = new Dictionary<string, KnownLine>(StringComparer.Ordinal);
+        if (lines.Count == 0) return known;
+        var from = DateText.Format(lines.Min(l => l.Line.BookingDate));
+        var to = DateText.Format(lines.Max(l => l.Line.BookingDate));
+        foreach (var row in connection.Query<KnownLine>("""
+                     SELECT id AS Id, dedupe_key AS Key, status AS Status FROM statement_lines
+                     WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND booking_date >= @from AND booking_date <= @to
+                     """, new { bookId, bankAccountId, from, to }))
+            known[row.Key] = row;
+        return known;
+    }
+
+    private static StatementImportResponse Preview(DbConnection connection, BookIdentity book, StoredBankAccount account, PreparedFile prepared, string hash)
+    {
+        var known = Known(connection, book.Id, account.Id, prepared.Lines);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lines = new List<ImportedStatementLine>(prepared.Lines.Count);
+        var imported = 0;
+        foreach (var p in prepared.Lines)
+        {
+            var duplicate = known.TryGetValue(p.Key, out var existing) || !seen.Add(p.Key);
+            if (!duplicate) imported++;
+            lines.Add(Answer(p.Line, existing?.Id, existing?.Status ?? "unmatched", duplicate ? "duplicate" : "new", book.Digits));
+        }
+        var warnings = new List<string>(prepared.Warnings);
+        if (connection.ExecuteScalar<long?>("SELECT id FROM bank_statements WHERE book_id = @bookId AND bank_account_id = @id AND content_hash = @hash",
+                new { bookId = book.Id, id = account.Id, hash }) is { } earlier)
+            warnings.Add($"This file was imported before (statement {earlier}); importing it again changes nothing.");
+        ContinuityWarning(connection, book, account, prepared.File, warnings);
+        return new StatementImportResponse(null, FormatName(prepared.File.Format), imported, lines.Count - imported, Opening(prepared.File, book),
+            Closing(prepared.File, book), true, 0, 0, lines, warnings);
+    }
+
+    private static ImportResult Import(WriteSession session, BookIdentity book, StoredBankAccount account, PreparedFile prepared, string hash,
+        long fileBytes, ImportSettings settings)
+    {
+        var connection = session.Connection;
+        var known = Known(connection, book.Id, account.Id, prepared.Lines);
+        if (connection.ExecuteScalar<long?>("SELECT id FROM bank_statements WHERE book_id = @bookId AND bank_account_id = @id AND content_hash = @hash",
+                new { bookId = book.Id, id = account.Id, hash }) is { } earlier)
+        {
+            // The same file again: nothing changes; every line is answered as the one stored.
+            var again = prepared.Lines.Select(p => known.TryGetValue(p.Key, out var k)
+                ? Answer(p.Line, k.Id, k.Status, "duplicate", book.Digits)
+                : Answer(p.Line, null, "unmatched", "duplicate", book.Digits)).ToList();
+            return new ImportResult(false, new StatementImportResponse(earlier, FormatName(prepared.File.Format), 0, again.Count,
+                Opening(prepared.File, book), Closing(prepared.File, book), false, 0, 0, again,
+                [.. prepared.Warnings, $"This file was imported before (statement {earlier}); nothing changed."]));
+        }
+
+        var warnings = new List<string>(prepared.Warnings);
+        ContinuityWarning(connection, book, account, prepared.File, warnings);
+        var statementId = session.NextId("bank_statements");
+        var fresh = new List<(PreparedLine Line, int Index)>();
+        var ids = new long?[prepared.Lines.Count];
+        var isNew = new bool[prepared.Lines.Count];
+        var inFile = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < prepared.Lines.Count; i++)
+        {
+            var p = prepared.Lines[i];
+            if (known.TryGetValue(p.Key, out var k)) ids[i] = k.Id;
+            else if (inFile.TryGetValue(p.Key, out var firstIndex)) ids[i] = -1 - firstIndex; // resolved below, once the first has its id
+            else
+            {
+                inFile[p.Key] = i;
+                isNew[i] = true;
+                fresh.Add((p, i));
+            }
+        }
+        var newIds = session.NextIds("statement_lines", fresh.Count);
+        for (var n = 0; n < fresh.Count; n++) ids[fresh[n].Index] = newIds[n];
+        for (var i = 0; i < ids.Length; i++) if (ids[i] < 0) ids[i] = ids[-1 - ids[i]!.Value];
+
+        var dates = prepared.Lines.Select(p => p.Line.BookingDate).ToList();
+        var opening = prepared.File.Sections.FirstOrDefault(s => s.OpeningBalance is not null);
+        var closing = prepared.File.Sections.LastOrDefault(s => s.ClosingBalance is not null);
+        connection.Execute("""
+            INSERT INTO bank_statements (id, book_id, bank_account_id, format, content_hash, file_bytes, imported_lines, duplicate_lines,
+                                         opening_balance, opening_date, closing_balance, closing_date, first_date, last_date, imported_at, imported_by)
+            VALUES (@statementId, @bookId, @accountId, @format, @hash, @fileBytes, @imported, @duplicates, @opening, @openingDate, @closing, @closingDate,
+                    @firstDate, @lastDate, @at, @by)
+            """, new
+        {
+            statementId, bookId = book.Id, accountId = account.Id, format = FormatName(prepared.File.Format), hash, fileBytes,
+            imported = fresh.Count, duplicates = prepared.Lines.Count - fresh.Count,
+            opening = opening?.OpeningBalance?.MinorUnits, openingDate = opening?.OpeningDate is { } od ? DateText.Format(od) : null,
+            closing = closing?.ClosingBalance?.MinorUnits, closingDate = closing?.ClosingDate is { } cd ? DateText.Format(cd) : null,
+            firstDate = dates.Count > 0 ? DateText.Format(dates.Min()) : null, lastDate = dates.Count > 0 ? DateText.Format(dates.Max()) : null,
+            at = Timestamps.Format(session.Now), by = settings.KeyId,
+        });
+        // A bounded number of rows per call, so a 50,000-line file never holds all its parameter rows at once.
+        foreach (var chunk in fresh.Select((f, n) => (f, n)).Chunk(1000))
+            session.InsertRows("statement_lines", LineColumns, chunk.Select(c => LineRow(newIds[c.n], book.Id, account.Id, statementId, c.f.Line)).ToList());
+
+        var statuses = new string[prepared.Lines.Count];
+        Array.Fill(statuses, "unmatched");
+        for (var i = 0; i < ids.Length; i++) if (!isNew[i] && known.TryGetValue(prepared.Lines[i].Key, out var k)) statuses[i] = k.Status;
+
+        var autoMatched = 0;
+        var byRules = 0;
+        if (fresh.Count > 0 && (settings.AutoMatch || settings.ApplyRules))
+        {
+            var candidates = fresh.Select((f, n) => ToStored(newIds[n], account, statementId, f.Line.Line)).ToList();
+            var outcome = BankRules.CodeNewLines(session, book, account, candidates, settings, warnings);
+            autoMatched = outcome.AutoMatched;
+            byRules = outcome.ByRules;
+            for (var n = 0; n < fresh.Count; n++) if (outcome.Matched.Contains(newIds[n])) statuses[fresh[n].Index] = "matched";
+        }
+        var lines = prepared.Lines.Select((p, i) => Answer(p.Line, ids[i], statuses[i], isNew[i] ? "new" : "duplicate", book.Digits)).ToList();
+        return new ImportResult(true, new StatementImportResponse(statementId, FormatName(prepared.File.Format), fresh.Count,
+            prepared.Lines.Count - fresh.Count, Opening(prepared.File, book), Closing(prepared.File, book), false, autoMatched, byRules, lines, warnings));
+    }
+
+    public static StoredStatementLine ToStored(long id, StoredBankAccount account, long statementId, StatementLine line) =>
+        new(id, account.Id, statementId, DateText.Format(line.BookingDate), DateText.Format(line.ValueDate), line.Amount.MinorUnits, line.Description,
+            line.Counterparty, line.CounterpartyIban, line.BankReference, line.IsReversal ? 1 : 0, "unmatched", account.Account);
+
+    /// <summary>An opening balance that differs from the closing balance of the statement before it is worth a look, not a refusal.</summary>
+    private static void ContinuityWarning(DbConnection connection, BookIdentity book, StoredBankAccount account, StatementFile file, List<string> warnings)
+    {
+        var first = file.Sections.FirstOrDefault(s => s.OpeningBalance is not null);
+        if (first?.OpeningBalance is not { } opening) return;
+        var start = first.OpeningDate ?? first.Lines.Select(l => l.BookingDate).DefaultIfEmpty().Min();
+        var previous = connection.QuerySingleOrDefault<(long Id, long Closing, string? ClosingDate)?>("""
+            SELECT id, closing_balance, closing_date FROM bank_statements
+            WHERE book_id = @bookId AND bank_account_id = @id AND closing_balance IS NOT NULL AND COALESCE(closing_date, last_date) <= @start
+            ORDER BY COALESCE(closing_date, last_date) DESC, id DESC LIMIT 1
+            """, new { bookId = book.Id, id = account.Id, start = DateText.Format(start) });
+        if (previous is { } p && p.Closing != opening.MinorUnits)
+            warnings.Add($"The opening balance {opening.Format(book.Digits)} differs from the closing balance {new Amount(p.Closing).Format(book.Digits)} " +
+                         $"of statement {p.Id}{(p.ClosingDate is null ? "" : $" ({p.ClosingDate})")}: a statement may be missing between them.");
+    }
+
+    private static string? Opening(StatementFile file, BookIdentity book) =>
+        file.Sections.FirstOrDefault(s => s.OpeningBalance is not null)?.OpeningBalance?.Format(book.Digits);
+
+    private static string? Closing(StatementFile file, BookIdentity book) =>
+        file.Sections.LastOrDefault(s => s.ClosingBalance is not null)?.ClosingBalance?.Format(book.Digits);
+
+    public static string FormatName(StatementFormat format) => format switch
+    {
+        StatementFormat.Csv => "csv",
+        StatementFormat.Ofx => "ofx",
+        StatementFormat.Camt053 => "camt053",
+        StatementFormat.Mt940 => "mt940",
+        _ => throw new ArgumentOutOfRangeException(nameof(format)),
+    };
+
+    private static ImportedStatementLine Answer(StatementLine line, long? id, string status, string import, int digits) =>
+        new(id, DateText.Format(line.BookingDate), DateText.Format(line.ValueDate), line.Amount.Format(digits), line.Description, line.Counterparty,
+            line.CounterpartyIban, line.BankReference, line.IsReversal, status, import);
+
+    private static readonly string[] LineColumns =
+    [
+        "id", "book_id", "bank_account_id", "statement_id", "booking_date", "value_date", "amount", "description", "counterparty",
+        "counterparty_iban", "bank_reference", "reversal", "dedupe_key", "status",
+    ];
+
+    private static object?[] LineRow(long id, string bookId, long accountId, long statementId, PreparedLine p) =>
+    [
+        id, bookId, accountId, statementId, DateText.Format(p.Line.BookingDate), DateText.Format(p.Line.ValueDate), p.Line.Amount.MinorUnits,
+        p.Line.Description, p.Line.Counterparty, p.Line.CounterpartyIban, p.Line.BankReference, p.Line.IsReversal ? 1L : 0L, p.Key, "unmatched",
+    ];
+}

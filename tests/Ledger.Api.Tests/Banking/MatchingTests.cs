@@ -1,0 +1,231 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Ledger.Api.Tests.PartyReports;
+using Ledger.Api.Tests.Support;
+
+namespace Ledger.Api.Tests.Banking;
+
+public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
+{
+    private async Task<(string Book, long Account)> BankAsync()
+    {
+        var book = await StandardBookAsync();
+        return (book, await Admin.CreateBankAccountAsync(book));
+    }
+
+    private async Task<List<JsonNode>> ImportAsync(string book, long account, string query, params BankLine[] lines) =>
+        (await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null, lines), query))["lines"]!.AsArray().Select(l => l!).ToList();
+
+    private Task<JsonNode> LineAsync(string book, long line) => Admin.GetJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{line}");
+
+    [Fact]
+    public async Task A_line_matches_an_entry_a_script_already_posted_and_the_undo_frees_both()
+    {
+        var (book, account) = await BankAsync();
+        var entry = await App.PostEntryOkAsync(book, "2026-03-03", "Card fee (script)", ("6900", "12.50", null), ("1010", null, "12.50"));
+        var line = (await ImportAsync(book, account, "?applyRules=false", new BankLine("2026-03-04", "-12.50", "Fee")))[0].Id();
+
+        // The posting must be on the bank's account, of the line's amount.
+        await (await Admin.MatchAsync(book, line, new { posting = new { entryId = entry.Id(), line = 0 } })).AssertValidationErrorAsync("posting.line");
+        var matched = await (await Admin.MatchAsync(book, line, new { posting = new { entryId = entry.Id(), line = 1 } })).AssertCreatedAsync();
+        Assert.Equal(("matched", "posting", entry.Id()), (matched.Str("status"), matched["match"].Str("kind"), matched["match"]!["entryId"]!.GetValue<long>()));
+        // A line matches once; a posting is matched once.
+        await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertProblemAsync(HttpStatusCode.Conflict);
+        var twin = (await ImportAsync(book, account, "?applyRules=false", new BankLine("2026-03-05", "-12.50", "Fee again")))[0].Id();
+        await (await Admin.MatchAsync(book, twin, new { posting = new { entryId = entry.Id(), line = 1 } })).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        var entriesBefore = (await App.AllEntriesAsync(book)).Count;
+        var undone = await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).Content.ReadAsStringAsync();
+        Assert.Contains("\"unmatched\"", undone);
+        Assert.Equal(entriesBefore, (await App.AllEntriesAsync(book)).Count); // nothing was created, so nothing is reversed
+        await (await Admin.MatchAsync(book, twin, new { posting = new { entryId = entry.Id(), line = 1 } })).AssertCreatedAsync();
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).AssertProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Matching_to_invoices_creates_a_payment_on_the_booking_date_and_the_undo_voids_it()
+    {
+        var (book, account) = await BankAsync();
+        var customer = await App.CreateCustomerAsync(book, "Globex");
+        var first = await Admin.InvoiceAsync(book, customer, "2026-02-01", "700.00");
+        var second = await Admin.InvoiceAsync(book, customer, "2026-02-10", "500.00");
+        var line = (await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-02", "1000.00", "Globex payment", "R1", "Globex Ltd")))[0].Id();
+
+        await (await Admin.MatchAsync(book, line, new { documents = new[] { new { id = first, amount = "700.00" }, new { id = second, amount = "200.00" } } }))
+            .AssertValidationErrorAsync("documents");
+        var matched = await (await Admin.MatchAsync(book, line,
+            new { documents = new[] { new { id = first, amount = "700.00" }, new { id = second, amount = "300.00" } } })).AssertCreatedAsync();
+        var payment = await Admin.GetJsonAsync($"{BankFiles.Url(book, "payments")}/{matched["match"]!["payment"]!.GetValue<long>()}");
+        Assert.Equal(("2026-03-02", "1000.00", "1010", "1000.00"), (payment.Str("date"), payment.Str("amount"), payment.Str("account"), payment.Str("allocated")));
+        var invoice = await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{second}");
+        Assert.Equal("200.00", invoice.Str("amountDue"));
+        Assert.Equal("1000.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
+
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).Content.ReadAsStringAsync();
+        Assert.Equal("unmatched", (await LineAsync(book, line)).Str("status"));
+        Assert.Equal("void", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "payments")}/{payment.Id()}")).Str("status"));
+        Assert.Equal("500.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{second}")).Str("amountDue"));
+        Assert.Equal("0.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
+        Assert.Equal("1200.00", (await App.AccountAsync(book, "1200"))["balance"]!.GetValue<string>());
+
+        // Money out settles bills; an invoice on a money-out line is refused.
+        var vendor = await App.CreateVendorAsync(book, "Landlord");
+        var bill = await Admin.BillAsync(book, vendor, "2026-02-01", "300.00");
+        var rent = (await ImportAsync(book, account, "?autoMatch=false", new BankLine("2026-03-05", "-300.00", "Rent", "R2")))[0].Id();
+        await (await Admin.MatchAsync(book, rent, new { documents = new[] { new { id = first, amount = "300.00" } } })).AssertValidationErrorAsync("documents[0].id");
+        await (await Admin.MatchAsync(book, rent, new { documents = new[] { new { id = bill, amount = "300.00" } } })).AssertCreatedAsync();
+        Assert.Equal("0.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "bills")}/{bill}")).Str("amountDue"));
+    }
+
+    [Fact]
+    public async Task Coding_a_line_to_an_account_posts_an_entry_with_tax_split_out_and_the_undo_reverses_it_on_its_date()
+    {
+        var (book, account) = await BankAsync();
+        await Admin.TaxRateAsync(book, "VAT19", "19", "2100", "1400");
+        var line = (await ImportAsync(book, account, "", new BankLine("2026-03-06", "-119.00", "Software subscription", "SUB-1")))[0].Id();
+        await (await Admin.MatchAsync(book, line, new { account = "1010" })).AssertValidationErrorAsync("account");
+        await (await Admin.MatchAsync(book, line, new { account = "6900", posting = new { entryId = 1, line = 0 } })).AssertValidationErrorAsync("body");
+        var matched = await (await Admin.MatchAsync(book, line, new { account = "6900", taxRate = "VAT19", description = "Tooling" })).AssertCreatedAsync();
+        var entry = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{matched["match"]!["entryId"]}");
+        Assert.Equal(("2026-03-06", "Tooling", "SUB-1", "statement_line"), (entry.Str("date"), entry.Str("description"), entry.Str("reference"), entry["source"].Str("type")));
+        Assert.Equal("100.00", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
+        Assert.Equal("19.00", (await App.AccountAsync(book, "1400"))["balance"]!.GetValue<string>());
+
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).Content.ReadAsStringAsync();
+        var reversed = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{matched["match"]!["entryId"]}");
+        Assert.NotNull(reversed["reversedBy"]);
+        var reversal = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{reversed["reversedBy"]}");
+        Assert.Equal("2026-03-06", reversal.Str("date"));
+        Assert.Equal("0.00", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
+        Assert.Equal("0.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
+        // Matched again, it posts a new entry: the match is idempotent per live match, not forever.
+        await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertCreatedAsync();
+        Assert.Equal("119.00", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Concurrent_matches_of_one_line_leave_one_match_and_one_entry()
+    {
+        var (book, account) = await BankAsync();
+        var line = (await ImportAsync(book, account, "", new BankLine("2026-03-07", "-9.99", "Fee", "F-1")))[0].Id();
+        var before = (await App.AllEntriesAsync(book)).Count;
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Admin.MatchAsync(book, line, new { account = i % 2 == 0 ? "6900" : "6000" })));
+        Assert.Equal(1, attempts.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(11, attempts.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        Assert.Equal(before + 1, (await App.AllEntriesAsync(book)).Count);
+        // The same request retried with its Idempotency-Key answers the first answer again, and posts nothing.
+        var other = (await ImportAsync(book, account, "", new BankLine("2026-03-08", "-1.00", "Fee", "F-2")))[0].Id();
+        var one = await Admin.MatchAsync(book, other, new { account = "6900" }, "match-key");
+        var again = await Admin.MatchAsync(book, other, new { account = "6900" }, "match-key");
+        Assert.Equal(await one.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        Assert.Equal(before + 2, (await App.AllEntriesAsync(book)).Count);
+    }
+
+    [Fact]
+    public async Task Import_auto_matches_a_line_naming_exactly_one_open_invoice_of_exactly_its_amount()
+    {
+        var (book, account) = await BankAsync();
+        var customer = await App.CreateCustomerAsync(book, "Initech");
+        var invoice = await Admin.InvoiceAsync(book, customer, "2026-02-01", "250.00");
+        var number = (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{invoice}")).Str("number");
+        var other = await Admin.InvoiceAsync(book, customer, "2026-02-02", "99.00");
+        var otherNumber = (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{other}")).Str("number");
+        var result = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null,
+            new BankLine("2026-03-02", "250.00", $"Payment {number} thanks", "A1"),           // names it, exact amount: matched
+            new BankLine("2026-03-03", "98.00", $"Payment {otherNumber}", "A2"),              // names one, wrong amount: left
+            new BankLine("2026-03-04", "99.00", $"{number} and {otherNumber}", "A3"),        // names two: left
+            new BankLine("2026-03-05", "99.00", "no reference at all", "A4")));
+        Assert.Equal(1, result["autoMatched"]!.GetValue<int>());
+        Assert.Equal(["matched", "unmatched", "unmatched", "unmatched"], result["lines"]!.AsArray().Select(l => l.Str("status")));
+        Assert.Equal("0.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{invoice}")).Str("amountDue"));
+
+        var off = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null, new BankLine("2026-03-06", "99.00", $"Paying {otherNumber}", "A5")), "?autoMatch=false");
+        Assert.Equal("unmatched", off["lines"]![0].Str("status"));
+
+        // Suggestions rank the invoice the text names with the open amount first, with reasons.
+        var suggestions = await Admin.GetJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{off["lines"]![0].Id()}/suggestions");
+        var top = suggestions["items"]![0]!;
+        Assert.Equal(("document", other), (top.Str("kind"), top["document"]!["id"]!.GetValue<long>()));
+        Assert.Equal(2, top["reasons"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Suggestions_offer_unmatched_postings_of_the_same_amount_within_a_week()
+    {
+        var (book, account) = await BankAsync();
+        var near = await App.PostEntryOkAsync(book, "2026-03-01", "Transfer out", ("1000", "80.00", null), ("1010", null, "80.00"));
+        await App.PostEntryOkAsync(book, "2026-02-01", "Too early", ("1000", "80.00", null), ("1010", null, "80.00"));
+        await App.PostEntryOkAsync(book, "2026-03-02", "Other amount", ("1000", "81.00", null), ("1010", null, "81.00"));
+        var line = (await ImportAsync(book, account, "", new BankLine("2026-03-04", "-80.00", "Transfer", "T1")))[0].Id();
+        var suggestions = (await Admin.GetJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/suggestions"))["items"]!.AsArray();
+        var posting = Assert.Single(suggestions, s => s.Str("kind") == "posting");
+        Assert.Equal((near.Id(), 1), (posting!["posting"]!["entryId"]!.GetValue<long>(), posting["posting"]!["line"]!.GetValue<int>()));
+        Assert.Contains("3 days", posting["reasons"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Rules_code_lines_at_import_and_on_demand_by_priority()
+    {
+        var (book, account) = await BankAsync();
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Bank fees", priority = 10,
+            conditions = new object[] { new { field = "description", op = "contains", value = "fee" }, new { field = "amount", op = "between", value = new[] { "-50.00", "-0.01" } } },
+            action = new { account = "6900", description = "Bank fee" },
+        })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Everything with fee", priority = 20, conditions = new[] { new { field = "description", op = "contains", value = "fee" } },
+            action = new { account = "6000" },
+        })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Bad", priority = 1, conditions = new[] { new { field = "amount", op = "contains", value = "1" } }, action = new { account = "6900" },
+        })).AssertValidationErrorAsync("conditions[0].op");
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Control", priority = 1, conditions = new[] { new { field = "reference", op = "equals", value = "x" } }, action = new { account = "1200" },
+        })).AssertValidationErrorAsync("action.account");
+
+        var imported = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null,
+            new BankLine("2026-03-02", "-4.90", "Monthly FEE", "B1"),
+            new BankLine("2026-03-03", "-120.00", "Big fee", "B2"),
+            new BankLine("2026-03-04", "-5.00", "Lunch", "B3")));
+        Assert.Equal(2, imported["matchedByRules"]!.GetValue<int>());
+        Assert.Equal("4.90", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
+        Assert.Equal("120.00", (await App.AccountAsync(book, "6000"))["balance"]!.GetValue<string>());
+        var lunch = imported["lines"]![2]!;
+        Assert.Equal("unmatched", lunch.Str("status"));
+
+        var skipped = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null, new BankLine("2026-03-05", "-2.00", "Card fee", "B4")), "?applyRules=false");
+        Assert.Equal("unmatched", skipped["lines"]![0].Str("status"));
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Lunch", priority = 5, conditions = new[] { new { field = "description", op = "startsWith", value = "lun" } }, action = new { account = "6000" },
+        })).AssertCreatedAsync();
+        var applied = await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/apply-rules", new { })).Content.ReadAsStringAsync();
+        var result = JsonNode.Parse(applied)!;
+        Assert.Equal((2, 2), (result["examined"]!.GetValue<int>(), result["matched"]!.GetValue<int>()));
+        Assert.Empty(await Admin.LinesAsync(book, account, "&status=unmatched"));
+
+        var rules = (await Admin.GetJsonAsync(BankFiles.Url(book, "bank-rules"))).AsArray();
+        Assert.Equal(["Lunch", "Bank fees", "Everything with fee"], rules.Select(r => r.Str("name")));
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"{BankFiles.Url(book, "bank-rules")}/{rules[0].Id()}")).StatusCode);
+        Assert.Equal(2, (await Admin.GetJsonAsync(BankFiles.Url(book, "bank-rules"))).AsArray().Count);
+    }
+
+    [Fact]
+    public async Task An_ignored_line_cannot_be_matched_until_it_is_unignored()
+    {
+        var (book, account) = await BankAsync();
+        var line = (await ImportAsync(book, account, "", new BankLine("2026-03-02", "-1.00", "Bank error", "E1")))[0].Id();
+        var ignored = JsonNode.Parse(await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/ignore", new { })).Content.ReadAsStringAsync())!;
+        Assert.Equal("ignored", ignored.Str("status"));
+        await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Single(await Admin.LinesAsync(book, account, "&status=ignored"));
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/ignore")).Content.ReadAsStringAsync();
+        await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/ignore", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
+    }
+}
