@@ -228,4 +228,44 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertCreatedAsync();
         await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/ignore", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
     }
+    [Fact]
+    public async Task What_a_line_is_matched_to_cannot_be_voided_or_reversed_behind_the_match()
+    {
+        var (book, account) = await BankAsync();
+        var customer = await App.CreateCustomerAsync(book, "Globex");
+        var invoice = await Admin.InvoiceAsync(book, customer, "2026-02-01", "700.00");
+        var lines = await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-02", "700.00", "Globex", "V1"), new BankLine("2026-03-03", "-12.50", "Fee", "V2"), new BankLine("2026-03-04", "-80.00", "To till", "V3"));
+        var paid = await (await Admin.MatchAsync(book, lines[0].Id(), new { documents = new[] { new { id = invoice, amount = "700.00" } } })).AssertCreatedAsync();
+        var payment = paid["match"]!["payment"]!.GetValue<long>();
+        await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "payments")}/{payment}/void", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        var fee = await App.PostEntryOkAsync(book, "2026-03-03", "Fee (script)", ("6900", "12.50", null), ("1010", null, "12.50"));
+        await (await Admin.MatchAsync(book, lines[1].Id(), new { posting = new { entryId = fee.Id(), line = 1 } })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync($"{EntriesUrl(book)}/{fee.Id()}/reverse", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        // A transfer to the till: the bank line creates the entry, the till's line is matched to its other side.
+        var till = await Admin.CreateBankAccountAsync(book, "1000", iban: null, kind: "cash", name: "Till");
+        var transfer = await (await Admin.MatchAsync(book, lines[2].Id(), new { account = "1000" })).AssertCreatedAsync();
+        var tillLine = (await Admin.ImportOkAsync(book, till, BankFiles.Camt(null, null, new BankLine("2026-03-04", "80.00", "From bank", "T1")).Replace(BankFiles.Iban, "DE02120300000000202051"), "?applyRules=false"))["lines"]![0].Id();
+        await (await Admin.MatchAsync(book, tillLine, new { posting = new { entryId = transfer["match"]!["entryId"]!.GetValue<long>(), line = 1 } })).AssertCreatedAsync();
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{lines[2].Id()}/match")).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{tillLine}/match")).Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{lines[2].Id()}/match")).StatusCode);
+        Assert.Equal("0.00", (await App.AccountAsync(book, "1000"))["balance"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Two_lines_with_one_reference_date_and_amount_in_one_file_both_import_and_a_zero_line_needs_no_entry()
+    {
+        var (book, account) = await BankAsync();
+        var result = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null,
+            new BankLine("2026-03-02", "-5.00", "Parking", "SAME"), new BankLine("2026-03-02", "-5.00", "Parking", "SAME"), new BankLine("2026-03-03", "0.00", "Info", "Z")));
+        Assert.Equal(3, result["imported"]!.GetValue<int>());
+        var again = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null, new BankLine("2026-03-02", "-5.00", "Parking", "SAME"), new BankLine("2026-03-04", "1.00", "New", "N")));
+        Assert.Equal(["duplicate", "new"], again["lines"]!.AsArray().Select(l => l.Str("import")));
+        var zero = result["lines"]![2].Id();
+        await (await Admin.MatchAsync(book, zero, new { account = "6900" })).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await Admin.MatchAsync(book, zero, new { documents = new object?[] { null } })).AssertValidationErrorOnAnyAsync("documents[0]");
+    }
 }

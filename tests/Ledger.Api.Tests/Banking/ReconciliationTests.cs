@@ -12,7 +12,7 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
     /// <summary>The identity the reconciliation promises, checked on every answer.</summary>
     private static void AssertExplained(JsonNode r) =>
         Assert.Equal(D(r["statementBalance"]),
-            D(r["bookBalance"]) - D(r["unreconciledPostings"]!["total"]) + D(r["unmatchedStatementLines"]!["total"]) + D(r["difference"]));
+            D(r["bookBalance"]) - D(r["unreconciledPostings"]) + D(r["unmatchedStatementLines"]) + D(r["difference"]));
 
     [Fact]
     public async Task Items_from_an_earlier_period_stay_open_until_matched_and_a_closed_period_holds()
@@ -32,8 +32,8 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
         var r = await Admin.ReconciliationAsync(book, account, "2026-03-31");
         AssertExplained(r);
         Assert.Equal(("1245.00", "595.00", "0.00"), (r.Str("statementBalance"), r.Str("bookBalance"), r.Str("difference")));
-        Assert.Equal(("-400.00", 1), (r["unreconciledPostings"].Str("total"), r["unreconciledPostings"]!["count"]!.GetValue<int>()));
-        Assert.Equal(("250.00", deposit), (r["unmatchedStatementLines"].Str("total"), r["unmatchedStatementLines"]!["items"]![0].Id()));
+        Assert.Equal(("-400.00", 1), (r.Str("unreconciledPostings"), r["unreconciledPostingCount"]!.GetValue<int>()));
+        Assert.Equal(("250.00", deposit), (r.Str("unmatchedStatementLines"), r["unmatchedStatementLineItems"]![0].Id()));
 
         // Closing needs the bank's figure explained exactly.
         var refused = await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
@@ -52,16 +52,16 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
         await (await Admin.MatchAsync(book, aprilLines["lines"]![0].Id(), new { posting = new { entryId = cheque.Id(), line = 1 } })).AssertCreatedAsync();
         var beforeDeposit = await Admin.ReconciliationAsync(book, account, "2026-04-30");
         AssertExplained(beforeDeposit);
-        Assert.Equal((0, 1), (beforeDeposit["unreconciledPostings"]!["count"]!.GetValue<int>(), beforeDeposit["unmatchedStatementLines"]!["count"]!.GetValue<int>()));
+        Assert.Equal((0, 1), (beforeDeposit["unreconciledPostingCount"]!.GetValue<int>(), beforeDeposit["unmatchedStatementLineCount"]!.GetValue<int>()));
         await (await Admin.MatchAsync(book, deposit, new { account = "4900" })).AssertCreatedAsync();
         var april30 = await Admin.ReconciliationAsync(book, account, "2026-04-30");
         AssertExplained(april30);
         Assert.Equal(("845.00", "845.00", "0.00"), (april30.Str("statementBalance"), april30.Str("bookBalance"), april30.Str("difference")));
-        Assert.Equal(0, april30["unmatchedStatementLines"]!["count"]!.GetValue<int>());
+        Assert.Equal(0, april30["unmatchedStatementLineCount"]!.GetValue<int>());
         // The March view still shows the cheque outstanding (it cleared in April) and the deposit now booked on its own date.
         var march31 = await Admin.ReconciliationAsync(book, account, "2026-03-31");
         AssertExplained(march31);
-        Assert.Equal(("-400.00", "0.00"), (march31["unreconciledPostings"].Str("total"), march31["unmatchedStatementLines"].Str("total")));
+        Assert.Equal(("-400.00", "0.00"), (march31.Str("unreconciledPostings"), march31.Str("unmatchedStatementLines")));
         await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
             new { asOf = "2026-04-30", statementBalance = "845.00" })).AssertCreatedAsync();
         Assert.Equal(2, (await Admin.GetJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations")).AsArray().Count);
@@ -119,5 +119,30 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
             // The only thing the books cannot explain is what was ignored: lines the bank booked that the books are told to leave out.
             Assert.Equal(0m, D(r["difference"]));
         }
+    }
+    [Fact]
+    public async Task The_balance_before_the_feed_comes_from_a_stated_closing_balance_and_is_unknown_when_no_statement_states_one()
+    {
+        var book = await StandardBookAsync();
+        var account = await Admin.CreateBankAccountAsync(book);
+        await App.PostEntryOkAsync(book, "2026-02-28", "Opening balance", ("1010", "1000.00", null), ("3000", null, "1000.00"));
+        // No balance stated: the bank's balance cannot be known, and is not taken as zero.
+        var bare = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null, new BankLine("2026-03-02", "250.00", "Deposit", "D1")), "?applyRules=false");
+        var unknown = await Admin.ReconciliationAsync(book, account, "2026-03-31");
+        Assert.Null(unknown["statementBalance"]);
+        Assert.Null(unknown["difference"]);
+        Assert.Equal("250.00", unknown.Str("unmatchedStatementLines"));
+        // A later file states only its closing balance (as OFX does): the balance before the feed is backed out of it.
+        var later = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, "1240.00", new BankLine("2026-03-05", "-10.00", "Fee", "D2")), "?applyRules=false");
+        await (await Admin.MatchAsync(book, bare["lines"]![0].Id(), new { account = "4900" })).AssertCreatedAsync();
+        await (await Admin.MatchAsync(book, later["lines"]![0].Id(), new { account = "6900" })).AssertCreatedAsync();
+        var known = await Admin.ReconciliationAsync(book, account, "2026-03-31");
+        AssertExplained(known);
+        Assert.Equal(("1240.00", "1240.00", "0.00"), (known.Str("statementBalance"), known.Str("bookBalance"), known.Str("difference")));
+        var cash = await Admin.GetJsonAsync(BankFiles.Url(book, "reports/cash-position?asOf=2026-03-31"));
+        Assert.Equal(("1240.00", "2026-03-05"), (cash["accounts"]![0].Str("statementBalance"), cash["accounts"]![0].Str("statementDate")));
+        // Closing a period that has not ended yet is refused: the bank may still book lines within it.
+        await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
+            new { asOf = "2099-12-31", statementBalance = "1240.00" })).AssertValidationErrorAsync("asOf");
     }
 }

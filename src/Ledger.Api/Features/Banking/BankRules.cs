@@ -288,9 +288,15 @@ public static class BankRules
         if (action.Account == bankAccount) return new("action.account", "must be another account than the bank's own.");
         if (action.TaxRate is { } code)
         {
-            var archived = connection.QuerySingleOrDefault<long?>("SELECT archived FROM tax_rates WHERE book_id = @bookId AND code = @code", new { bookId, code });
-            if (archived is null) return new("action.taxRate", $"No tax rate '{code}' in this book.");
-            if (archived != 0) return new("action.taxRate", $"Tax rate '{code}' is archived.");
+            var rate = connection.QuerySingleOrDefault<(long Archived, string Sales, string Purchase)?>(
+                "SELECT archived, sales_account, purchase_account FROM tax_rates WHERE book_id = @bookId AND code = @code", new { bookId, code });
+            if (rate is null) return new("action.taxRate", $"No tax rate '{code}' in this book.");
+            if (rate.Value.Archived != 0) return new("action.taxRate", $"Tax rate '{code}' is archived.");
+            // The tax lines post to the rate's accounts: they must take postings too, or coding a line would be refused mid-import.
+            foreach (var taxAccount in new[] { rate.Value.Sales, rate.Value.Purchase })
+                if (connection.QuerySingleOrDefault<long?>("SELECT archived FROM accounts WHERE book_id = @bookId AND code = @code",
+                        new { bookId, code = taxAccount }) is not 0L)
+                    return new("action.taxRate", $"Tax rate '{code}' posts to account '{taxAccount}', which is archived or missing.");
         }
         return null;
     }

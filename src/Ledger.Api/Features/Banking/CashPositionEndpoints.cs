@@ -59,11 +59,20 @@ public static class CashPositionEndpoints
         foreach (var account in accounts)
         {
             var figures = ReconciliationEndpoints.Figures.Compute(connection, book, account, asOf);
-            var hasStatement = figures.LastLineDate is not null;
+            // The last statement's own closing balance when it is the latest word from the bank; else the balance its
+            // lines make up to the last one (null when no statement ever stated a balance to start from).
+            var stated = connection.QuerySingleOrDefault<(long Closing, string Date)?>("""
+                SELECT closing_balance, COALESCE(closing_date, last_date) FROM bank_statements
+                WHERE book_id = @bookId AND bank_account_id = @id AND closing_balance IS NOT NULL AND COALESCE(closing_date, last_date) <= @asOf
+                ORDER BY COALESCE(closing_date, last_date) DESC, id DESC LIMIT 1
+                """, new { bookId, id = account.Id, asOf = DateText.Format(asOf) });
+            var (statement, statementDate) = stated is { } s && (figures.LastLineDate is null || string.CompareOrdinal(s.Date, figures.LastLineDate) >= 0)
+                ? ((long?)s.Closing, (string?)s.Date)
+                : (figures.LastLineDate is null ? null : figures.StatementBalance, figures.LastLineDate);
             rows.Add(new CashPositionAccount(account.Id, account.Name, account.Account, account.Kind, F(figures.BookBalance),
-                hasStatement ? F(figures.StatementBalance) : null, figures.LastLineDate, figures.UnmatchedCount, F(figures.UnmatchedTotal)));
+                statement is { } known ? F(known) : null, statementDate, figures.UnmatchedCount, F(figures.UnmatchedTotal)));
             bookTotal = checked(bookTotal + figures.BookBalance);
-            if (hasStatement) statementTotal = checked(statementTotal + figures.StatementBalance);
+            if (statement is { } balance) statementTotal = checked(statementTotal + balance);
             unmatchedLines += figures.UnmatchedCount;
             unmatchedTotal = checked(unmatchedTotal + figures.UnmatchedTotal);
         }

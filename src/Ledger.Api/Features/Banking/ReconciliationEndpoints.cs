@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.ComponentModel;
 using System.Data.Common;
 using System.Text.Json;
@@ -22,13 +23,15 @@ public sealed record UnmatchedStatementLine(long Id, string BookingDate, string 
 
 public sealed record UnreconciledPosting(long EntryId, int Line, string Date, string Description, string Amount);
 
-public sealed record UnmatchedStatementLines(int Count, string Total, IReadOnlyList<UnmatchedStatementLine> Items, bool Truncated);
-
-public sealed record UnreconciledPostings(int Count, string Total, IReadOnlyList<UnreconciledPosting> Items, bool Truncated);
-
-/// <summary>statementBalance = bookBalance − unreconciledPostings.total + unmatchedStatementLines.total + difference.</summary>
-public sealed record ReconciliationResponse(long BankAccount, string AsOf, string StatementBalance, string BookBalance,
-    UnmatchedStatementLines UnmatchedStatementLines, UnreconciledPostings UnreconciledPostings, string Difference, string? LastClosed);
+/// <summary>
+/// statementBalance = bookBalance − unreconciledPostings + unmatchedStatementLines + difference. statementBalance and
+/// difference are null when no imported statement states a balance to start from (a CSV without a balance column).
+/// </summary>
+public sealed record ReconciliationResponse(long BankAccount, string AsOf, string? StatementBalance, string BookBalance,
+    string UnreconciledPostings, string UnmatchedStatementLines, string? Difference,
+    int UnreconciledPostingCount, int UnmatchedStatementLineCount,
+    IReadOnlyList<UnreconciledPosting> UnreconciledPostingItems, IReadOnlyList<UnmatchedStatementLine> UnmatchedStatementLineItems,
+    bool Truncated, string? LastClosed);
 
 public sealed record CloseReconciliationRequest(string? AsOf, AmountInput? StatementBalance);
 
@@ -86,7 +89,7 @@ public static class ReconciliationEndpoints
         await using var connection = await database.OpenReplicaReadAsync();
         var account = BankAccountsEndpoints.Find(connection, bookId, id);
         var figures = Figures.Compute(connection, book, account, asOf);
-        return TypedResults.Ok(figures.ToResponse(book, account, asOf, figures.StatementBalance, LastClosed(connection, bookId, id)));
+        return TypedResults.Ok(figures.ToResponse(book, account, asOf, LastClosed(connection, bookId, id)));
     }
 
     private static async Task<Results<Created<ClosedReconciliation>, StoredResponse>> CloseAsync(string bookId, long id, CloseReconciliationRequest request,
@@ -103,6 +106,9 @@ public static class ReconciliationEndpoints
                 var connection = session.Connection;
                 var account = BankAccountsEndpoints.Find(connection, bookId, id);
                 var asOf = DateText.ParseStoredDate(request.AsOf!);
+                // Lines the bank has not booked yet could still arrive dated within it.
+                if (asOf > session.Now.InUtc().Date)
+                    throw new ValidationFailedException("asOf", "must not be after today: the bank may still book lines up to it.");
                 if (LastClosed(connection, bookId, id) is { } last && string.CompareOrdinal(request.AsOf, last) <= 0)
                     throw new ConflictException($"Bank account {id} is reconciled through {last}; a new reconciliation is dated after it.");
                 var figures = Figures.Compute(connection, book, account, asOf);
@@ -166,7 +172,7 @@ public static class ReconciliationEndpoints
             new { bookId, bankAccountId });
 
     /// <summary>The figures of a reconciliation as of a date, each computed from stored lines, postings and matches.</summary>
-    public sealed record Figures(long StatementBalance, long BookBalance, int UnmatchedCount, long UnmatchedTotal, List<UnmatchedStatementLine> Unmatched,
+    public sealed record Figures(long? StatementBalance, long BookBalance, int UnmatchedCount, long UnmatchedTotal, List<UnmatchedStatementLine> Unmatched,
         int UnreconciledCount, long UnreconciledTotal, List<UnreconciledPosting> Unreconciled, string? LastLineDate)
     {
         public static Figures Compute(DbConnection connection, BookIdentity book, StoredBankAccount account, LocalDate asOf)
@@ -178,11 +184,7 @@ public static class ReconciliationEndpoints
                 SELECT MIN(booking_date), MAX(CASE WHEN booking_date <= @asOf THEN booking_date END) FROM statement_lines
                 WHERE book_id = @bookId AND bank_account_id = @id
                 """, args);
-            // The bank's balance before its first line: the opening balance of the statement that starts the feed.
-            var baseline = connection.ExecuteScalar<long?>("""
-                SELECT opening_balance FROM bank_statements WHERE book_id = @bookId AND bank_account_id = @id AND first_date IS NOT NULL
-                ORDER BY first_date, id LIMIT 1
-                """, args) ?? 0;
+            var baseline = Baseline(connection, book.Id, account.Id);
             var lineSum = connection.ExecuteScalar<long>("""
                 SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM statement_lines
                 WHERE book_id = @bookId AND bank_account_id = @id AND booking_date <= @asOf AND status <> 'ignored'
@@ -208,7 +210,8 @@ public static class ReconciliationEndpoints
             var unreconciled = new List<UnreconciledPosting>();
             int unreconciledCount = 0;
             long unreconciledTotal = 0;
-            // A posting and its reversal both dated on or before asOf cancel out: neither waits for the bank.
+            // A posting and its reversal both dated on or before asOf (and both after the feed began) cancel out: neither
+            // waits for the bank. One of a pair dated before the feed began is brought forward; the other then waits alone.
             foreach (var p in connection.Query<(long EntryId, long LineNo, string EntryDate, string Description, long Amount)>("""
                          SELECT p.entry_id, p.line_no, p.entry_date, e.description, p.amount FROM postings p
                          JOIN journal_entries e ON e.id = p.entry_id AND e.book_id = p.book_id
@@ -219,8 +222,8 @@ public static class ReconciliationEndpoints
                            AND (@start IS NULL OR p.entry_date >= @start
                                 OR EXISTS (SELECT 1 FROM bank_matches m2 WHERE m2.book_id = p.book_id AND m2.entry_id = p.entry_id
                                            AND m2.line_no = p.line_no AND m2.undone_at IS NULL))
-                           AND NOT (rb.id IS NOT NULL AND rb.entry_date <= @asOf)
-                           AND NOT (ro.id IS NOT NULL AND ro.entry_date <= @asOf)
+                           AND NOT (rb.id IS NOT NULL AND rb.entry_date <= @asOf AND (@start IS NULL OR (p.entry_date >= @start AND rb.entry_date >= @start)))
+                           AND NOT (ro.id IS NOT NULL AND ro.entry_date <= @asOf AND (@start IS NULL OR (p.entry_date >= @start AND ro.entry_date >= @start)))
                            AND NOT EXISTS (SELECT 1 FROM bank_matches m JOIN statement_lines l ON l.id = m.statement_line_id AND l.book_id = m.book_id
                                            WHERE m.book_id = p.book_id AND m.entry_id = p.entry_id AND m.line_no = p.line_no
                                              AND m.undone_at IS NULL AND l.booking_date <= @asOf)
@@ -232,18 +235,42 @@ public static class ReconciliationEndpoints
                 if (unreconciled.Count < MaxItems)
                     unreconciled.Add(new UnreconciledPosting(p.EntryId, (int)p.LineNo, p.EntryDate, p.Description, new Amount(p.Amount).Format(book.Digits)));
             }
-            return new Figures(checked(baseline + lineSum), bookBalance, unmatchedCount, unmatchedTotal, unmatched, unreconciledCount, unreconciledTotal,
+            return new Figures(baseline is { } b ? checked(b + lineSum) : null, bookBalance, unmatchedCount, unmatchedTotal, unmatched, unreconciledCount, unreconciledTotal,
                 unreconciled, feed.Last);
         }
 
-        public ReconciliationResponse ToResponse(BookIdentity book, StoredBankAccount account, LocalDate asOf, long statementBalance, string? lastClosed)
+        /// <summary>
+        /// The bank's balance before its first line, backed out of the earliest statement that states one: its opening
+        /// balance less the lines booked before it, or its closing balance less the lines booked up to it (OFX states only
+        /// a closing balance). Ignored lines count here, since the bank's stated balances include them. Null when no
+        /// statement states a balance: then the statement balance is not known, rather than taken as zero.
+        /// </summary>
+        private static long? Baseline(DbConnection connection, string bookId, long bankAccountId)
+        {
+            var anchor = connection.QuerySingleOrDefault<(long? Opening, long? Closing, string? FirstDate, string? ClosingDate, string? LastDate)?>("""
+                SELECT opening_balance, closing_balance, first_date, closing_date, last_date FROM bank_statements
+                WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND first_date IS NOT NULL
+                  AND (opening_balance IS NOT NULL OR closing_balance IS NOT NULL)
+                ORDER BY first_date, id LIMIT 1
+                """, new { bookId, bankAccountId });
+            if (anchor is not { } a) return null;
+            const string sumSql = """
+                SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM statement_lines
+                WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND booking_date {0} @date
+                """;
+            if (a.Opening is { } opening)
+                return checked(opening - connection.ExecuteScalar<long>(string.Format(CultureInfo.InvariantCulture, sumSql, "<"), new { bookId, bankAccountId, date = a.FirstDate }));
+            var through = a.ClosingDate is { } closingDate && string.CompareOrdinal(closingDate, a.LastDate) > 0 ? closingDate : a.LastDate;
+            return checked(a.Closing!.Value - connection.ExecuteScalar<long>(string.Format(CultureInfo.InvariantCulture, sumSql, "<="), new { bookId, bankAccountId, date = through }));
+        }
+
+        public ReconciliationResponse ToResponse(BookIdentity book, StoredBankAccount account, LocalDate asOf, string? lastClosed)
         {
             string F(long v) => new Amount(v).Format(book.Digits);
-            var difference = checked(statementBalance - (BookBalance - UnreconciledTotal + UnmatchedTotal));
-            return new ReconciliationResponse(account.Id, DateText.Format(asOf), F(statementBalance), F(BookBalance),
-                new UnmatchedStatementLines(UnmatchedCount, F(UnmatchedTotal), Unmatched, UnmatchedCount > Unmatched.Count),
-                new UnreconciledPostings(UnreconciledCount, F(UnreconciledTotal), Unreconciled, UnreconciledCount > Unreconciled.Count),
-                F(difference), lastClosed);
+            long? difference = StatementBalance is { } statement ? checked(statement - (BookBalance - UnreconciledTotal + UnmatchedTotal)) : null;
+            return new ReconciliationResponse(account.Id, DateText.Format(asOf), StatementBalance is { } known ? F(known) : null, F(BookBalance),
+                F(UnreconciledTotal), F(UnmatchedTotal), difference is { } d ? F(d) : null, UnreconciledCount, UnmatchedCount,
+                Unreconciled, Unmatched, UnreconciledCount > Unreconciled.Count || UnmatchedCount > Unmatched.Count, lastClosed);
         }
     }
 }

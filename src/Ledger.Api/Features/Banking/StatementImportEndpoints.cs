@@ -60,9 +60,11 @@ public static class StatementImportEndpoints
                              "A file that states opening and closing balances must tie (422 with the difference); a file that cannot be " +
                              "read is 400 naming the line or element. New lines are matched to open invoices and bills they name and " +
                              "coded by the bank rules unless autoMatch / applyRules are false. dryRun answers the same and stores nothing.")
-            .Accepts<string>("application/octet-stream", "text/csv", "text/plain", "application/xml", "text/xml", "application/x-ofx")
+            // No Accepts metadata: routing would then refuse (415) the content types banks and tools send files with, and
+            // the file's own bytes say what it is. The body is documented by StatementFileBodyFilter.
             .Produces<StatementImportResponse>(StatusCodes.Status201Created).Produces<StatementImportResponse>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithMetadata(new RequestBodyLimit(StatementLimits.MaxFileBytes));
         statements.MapGet("/", ListAsync).WithName("listStatements").WithSummary("List imported statements")
             .WithDescription("The files imported for this bank account, newest first, with their balances and line counts.");
@@ -93,8 +95,8 @@ public static class StatementImportEndpoints
     {
         var book = await books.GetAsync(bookId);
         var options = json.Value.SerializerOptions;
-        var bytes = await ReadBodyAsync(request, http.RequestAborted);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        await using var body = await StatementBody.ReadAsync(request, http.RequestAborted);
+        var hash = body.Hash;
 
         StoredBankAccount bankAccount;
         CsvProfile? profile = null;
@@ -108,8 +110,8 @@ public static class StatementImportEndpoints
                 profile = CsvProfilesEndpoints.ToParserProfile(stored);
             }
         }
-        var format = FormatOf(query, bytes, profile);
-        var file = Parse(bytes, format, book, profile);
+        var format = FormatOf(query, body.Head, profile);
+        var file = Parse(body.Content, format, book, profile);
         var prepared = Prepare(file, book, bankAccount);
         var dryRun = query.DryRun == true;
         var keyId = http.Caller().KeyId;
@@ -125,7 +127,7 @@ public static class StatementImportEndpoints
         if (bankAccount.Archived != 0) throw new ConflictException($"Bank account {id} is archived; unarchive it to import statements.");
         var fingerprint = new ImportFingerprint(id, hash, format.ToString(), query.Profile, settings.AutoMatch, settings.ApplyRules);
         var outcome = await writer.WriteIdempotentAsync(bookId, idempotencyKey, () => Idempotency.Fingerprint("import-statement", fingerprint, options),
-            session => Import(session, book, bankAccount, prepared, hash, bytes.Length, settings),
+            session => Import(session, book, bankAccount, prepared, hash, body.Length, settings),
             result => new StoredResponse(result.Fresh ? StatusCodes.Status201Created : StatusCodes.Status200OK,
                 result.Fresh ? Location(bookId, id, result.Response.StatementId) : null, JsonSerializer.Serialize(result.Response, options)));
         if (outcome.Replayed is { } replay) return replay;
@@ -144,23 +146,70 @@ public static class StatementImportEndpoints
 
     private sealed record ImportResult(bool Fresh, StatementImportResponse Response);
 
-    /// <summary>The body, read up to the 20 MB limit (413 beyond it, also for a chunked body whose length was not announced).</summary>
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The uploaded file: hashed as it arrives, kept in memory when small and in a private temporary file (owner-only,
+    /// deleted on close) when large, so a 20 MB statement is never held twice over in memory. 413 beyond 20 MB, also
+    /// for a chunked body whose length was not announced.
+    /// </summary>
+    private sealed class StatementBody : IAsyncDisposable
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        private const int InMemoryBytes = 1024 * 1024;
+
+        public required Stream Content { get; init; }
+        public required string Hash { get; init; }
+        public required long Length { get; init; }
+        public required byte[] Head { get; init; }
+
+        public static async Task<StatementBody> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
         {
-            if (buffer.Length + read > StatementLimits.MaxFileBytes)
-                throw new BadHttpRequestException($"The request body is larger than {StatementLimits.MaxFileBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
-            buffer.Write(chunk, 0, read);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            Stream content = request.ContentLength is > InMemoryBytes ? TemporaryFile() : new MemoryStream();
+            try
+            {
+                var chunk = new byte[81920];
+                var head = new MemoryStream();
+                long length = 0;
+                int read;
+                // Bounded by the size limit: every pass adds at least one byte or ends.
+                while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+                {
+                    length += read;
+                    if (length > StatementLimits.MaxFileBytes)
+                        throw new BadHttpRequestException($"The request body is larger than {StatementLimits.MaxFileBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+                    sha.AppendData(chunk, 0, read);
+                    if (head.Length < 4096) head.Write(chunk, 0, (int)Math.Min(read, 4096 - head.Length));
+                    if (content is MemoryStream memory && memory.Length + read > InMemoryBytes)
+                    {
+                        var file = TemporaryFile();
+                        memory.Position = 0;
+                        await memory.CopyToAsync(file, cancellationToken);
+                        content = file;
+                    }
+                    await content.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
+                }
+                if (length == 0) throw new ValidationFailedException("body", "The statement file is empty; send the file as the request body.");
+                content.Position = 0;
+                return new StatementBody { Content = content, Hash = Convert.ToHexStringLower(sha.GetHashAndReset()), Length = length, Head = head.ToArray() };
+            }
+            catch
+            {
+                await content.DisposeAsync();
+                throw;
+            }
         }
-        if (buffer.Length == 0) throw new ValidationFailedException("body", "The statement file is empty; send the file as the request body.");
-        return buffer.ToArray();
+
+        private static FileStream TemporaryFile()
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, Options = FileOptions.DeleteOnClose };
+            // Bank data: readable by the API's user only (Windows keeps the temporary folder per user already).
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            return new FileStream(Path.Combine(Path.GetTempPath(), "ledger-statement-" + Guid.NewGuid().ToString("N")), options);
+        }
+
+        public ValueTask DisposeAsync() => Content.DisposeAsync();
     }
 
-    private static StatementFormat FormatOf(StatementImportQuery query, byte[] bytes, CsvProfile? profile)
+    private static StatementFormat FormatOf(StatementImportQuery query, byte[] head, CsvProfile? profile)
     {
         var format = query.Format switch
         {
@@ -168,7 +217,7 @@ public static class StatementImportEndpoints
             "ofx" => StatementFormat.Ofx,
             "camt053" => StatementFormat.Camt053,
             "mt940" => StatementFormat.Mt940,
-            _ => StatementReader.Detect(bytes.AsSpan(0, Math.Min(bytes.Length, 4096))) ?? (profile is not null ? StatementFormat.Csv
+            _ => StatementReader.Detect(head) ?? (profile is not null ? StatementFormat.Csv
                 : throw new ValidationFailedException("format", "The file is not OFX, CAMT.053 or MT940; for a CSV file give ?profile= (or ?format=)")),
         };
         if (format == StatementFormat.Csv && profile is null)
@@ -176,12 +225,11 @@ public static class StatementImportEndpoints
         return format;
     }
 
-    private static StatementFile Parse(byte[] bytes, StatementFormat format, BookIdentity book, CsvProfile? profile)
+    private static StatementFile Parse(Stream content, StatementFormat format, BookIdentity book, CsvProfile? profile)
     {
         try
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            return StatementReader.Read(stream, format, new StatementReadOptions(book.Digits, profile));
+            return StatementReader.Read(content, format, new StatementReadOptions(book.Digits, profile));
         }
         catch (StatementFormatException e)
         {
@@ -245,22 +293,22 @@ public static class StatementImportEndpoints
 
     /// <summary>
     /// Which line of the bank's this is: its reference, date and amount when the bank gives a reference (a reused
-    /// reference with another amount or date is another line); otherwise date, amount, text, counterparty and the
-    /// occurrence of those within the file, so identical genuine lines stay apart and the same file finds them again.
+    /// reference with another amount or date is another line); otherwise date, amount, text and counterparty; and in
+    /// both cases which occurrence of those it is within its file, so identical genuine lines stay apart and the same
+    /// file finds them again.
     /// </summary>
     public static string LineKey(StatementLine line, Dictionary<string, int> occurrences)
     {
         var date = DateText.Format(line.BookingDate);
         var amount = line.Amount.MinorUnits.ToString(CultureInfo.InvariantCulture);
-        string text;
-        if (!string.IsNullOrWhiteSpace(line.BankReference)) text = string.Join('\u001f', "ref", line.BankReference.Trim(), date, amount);
-        else
-        {
-            var basis = string.Join('\u001f', "text", date, amount, line.Description, line.Counterparty ?? "");
-            occurrences.TryGetValue(basis, out var seen);
-            occurrences[basis] = seen + 1;
-            text = basis + '\u001f' + (seen + 1).ToString(CultureInfo.InvariantCulture);
-        }
+        var basis = !string.IsNullOrWhiteSpace(line.BankReference)
+            ? string.Join('\u001f', "ref", line.BankReference.Trim(), date, amount)
+            : string.Join('\u001f', "text", date, amount, line.Description, line.Counterparty ?? "");
+        // The same identity twice in one file is two genuine lines (a bank that repeats a reference on one day for the same
+        // amount, two identical coffees): the occurrence keeps them apart, and finds each again in a later file.
+        occurrences.TryGetValue(basis, out var seen);
+        occurrences[basis] = seen + 1;
+        var text = basis + '\u001f' + (seen + 1).ToString(CultureInfo.InvariantCulture);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 

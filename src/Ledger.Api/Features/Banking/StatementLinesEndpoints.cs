@@ -70,6 +70,7 @@ public sealed class MatchStatementLineRequestValidator : AbstractValidator<Match
         RuleFor(x => x.Posting!.Line).NotNull().GreaterThanOrEqualTo(0).When(x => x.Posting is not null).OverridePropertyName("posting.line");
         RuleFor(x => x.Documents).NotEmpty().Must(d => d!.Count <= MaxDocuments).When(x => x.Documents is not null)
             .WithMessage($"must list 1 to {MaxDocuments} documents.");
+        RuleForEach(x => x.Documents).NotNull().When(x => x.Documents is { Count: <= MaxDocuments });
         RuleForEach(x => x.Documents).ChildRules(part =>
         {
             part.RuleFor(p => p!.Id).NotNull();

@@ -39,6 +39,24 @@ public static class StatementMatching
         connection.QuerySingleOrDefault<StoredMatch>(SelectMatchSql + " WHERE book_id = @bookId AND statement_line_id = @lineId AND undone_at IS NULL",
             new { bookId, lineId });
 
+    /// <summary>
+    /// Refuses (409) to reverse or void what a statement line is matched to: the match goes first, or the line would stay
+    /// matched to an entry the books no longer count.
+    /// </summary>
+    public static void RefuseWhileMatched(DbConnection connection, string bookId, long entryId, string what)
+    {
+        if (connection.ExecuteScalar<long?>(
+                "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL",
+                new { bookId, entryId }) is { } line)
+            throw new ConflictException($"{what} is matched to statement line {line}; undo that match (DELETE …/statement-lines/{line}/match) first.");
+    }
+
+    /// <summary>A zero line moved no money: it needs no entry (ignore it instead).</summary>
+    private static void RefuseZero(StoredStatementLine line)
+    {
+        if (line.Amount == 0) throw new ConflictException($"Statement line {line.Id} is for 0: it needs no entry; ignore it instead.");
+    }
+
     /// <summary>Marks the line matched, or refuses (409) when it is matched or ignored already: one match per line, also when two race.</summary>
     private static void Claim(WriteSession session, string bookId, StoredStatementLine line)
     {
@@ -71,6 +89,7 @@ public static class StatementMatching
     public static long MatchPosting(WriteSession session, BookIdentity book, StoredStatementLine line, long entryId, int lineNo, string by)
     {
         var connection = session.Connection;
+        RefuseZero(line);
         var posting = connection.QuerySingleOrDefault<(string Code, long Amount, string EntryDate, long? ReversedBy, long? ReversalOf)?>("""
             SELECT a.code, p.amount, p.entry_date, e.reversed_by, e.reversal_of FROM postings p
             JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id
@@ -102,6 +121,7 @@ public static class StatementMatching
         IReadOnlyList<(long Document, long Amount)> documents, string by, string path = "documents")
     {
         var connection = session.Connection;
+        RefuseZero(line);
         long total = 0;
         foreach (var (_, amount) in documents) total = checked(total + amount);
         if (total != Math.Abs(line.Amount))
@@ -146,6 +166,7 @@ public static class StatementMatching
         string by, string path = "")
     {
         var connection = session.Connection;
+        RefuseZero(line);
         if (coding.Account == line.GlAccount)
             throw new ValidationFailedException(path + "account", "must be another account than the bank's own.");
         var gross = Math.Abs(line.Amount);
@@ -196,6 +217,13 @@ public static class StatementMatching
             ?? throw new ConflictException($"Statement line {line.Id} is not matched.");
         if (match.ReconciliationId is { } reconciliation)
             throw new ConflictException($"Statement line {line.Id} is in closed reconciliation {reconciliation}; its match can no longer be undone.");
+        // An entry this match created may carry another line's match too (a transfer between two bank accounts): that one goes first.
+        if (match.Kind != "posting"
+            && connection.ExecuteScalar<long?>("""
+                SELECT MIN(statement_line_id) FROM bank_matches
+                WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL AND statement_line_id <> @lineId
+                """, new { bookId = book.Id, entryId = match.EntryId, lineId = line.Id }) is { } other)
+            throw new ConflictException($"Statement line {other} is matched to the entry this match created; undo that match first.");
         long? reversalId = null;
         if (match.Kind == "documents")
         {

@@ -145,6 +145,8 @@ public static class JournalEndpoints
             throw new ConflictException($"Journal entry {id} has already been reversed by entry {original.ReversedBy}.");
         if (original.ClosingEntry) throw new ConflictException($"Journal entry {id} is a year-end closing entry; reopen the year instead of reversing it.");
         // A document's or payment's entry changes only with it: voiding it posts the reversal and marks it void.
+        if (original.Source is { Type: "statement_line" } line)
+            throw new ConflictException($"Journal entry {id} was posted by matching statement line {line.Id}; undo that match (DELETE …/statement-lines/{line.Id}/match) instead of reversing its entry.");
         if (original.Source is { } source)
             throw new ConflictException($"Journal entry {id} was posted by {source.Type.Replace('_', ' ')} {source.Number ?? source.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}; void that instead of reversing its entry.");
 
@@ -157,7 +159,12 @@ public static class JournalEndpoints
             request.Description ?? $"Reversal of entry {original.Number}: {original.Description}",
             original.Reference, ToPostings(original, book.Digits));
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, $"reverse-journal-entry/{id}", request, json.Value.SerializerOptions,
-            session => JournalPoster.Post(session, book, [reversal])[0],
+            session =>
+            {
+                // An entry a statement line is matched to is the bank's record in the books: it goes with the match.
+                Banking.StatementMatching.RefuseWhileMatched(session.Connection, bookId, id, $"Journal entry {id}");
+                return JournalPoster.Post(session, book, [reversal])[0];
+            },
             entry => EntryLocation(bookId, entry.Id),
             refused => PostingProblems.ForDerived(refused, bookId, $"The reversal of journal entry {id} (its lines with sides swapped)"));
     }

@@ -194,6 +194,8 @@ public static class PaymentsEndpoints
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-payment/{id}", id, options,
             session =>
             {
+                if (session.Connection.ExecuteScalar<long?>("SELECT entry_id FROM payments WHERE book_id = @bookId AND id = @id", new { bookId, id }) is { } entryId)
+                    Banking.StatementMatching.RefuseWhileMatched(session.Connection, bookId, entryId, $"Payment {id}");
                 Void(session, book, id);
                 return Read(session.Connection, book, id)!;
             },

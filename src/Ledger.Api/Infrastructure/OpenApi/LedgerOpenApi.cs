@@ -115,9 +115,17 @@ public static class LedgerOpenApi
     {
         public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
         {
-            if (operation.OperationId != "importStatement" || operation.RequestBody is not OpenApiRequestBody body || body.Content is null) return;
-            body.Description = "The statement file (CSV, OFX, CAMT.053 or MT940) as the bank delivered it, at most 20 MB.";
-            foreach (var media in body.Content.Values) media.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+            if (operation.OperationId != "importStatement") return;
+            var file = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } };
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = "The statement file (CSV, OFX, CAMT.053 or MT940) as the bank delivered it, at most 20 MB; any content type.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/octet-stream"] = file, ["application/xml"] = file, ["text/csv"] = file, ["text/plain"] = file,
+                },
+            };
         }
     }
 
