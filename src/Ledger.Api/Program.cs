@@ -1,5 +1,6 @@
 using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.ApiKeys;
+using Ledger.Api.Features.Audit;
 using Ledger.Api.Features.Banking;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Health;
@@ -40,6 +41,7 @@ app.MapStatementLines();
 app.MapBankRules();
 app.MapReconciliation();
 app.MapCashPosition();
+app.MapAudit();
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

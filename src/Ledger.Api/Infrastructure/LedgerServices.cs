@@ -17,6 +17,7 @@ public static class LedgerServices
         services.AddSingleton(_ => LedgerDatabase.Create(connectionString, replica, writerCacheMiB));
         services.AddSingleton<IClock>(SystemClock.Instance);
         services.AddSingleton<RecordingClock>();
+        services.AddHttpContextAccessor();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService<IdempotencyJanitor>();

@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using Dapper;
 using NodaTime;
 
+using Ledger.Api.Infrastructure.Security;
+
 namespace Ledger.Api.Infrastructure;
 
 /// <summary>
@@ -34,14 +36,21 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
 
-    public LedgerWriter(LedgerDatabase database, RecordingClock clock, IClock systemClock, ILogger<LedgerWriter> logger)
+    public LedgerWriter(LedgerDatabase database, RecordingClock clock, IClock systemClock, ILogger<LedgerWriter> logger,
+        IHttpContextAccessor? http = null)
     {
         _database = database;
         _clock = clock;
         _systemClock = systemClock;
         _logger = logger;
+        _http = http;
         _thread = new Thread(Run) { IsBackground = true, Name = "ledger-writer" };
     }
+
+    // Who asked for each write: the request's API key, recorded as the actor of the events the write appends.
+    private readonly IHttpContextAccessor? _http;
+
+    private string? Actor() => _http?.HttpContext?.User.ToCaller()?.KeyId;
 
     /// <summary>Groups committed so far; exposed for tests and the benchmark.</summary>
     public long GroupsCommitted => Interlocked.Read(ref _groups);
@@ -54,14 +63,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// Any other work first sees all such state written out, so its SQL reads current values.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<WriteSession, T> work, bool defersGroupState = false) =>
-        Enqueue(new WriteRequest<T>(work, defersGroupState, null, null));
+        Enqueue(new WriteRequest<T>(work, defersGroupState, null, null) { Actor = Actor() });
 
     /// <summary>
     /// As <see cref="WriteAsync{T}"/>, for work that reads or changes one book: on PostgreSQL its transaction holds the
     /// book's row lock, so writers in every process see each other's totals, numbers and idempotency keys.
     /// </summary>
     public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false, string? idempotencyKey = null) =>
-        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey });
+        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey, Actor = Actor() });
 
     /// <summary>
     /// Makes a report of <paramref name="bookId"/> as known at <paramref name="knownAt"/> final before its snapshot
@@ -484,6 +493,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         /// <summary>The Idempotency-Key the work checks first, if any (PostgreSQL looks a group's keys up together).</summary>
         public string? IdempotencyKey { get; init; }
 
+        /// <summary>The API key the work runs for (null: the server's own work).</summary>
+        public string? Actor { get; init; }
+
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
         public abstract void Fail(Exception ex);
@@ -496,7 +508,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         private T? _result;
 
         public Task<T> Task => _completion.Task;
-        public override void Execute(WriteSession session) => _result = work(session);
+        public override void Execute(WriteSession session)
+        {
+            session.Actor = Actor;
+            _result = work(session);
+        }
         public override void Complete() => _completion.TrySetResult(_result!);
         public override void Fail(Exception ex) => _completion.TrySetException(ex);
     }
@@ -574,6 +590,9 @@ public sealed class WriteSession : IDisposable
 
     /// <summary>The book this group writes (PostgreSQL groups hold one book); null on SQLite, whose groups hold any.</summary>
     private string? _groupBookId;
+
+    /// <summary>The API key of the request running now, the actor of the events it appends (null: the server's own work).</summary>
+    public string? Actor { get; internal set; }
 
     /// <summary>The instant at which everything in this group is recorded (see <see cref="RecordingClock"/>).</summary>
     public Instant Now { get; private set; }

@@ -45,6 +45,16 @@ public static class TestDatabase
         return connection;
     }
 
+    /// <summary>Opens a connection that may write, for tests that tamper with what the API stored (as an intruder would).</summary>
+    public static async Task<DbConnection> OpenWritableAsync(string database)
+    {
+        DbConnection connection = database.StartsWith("Host=", StringComparison.Ordinal)
+            ? new NpgsqlConnection(database)
+            : new SqliteConnection($"Data Source={database};Default Timeout=30");
+        await connection.OpenAsync();
+        return connection;
+    }
+
     /// <summary>Whether the database is still there (a file, or a database on the cluster).</summary>
     public static async Task<bool> ExistsAsync(string database)
     {

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Books;
@@ -137,6 +138,8 @@ public static class AccountsEndpoints
             var account = session.Connection.QuerySingle<AccountRow>(
                 AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
             AccountWrites.RecordVersion(session, account.Id);
+            EventLog.Append(session, bookId, "account.changed", "account", code, EventData.Of(
+                ("code", code), ("name", account.Name), ("description", account.Description), ("archived", account.Archived != 0)));
             return account;
         });
         return TypedResults.Ok(row.ToResponse(book.Digits));
@@ -156,6 +159,7 @@ public static class AccountsEndpoints
             if (usage.IsRetainedEarnings > 0)
                 throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
             AccountWrites.RecordVersion(session, usage.Id, deleted: true);
+            EventLog.Append(session, bookId, "account.deleted", "account", code, EventData.Of(("code", code)));
             session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
             return true;
         });
@@ -243,6 +247,8 @@ public static class AccountWrites
         string? parentCode, string? description)
     {
         var id = session.NextId("accounts");
+        EventLog.Append(session, bookId, "account.created", "account", code, EventData.Of(
+            ("code", code), ("name", name), ("type", type.ToName()), ("parent", parentCode), ("description", description)));
         session.Connection.Execute(InsertAccountSql, new
         {
             id,

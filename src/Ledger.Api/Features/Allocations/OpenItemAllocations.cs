@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
@@ -97,8 +98,7 @@ public static class OpenItemAllocations
             if (row.UndoneAt is not null) throw new ConflictException($"Allocation {id} was undone at {row.UndoneAt}.");
             if (row.RecordedBy == VoidedBy) throw new ConflictException($"Allocation {id} matches a void document with its reversal; it is never undone.");
             RefuseLocked(session, bookId, DateText.ParseStoredDate(row.AllocationDate), "Allocation");
-            session.Connection.Execute("UPDATE allocations SET undone_at = @at, undone_by = @by WHERE book_id = @bookId AND id = @id",
-                new { at = Timestamps.Format(session.Now), by = keyId, bookId, id });
+            Undo(session, bookId, id, keyId);
             return Read(session.Connection, book, id)!;
         });
         return TypedResults.Ok(undone);
@@ -133,6 +133,15 @@ public static class OpenItemAllocations
         return Insert(session, book.Id, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
     }
 
+    /// <summary>Marks an allocation undone (it stays in the history) and records the event.</summary>
+    public static void Undo(WriteSession session, string bookId, long id, string by)
+    {
+        session.Connection.Execute("UPDATE allocations SET undone_at = @at, undone_by = @by WHERE book_id = @bookId AND id = @id",
+            new { at = Timestamps.Format(session.Now), by, bookId, id });
+        EventLog.Append(session, bookId, "allocation.undone", "allocation", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            EventData.Of(("id", id)));
+    }
+
     public static long Insert(WriteSession session, string bookId, long partyId, string ledger, long debitItemId, long creditItemId,
         long amount, NodaTime.LocalDate date, string recordedBy)
     {
@@ -145,6 +154,9 @@ public static class OpenItemAllocations
             id, bookId, partyId, ledger, debitItemId, creditItemId, amount, date = DateText.Format(date),
             recordedAt = Timestamps.Format(session.Now), recordedBy,
         });
+        EventLog.Append(session, bookId, "allocation.made", "allocation", id.ToString(System.Globalization.CultureInfo.InvariantCulture), EventData.Of(
+            ("id", id), ("ledger", ledger), ("party", partyId), ("debitItem", debitItemId), ("creditItem", creditItemId), ("amount", amount),
+            ("date", DateText.Format(date))));
         return id;
     }
 

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Dapper;
 using FluentValidation;
 using Ledger.Api.Infrastructure;
@@ -45,7 +46,8 @@ public static class ApiKeysEndpoints
         TryParseScopes(request.Scopes!, out var canWrite);
 
         var secret = ApiKeyStore.NewSecret();
-        var created = await writer.WriteAsync(session =>
+        // Under the book's lock: the key's event joins the book's log in order.
+        var created = await writer.WriteBookAsync(request.BookId!, session =>
         {
             if (session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM books WHERE id = @bookId", new { bookId = request.BookId }) == 0)
                 throw new ValidationFailedException("bookId", $"No book '{request.BookId}'.");
@@ -61,6 +63,9 @@ public static class ApiKeysEndpoints
                 prefix = ApiKeyStore.DisplayPrefix(secret),
                 createdAt,
             });
+            EventLog.Append(session, request.BookId!, "api_key.created", "api_key", id, EventData.Of(
+                ("id", id), ("name", request.Name), ("scopes", new System.Text.Json.Nodes.JsonArray(ScopeNames(canWrite).Select(s => (System.Text.Json.Nodes.JsonNode?)s).ToArray())),
+                ("prefix", ApiKeyStore.DisplayPrefix(secret))));
             return new CreatedApiKeyResponse(id, secret, request.Name!, request.BookId!, ScopeNames(canWrite), createdAt);
         });
         return TypedResults.Created($"/v1/api-keys/{created.Id}", created);
@@ -74,14 +79,21 @@ public static class ApiKeysEndpoints
             r.IsAdmin != 0 ? ["admin"] : ScopeNames(r.CanWrite != 0), r.KeyPrefix, r.CreatedAt, r.RevokedAt)).ToArray());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, LedgerWriter writer, ApiKeyStore store)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(string id, LedgerWriter writer, ApiKeyStore store, LedgerDatabase database)
     {
-        var revoked = await writer.WriteAsync(session =>
+        // A book's key is revoked under the book's lock, so its event takes its place in the book's log; admin keys have no book.
+        string? bookId;
+        await using (var connection = await database.OpenReadAsync())
+            bookId = await connection.ExecuteScalarAsync<string?>("SELECT book_id FROM api_keys WHERE id = @id", new { id });
+        int Revoke(WriteSession session)
         {
             var count = session.Connection.Execute(RevokeKeySql, new { id, revokedAt = Timestamps.Format(session.Now) });
+            if (count == 1 && bookId is not null)
+                EventLog.Append(session, bookId, "api_key.revoked", "api_key", id, EventData.Of(("id", id)));
             session.AfterCommit(store.Forget);
             return count;
-        });
+        }
+        var revoked = bookId is null ? await writer.WriteAsync(Revoke) : await writer.WriteBookAsync(bookId, Revoke);
         return revoked == 0 ? Problems.NotFound($"No active API key '{id}'.") : TypedResults.NoContent();
     }
 

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.ComponentModel;
 using System.Data.Common;
 using System.Text.Json;
@@ -143,7 +144,10 @@ public static class BankAccountsEndpoints
                     iban = request.Iban is null ? null : BankAccountRules.Normalize(request.Iban), bic = request.Bic,
                     currency = book.Currency.Code, createdAt = Timestamps.Format(session.Now),
                 });
-                return Read(connection, book, id, session.Now.InUtc().Date)!;
+                var created = Read(connection, book, id, session.Now.InUtc().Date)!;
+                EventLog.AppendPayload(session, bookId, "bank_account.created", "bank_account", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    created with { BookBalance = "" });
+                return created;
             },
             created => $"/v1/books/{bookId}/bank-accounts/{created.Id}");
     }
@@ -194,7 +198,10 @@ public static class BankAccountsEndpoints
                 bookId, id, name = request.Name, iban = request.Iban is null or "" ? request.Iban : BankAccountRules.Normalize(request.Iban),
                 bic = request.Bic, archived = request.Archived is null ? (long?)null : request.Archived.Value ? 1 : 0,
             });
-            return Read(connection, book, id, session.Now.InUtc().Date)!;
+            var changed = Read(connection, book, id, session.Now.InUtc().Date)!;
+            EventLog.AppendPayload(session, bookId, "bank_account.changed", "bank_account", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                changed with { BookBalance = "" });
+            return changed;
         });
         return TypedResults.Ok(updated);
     }

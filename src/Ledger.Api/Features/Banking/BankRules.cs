@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -126,7 +127,9 @@ public static class BankRules
                     account = request.Action!.Account, description = request.Action.Description, taxRate = request.Action.TaxRate,
                     createdAt = Timestamps.Format(session.Now),
                 });
-                return Read(session.Connection, bookId, options).Single(r => r.Id == id);
+                var created = Read(session.Connection, bookId, options).Single(r => r.Id == id);
+                EventLog.AppendPayload(session, bookId, "bank_rule.created", "bank_rule", id.ToString(CultureInfo.InvariantCulture), created);
+                return created;
             },
             created => $"/v1/books/{bookId}/bank-rules/{created.Id}");
     }
@@ -144,6 +147,7 @@ public static class BankRules
             var deleted = session.Connection.Execute("UPDATE bank_rules SET deleted_at = @at WHERE book_id = @bookId AND id = @ruleId AND deleted_at IS NULL",
                 new { at = Timestamps.Format(session.Now), bookId, ruleId });
             if (deleted == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No bank rule {ruleId} in this book.");
+            EventLog.Append(session, bookId, "bank_rule.deleted", "bank_rule", ruleId.ToString(CultureInfo.InvariantCulture), EventData.Of(("id", ruleId)));
             return deleted;
         });
         return TypedResults.NoContent();

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Text.Json;
 using Dapper;
 using FluentValidation;
@@ -123,7 +124,9 @@ public static class CsvProfilesEndpoints
                     profileId, bookId, id, name = request.Name, profile = JsonSerializer.Serialize(stored, options),
                     createdAt = Timestamps.Format(session.Now),
                 });
-                return Read(connection, bookId, id, request.Name!, options)!;
+                var created = Read(connection, bookId, id, request.Name!, options)!;
+                EventLog.AppendPayload(session, bookId, "csv_profile.created", "csv_profile", profileId.ToString(System.Globalization.CultureInfo.InvariantCulture), created);
+                return created;
             },
             created => $"/v1/books/{bookId}/bank-accounts/{id}/csv-profiles");
     }

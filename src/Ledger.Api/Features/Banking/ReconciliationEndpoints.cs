@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Globalization;
 using System.ComponentModel;
 using System.Data.Common;
@@ -136,7 +137,9 @@ public static class ReconciliationEndpoints
                       AND statement_line_id IN (SELECT l.id FROM statement_lines l
                                                 WHERE l.book_id = @bookId AND l.bank_account_id = @id AND l.booking_date <= @asOf)
                     """, new { reconciliationId, bookId, asOf = request.AsOf, id });
-                return Read(connection, book, reconciliationId, closed)!;
+                var result = Read(connection, book, reconciliationId, closed)!;
+                EventLog.AppendPayload(session, bookId, "reconciliation.closed", "reconciliation", reconciliationId.ToString(CultureInfo.InvariantCulture), result);
+                return result;
             },
             created => $"/v1/books/{bookId}/bank-accounts/{id}/reconciliations");
     }

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.ComponentModel;
 using System.Data.Common;
 using System.Globalization;
@@ -407,6 +408,11 @@ public static class StatementImportEndpoints
             firstDate = dates.Count > 0 ? DateText.Format(dates.Min()) : null, lastDate = dates.Count > 0 ? DateText.Format(dates.Max()) : null,
             at = Timestamps.Format(session.Now), by = settings.KeyId,
         });
+        EventLog.Append(session, book.Id, "statement.imported", "statement", statementId.ToString(CultureInfo.InvariantCulture), EventData.Of(
+            ("id", statementId), ("bankAccount", account.Id), ("format", FormatName(prepared.File.Format)), ("contentHash", hash),
+            ("imported", fresh.Count), ("duplicates", prepared.Lines.Count - fresh.Count),
+            ("firstLine", fresh.Count > 0 ? newIds[0] : null), ("lastLine", fresh.Count > 0 ? newIds[^1] : null),
+            ("openingBalance", Opening(prepared.File, book)), ("closingBalance", Closing(prepared.File, book))));
         // A bounded number of rows per call, so a 50,000-line file never holds all its parameter rows at once.
         foreach (var chunk in fresh.Select((f, n) => (f, n)).Chunk(1000))
             session.InsertRows("statement_lines", LineColumns, chunk.Select(c => LineRow(newIds[c.n], book.Id, account.Id, statementId, c.f.Line)).ToList());

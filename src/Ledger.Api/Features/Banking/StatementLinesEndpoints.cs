@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.ComponentModel;
 using System.Data.Common;
 using System.Globalization;
@@ -202,6 +203,8 @@ public static class StatementLinesEndpoints
                 if (changed == 0)
                     throw new ConflictException(ignore ? $"Statement line {lineId} is {line.Status}; only an unmatched line is ignored."
                         : $"Statement line {lineId} is not ignored.");
+                EventLog.Append(session, bookId, ignore ? "statement_line.ignored" : "statement_line.unignored", "statement_line",
+                    lineId.ToString(CultureInfo.InvariantCulture), EventData.Of(("id", lineId)));
                 return Read(connection, book, lineId);
             },
             result => new StoredResponse(StatusCodes.Status200OK, null, JsonSerializer.Serialize(result, options)));

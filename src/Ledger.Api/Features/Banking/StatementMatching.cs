@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using Dapper;
 using Ledger.Api.Features.Allocations;
@@ -82,6 +83,8 @@ public static class StatementMatching
         {
             id, bookId, lineId = line.Id, kind, entryId, lineNo, entryDate, paymentId, ruleId, at = Timestamps.Format(session.Now), by,
         });
+        EventLog.Append(session, bookId, "statement_line.matched", "statement_line", line.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            EventData.Of(("id", line.Id), ("match", id), ("kind", kind), ("entryId", entryId), ("line", lineNo), ("payment", paymentId), ("rule", ruleId)));
         return id;
     }
 
@@ -229,9 +232,7 @@ public static class StatementMatching
         {
             var item = OpenItemAllocations.ItemOf(connection, book.Id, "payment", match.PaymentId!.Value);
             var undo = OpenItemAllocations.ActiveOn(connection, book.Id, item.Id);
-            foreach (var allocation in undo)
-                connection.Execute("UPDATE allocations SET undone_at = @at, undone_by = @by WHERE book_id = @bookId AND id = @id",
-                    new { at = Timestamps.Format(session.Now), by, bookId = book.Id, id = allocation });
+            foreach (var allocation in undo) OpenItemAllocations.Undo(session, book.Id, allocation, by);
             PaymentsEndpoints.Void(session, book, match.PaymentId.Value);
             reversalId = connection.ExecuteScalar<long>("SELECT void_entry_id FROM payments WHERE book_id = @bookId AND id = @id",
                 new { bookId = book.Id, id = match.PaymentId });
@@ -258,6 +259,8 @@ public static class StatementMatching
             UPDATE bank_matches SET undone_at = @at, undone_by = @by, reversal_entry_id = @reversalId WHERE book_id = @bookId AND id = @id
             """, new { at = Timestamps.Format(session.Now), by, reversalId, bookId = book.Id, id = match.Id });
         connection.Execute("UPDATE statement_lines SET status = 'unmatched' WHERE book_id = @bookId AND id = @id", new { bookId = book.Id, id = line.Id });
+        EventLog.Append(session, book.Id, "statement_line.unmatched", "statement_line", line.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            EventData.Of(("id", line.Id), ("match", match.Id), ("reversalEntryId", reversalId)));
     }
 
     private static string Signed(long amount, int digits) => new Amount(amount).Format(digits);

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Dapper;
 using FluentValidation;
 using Ledger.Api.Features.Accounts;
@@ -84,6 +85,8 @@ public static class BooksEndpoints
         {
             var createdAt = Timestamps.Format(session.Now);
             session.Connection.Execute(InsertBookSql, new { id, name = request.Name, currency = request.Currency, createdAt });
+            EventLog.Append(session, id, "book.created", "book", id, EventData.Of(("id", id), ("name", request.Name), ("currency", request.Currency),
+                ("chart", request.Chart)));
             if (request.Chart == StandardChart.Name)
             {
                 foreach (var account in StandardChart.Accounts)
@@ -166,7 +169,9 @@ public static class BooksEndpoints
                 payables = request.PayablesAccount,
                 terms = request.PaymentTermsDays,
             });
-            return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+            var changed = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
+            EventLog.AppendPayload(session, bookId, "book.changed", "book", bookId, changed.ToResponse());
+            return changed;
         });
         return TypedResults.Ok(book.ToResponse());
     }

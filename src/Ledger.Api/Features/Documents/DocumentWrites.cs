@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Globalization;
 using Dapper;
 using Ledger.Api.Features.Books;
@@ -29,6 +30,7 @@ public static class DocumentWrites
             gross = draft.Totals.Gross.MinorUnits, createdAt = Timestamps.Format(session.Now),
         });
         InsertLines(session, book.Id, id, draft.Lines);
+        DocumentSnapshots.Record(session, book.Id, id, "document.drafted", book.Digits);
         return id;
     }
 
@@ -44,11 +46,15 @@ public static class DocumentWrites
         });
         session.Connection.Execute("DELETE FROM document_lines WHERE book_id = @bookId AND document_id = @id", new { bookId = book.Id, id });
         InsertLines(session, book.Id, id, draft.Lines);
+        DocumentSnapshots.Record(session, book.Id, id, "document.changed", book.Digits);
     }
 
     public static void DeleteDraft(WriteSession session, BookIdentity book, DocumentKind kind, long id)
     {
         RequireDraft(session, book.Id, kind, id, "deleted");
+        // The event keeps what the draft was: the row is gone after this.
+        var last = DocumentSnapshots.Read(session.Connection, book.Id, id, book.Digits)!;
+        EventLog.Append(session, book.Id, "document.deleted", "document", id.ToString(CultureInfo.InvariantCulture), last);
         session.Connection.Execute("DELETE FROM document_lines WHERE book_id = @bookId AND document_id = @id", new { bookId = book.Id, id });
         session.Connection.Execute("DELETE FROM documents WHERE book_id = @bookId AND id = @id", new { bookId = book.Id, id });
     }
@@ -80,6 +86,7 @@ public static class DocumentWrites
         {
             id, bookId = book.Id, number, dueDate = DateText.Format(dueDate), entryId = posted.Id, issuedAt = Timestamps.Format(session.Now),
         });
+        DocumentSnapshots.Record(session, book.Id, id, "document.issued", book.Digits);
     }
 
     /// <summary>Posts the reversal of an issued document without allocations, and matches its open item with the reversal's.</summary>
@@ -111,6 +118,7 @@ public static class DocumentWrites
         }
         OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, voidDate);
         session.Connection.Execute(VoidSql, new { id, bookId = book.Id, voidEntryId = posted.Id, voidedAt = Timestamps.Format(session.Now) });
+        DocumentSnapshots.Record(session, book.Id, id, "document.voided", book.Digits);
     }
 
     public static ProblemException NotFound(DocumentKind kind, long id) =>

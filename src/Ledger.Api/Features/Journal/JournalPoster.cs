@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
@@ -74,6 +75,7 @@ public static class JournalPoster
         var entryRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var postingRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk) * 2);
         var itemRows = new List<object?[]>();
+        var eventRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var entryIds = session.NextIds("journal_entries", drafts.Count);
         var totalDebit = bookState.TotalDebit;
         var nextNumber = bookState.NextNumber;
@@ -87,8 +89,20 @@ public static class JournalPoster
             var period = AccountingPeriod.Of(draft.Date);
 
             var source = sources?[e];
+            // The entry's event, chained into the book's log in this transaction; the entry row names it for the audit.
+            var eventLines = new AuditSnapshots.EntryLine[draft.Lines.Count];
+            for (var i = 0; i < draft.Lines.Count; i++)
+            {
+                var l = draft.Lines[i];
+                eventLines[i] = new AuditSnapshots.EntryLine(l.AccountCode, l.SignedMinorUnits, l.Description,
+                    l.Party is { } p ? (p.Kind == PartyKind.Customer ? "customer" : "vendor") : null, l.Party?.Id);
+            }
+            var eventSequence = EventLog.Append(session, book.Id, draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed",
+                "journal_entry", entryId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                AuditSnapshots.Entry(entryId, number, date, draft.Description, draft.Reference, draft.ReversalOf, draft.IsClosing, source?.Type, source?.Id,
+                    eventLines, book.Digits), eventRows);
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
-                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id]);
+                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             long checkedDebits = 0, checkedCredits = 0;
@@ -131,12 +145,12 @@ public static class JournalPoster
             if (checkedDebits != draft.Total || checkedDebits != checkedCredits)
                 throw new InvalidOperationException($"Entry {e} does not balance ({checkedDebits} debits, {checkedCredits} credits): refusing to write it.");
             session.EntryWritten(entryId);
-            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows, itemRows);
+            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows, itemRows, eventRows);
             posted.Add(new JournalEntryResponse(entryId, number, date, draft.Description, draft.Reference, lines,
                 createdAt, draft.ReversalOf, null, draft.IsClosing, source is null ? null : new EntrySource(source.Type, source.Id, source.Number)));
         }
 
-        WriteRows(session, entryRows, postingRows, itemRows);
+        WriteRows(session, entryRows, postingRows, itemRows, eventRows);
         for (var e = 0; e < drafts.Count; e++)
         {
             if (drafts[e].ReversalOf is not { } originalId) continue;
@@ -155,8 +169,10 @@ public static class JournalPoster
     private const int RowChunk = 512;
 
     // Entries before their postings and open items (both reference them).
-    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows)
+    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows,
+        List<object?[]> eventRows)
     {
+        EventLog.WriteRows(session, eventRows);
         session.InsertRows("journal_entries", EntryColumns, entryRows);
         session.InsertRows("postings", PostingColumns, postingRows);
         if (itemRows.Count > 0) session.InsertRows("open_items", OpenItemColumns, itemRows);
@@ -267,7 +283,7 @@ public static class JournalPoster
 
     private static readonly string[] EntryColumns =
         ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing",
-         "source_type", "source_id"];
+         "source_type", "source_id", "event_sequence"];
 
     private static readonly string[] OpenItemColumns =
         ["id", "book_id", "party_id", "ledger", "entry_id", "line_no", "item_date", "due_date", "amount", "source_type", "source_id"];

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
@@ -145,7 +146,9 @@ public static class PartiesEndpoints
             id, bookId, kind = KindName(kind), code, name = request.Name, email = request.Email, taxId = request.TaxId,
             address = request.Address, terms, notes = request.Notes, createdAt = Timestamps.Format(session.Now),
         });
-        return Read(session.Connection, kind, bookId, id)!;
+        var created = Read(session.Connection, kind, bookId, id)!;
+        EventLog.AppendPayload(session, bookId, $"{KindName(kind)}.created", KindName(kind), id.ToString(CultureInfo.InvariantCulture), created);
+        return created;
     }
 
     /// <summary>
@@ -214,7 +217,9 @@ public static class PartiesEndpoints
                 address = request.Address, terms = request.PaymentTermsDays, notes = request.Notes,
                 archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
             });
-            return Read(session.Connection, kind, bookId, id)!;
+            var changed = Read(session.Connection, kind, bookId, id)!;
+            EventLog.AppendPayload(session, bookId, $"{KindName(kind)}.changed", KindName(kind), id.ToString(CultureInfo.InvariantCulture), changed);
+            return changed;
         });
         return TypedResults.Ok(party);
     }

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -182,6 +183,9 @@ public static class PaymentsEndpoints
             id, bookId = book.Id, partyId, direction, date = request.Date, amount, account = request.Account, reference = request.Reference,
             entryId = posted.Id, createdAt = Timestamps.Format(session.Now),
         });
+        EventLog.Append(session, book.Id, "payment.recorded", "payment", id.ToString(CultureInfo.InvariantCulture), EventData.Of(
+            ("id", id), (kind == PartyKind.Customer ? "customer" : "vendor", partyId), ("direction", direction), ("date", request.Date),
+            ("amount", new Amount(amount).Format(book.Digits)), ("account", request.Account), ("reference", request.Reference), ("entryId", posted.Id)));
         return id;
     }
 
@@ -238,6 +242,8 @@ public static class PaymentsEndpoints
         OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, date);
         session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
             new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId = book.Id, id });
+        EventLog.Append(session, book.Id, "payment.voided", "payment", id.ToString(CultureInfo.InvariantCulture), EventData.Of(
+            ("id", id), ("voidEntryId", posted.Id)));
     }
 
     private static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Dapper;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
@@ -29,6 +30,8 @@ public static class LockDates
             to = toText,
             source,
         });
+        EventLog.Append(session, bookId, "lock_date.moved", "book", bookId, EventData.Of(
+            ("from", from is null ? null : DateText.Format(from.Value)), ("to", toText), ("source", source)));
     }
 
     public static LocalDate? Parse(string? text) => DateText.TryParseDate(text, out var date) ? date : null;

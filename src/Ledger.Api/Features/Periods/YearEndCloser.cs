@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using Dapper;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
@@ -61,6 +62,8 @@ public static class YearEndCloser
         // The poster refuses a date on or before the lock date (409 naming it): a locked year must be reopened first.
         var entry = JournalPoster.Post(session, book, [closing])[0];
 
+        EventLog.Append(session, book.Id, "year.closed", "fiscal_year", DateText.Format(year.End), EventData.Of(
+            ("start", DateText.Format(year.Start)), ("end", DateText.Format(year.End)), ("closingEntry", entry.Id)));
         session.Connection.Execute(InsertCloseSql, new
         {
             bookId = book.Id,

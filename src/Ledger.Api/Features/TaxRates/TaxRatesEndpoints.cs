@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Audit;
 using System.ComponentModel;
 using System.Text.Json;
 using Dapper;
@@ -141,7 +142,9 @@ public static class TaxRatesEndpoints
             id, bookId, code, name = request.Name, rate = TaxRateRules.Canonical(request.Rate!),
             salesAccount = request.SalesAccount, purchaseAccount = request.PurchaseAccount, createdAt = Timestamps.Format(session.Now),
         });
-        return Read(session.Connection, bookId, code)!;
+        var created = Read(session.Connection, bookId, code)!;
+        EventLog.AppendPayload(session, bookId, "tax_rate.created", "tax_rate", code, created);
+        return created;
     }
 
     private static async Task<Ok<Page<TaxRateResponse>>> ListAsync(string bookId, TaxRateListQuery query, LedgerDatabase database)
@@ -189,7 +192,9 @@ public static class TaxRatesEndpoints
                 bookId, code, name = request.Name, rate = newRate, salesAccount = newSales, purchaseAccount = newPurchase,
                 archived = request.Archived is null ? (int?)null : request.Archived.Value ? 1 : 0,
             });
-            return Read(session.Connection, bookId, code)!;
+            var changed = Read(session.Connection, bookId, code)!;
+            EventLog.AppendPayload(session, bookId, "tax_rate.changed", "tax_rate", code, changed);
+            return changed;
         });
         return TypedResults.Ok(updated);
     }

@@ -33,6 +33,8 @@ public static class LedgerOpenApi
         ("Bank statements", "Statement files (CSV, OFX, CAMT.053, MT940) imported without duplicates, and their lines."),
         ("Bank matching", "Matching statement lines to entries, invoices, bills or accounts, by hand, by suggestion and by rule."),
         ("Reconciliation", "The bank's balance explained by the books, and closed reconciliation periods."),
+        ("Events", "The feed of everything that changed a book, in order, resumable from any sequence."),
+        ("Audit", "The hash-chained event log recomputed and checked against the books, and exported for offline verification."),
         ("API keys", "Keys scoped to one book, read or read-write; admin keys only."),
         ("Health", "Liveness of the API and its database; no key needed."),
     ];

@@ -1,0 +1,354 @@
+using System.ComponentModel;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapper;
+using FluentValidation;
+using Ledger.Api.Features.Books;
+using Ledger.Api.Infrastructure;
+using Ledger.Api.Infrastructure.Security;
+using Ledger.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Ledger.Api.Features.Audit;
+
+public sealed record EventActorInfo(string KeyId, string? Name);
+
+public sealed record EventSubject(string Type, string Id);
+
+/// <summary>One event of a book's log. <c>hash</c> chains it to the one before (see the README's Audit section).</summary>
+public sealed record LedgerEvent(long Sequence, string Type, string OccurredAt, EventActorInfo? Actor, EventSubject Subject, JsonNode? Data, string Hash);
+
+public sealed record EventPage(IReadOnlyList<LedgerEvent> Items, string? NextCursor, long? LastSequence);
+
+public sealed record EventFeedQuery(
+    [property: FromQuery(Name = "after"), Description("Events after this sequence (0, or left out: from the first). Resume with the last sequence you handled.")] long? After,
+    [property: FromQuery(Name = "types"), Description("Comma-separated event types to keep, exact (journal_entry.posted) or by prefix (journal_entry.*).")] string? Types,
+    [property: FromQuery(Name = "limit"), Description("Largest page wanted, 1 to 1000 (100 when left out).")] int? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor);
+
+/// <summary>The first thing the audit found that does not agree: an event (by sequence) or a row (by table and id).</summary>
+public sealed record AuditFinding(string Kind, long? Sequence, string? Table, string? Id, string Reason);
+
+public sealed record AuditVerification(bool Valid, long Events, string Head, long EntriesChecked, long DocumentsChecked,
+    long EntriesBeforeLog, long DocumentsBeforeLog, AuditFinding? FirstInvalid);
+
+public sealed class EventFeedQueryValidator : AbstractValidator<EventFeedQuery>
+{
+    public EventFeedQueryValidator()
+    {
+        RuleFor(x => x.After).GreaterThanOrEqualTo(0).WithMessage("must be a sequence, 0 or more.");
+        RuleFor(x => x.Limit).InclusiveBetween(1, 1000).WithMessage("must be from 1 to 1000.");
+        RuleFor(x => x.Types).MaximumLength(1000).Matches("^[a-z_.*]+(,[a-z_.*]+)*$").When(x => x.Types is not null)
+            .WithMessage("must be event types separated by commas, such as journal_entry.posted,document.*.");
+        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
+            .WithMessage("is not a cursor this API returned.");
+    }
+}
+
+/// <summary>
+/// The event feed and the audit. The feed is ordered by sequence and resumable from any sequence. The audit recomputes
+/// the hash chain from the first event, and checks that every journal entry (with its postings) and every document
+/// still says what its event says, naming the first event or row that differs.
+/// </summary>
+public static class AuditEndpoints
+{
+    public const int ChunkSize = 1000;
+
+    public static void MapAudit(this IEndpointRouteBuilder app)
+    {
+        var book = app.MapGroup("/v1/books/{bookId}").RequireBookAccess().ValidateRequests();
+        book.MapGet("/events", FeedAsync).WithTags("Events").WithName("listEvents").WithSummary("Read the event feed")
+            .WithDescription("Everything that changed the book, one event per change, in sequence order (gapless per book). Resume with " +
+                             "after = the last sequence handled; types keeps some (journal_entry.posted, document.*). Each event: " +
+                             "{sequence, type, occurredAt, actor {keyId, name}, subject {type, id}, data, hash}.");
+        book.MapGet("/audit/verify", VerifyAsync).WithTags("Audit").WithName("verifyAudit").WithSummary("Verify the audit log")
+            .WithDescription("Recomputes the hash chain of the book's events and checks that entries, postings and documents still match " +
+                             "their events. Answers {valid, events, head} and, when something differs, firstInvalid naming the first " +
+                             "event (by sequence) or row (table and id) that does.");
+        book.MapGet("/audit/export", ExportAsync).WithTags("Audit").WithName("exportAudit").WithSummary("Export the audit log")
+            .WithDescription("Every event of the book as JSON Lines (application/jsonl), in sequence order, each with its hash, to verify " +
+                             "offline (dotnet run --project src/Ledger.AuditVerify -- export.jsonl).")
+            .Produces<string>(StatusCodes.Status200OK, "application/jsonl");
+    }
+
+    private static async Task<Ok<EventPage>> FeedAsync(string bookId, [AsParameters] EventFeedQuery query, BookCatalog books, LedgerDatabase database)
+    {
+        _ = await books.GetAsync(bookId);
+        var limit = query.Limit ?? 100;
+        var after = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : query.After ?? 0;
+        var (exact, prefixes) = Types(query.Types);
+        var items = new List<LedgerEvent>(Math.Min(limit, 1000));
+        long? last = null;
+        var more = false;
+        await using var connection = await database.OpenReplicaReadAsync();
+        // Filtering by type in memory keeps one plan; the scan is bounded by scanning at most a few pages' worth.
+        var from = after;
+        for (var pass = 0; pass < 20 && items.Count < limit; pass++)
+        {
+            var rows = (await connection.QueryAsync<StoredEvent>(SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take",
+                new { bookId, from, take = ChunkSize })).AsList();
+            foreach (var row in rows)
+            {
+                if (items.Count == limit) { more = true; break; }
+                last = row.Sequence;
+                if (exact.Count + prefixes.Count == 0 || exact.Contains(row.Type) || prefixes.Any(p => row.Type.StartsWith(p, StringComparison.Ordinal)))
+                    items.Add(row.ToEvent());
+            }
+            if (more || rows.Count < ChunkSize) break;
+            from = rows[^1].Sequence;
+            if (pass == 19) more = true;
+        }
+        var cursor = more && last is { } l ? PageCursor.Encode(l.ToString(CultureInfo.InvariantCulture)) : null;
+        return TypedResults.Ok(new EventPage(items, cursor, items.Count > 0 ? items[^1].Sequence : null));
+    }
+
+    private static (HashSet<string> Exact, List<string> Prefixes) Types(string? types)
+    {
+        var exact = new HashSet<string>(StringComparer.Ordinal);
+        var prefixes = new List<string>();
+        foreach (var type in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            if (type.EndsWith(".*", StringComparison.Ordinal)) prefixes.Add(type[..^1]);
+            else exact.Add(type);
+        return (exact, prefixes);
+    }
+
+    private static async Task ExportAsync(string bookId, HttpContext http, BookCatalog books, LedgerDatabase database)
+    {
+        http.Response.ContentType = "application/jsonl; charset=utf-8";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"ledger-{bookId}-events.jsonl\"";
+        // One read snapshot for the whole export (ended when it is disposed, before the connection returns to the pool).
+        await using var snapshot = await Reports.ReportSnapshot.OpenAsync(bookId, books, database);
+        var connection = snapshot.Connection;
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        long from = 0;
+        // A page at a time, written as it is read: an export of a million events never sits in memory.
+        while (true)
+        {
+            var rows = (await connection.QueryAsync<StoredEvent>(SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take",
+                new { bookId, from, take = ChunkSize })).AsList();
+            var text = new StringBuilder();
+            foreach (var row in rows) text.Append(JsonSerializer.Serialize(row.ToEvent(), options)).Append('\n');
+            await http.Response.WriteAsync(text.ToString(), http.RequestAborted);
+            if (rows.Count < ChunkSize) break;
+            from = rows[^1].Sequence;
+        }
+    }
+
+    private static async Task<Ok<AuditVerification>> VerifyAsync(string bookId, BookCatalog books, LedgerDatabase database)
+    {
+        await using var snapshot = await Reports.ReportSnapshot.OpenAsync(bookId, books, database);
+        return TypedResults.Ok(await AuditVerifier.VerifyAsync(snapshot.Connection, snapshot.Book));
+    }
+
+    public sealed record StoredEvent(long Sequence, string Type, string OccurredAt, string? ActorKeyId, string? ActorName, string SubjectType,
+        string SubjectId, string Data, string Hash)
+    {
+        public LedgerEvent ToEvent() => new(Sequence, Type, OccurredAt, ActorKeyId is null ? null : new EventActorInfo(ActorKeyId, ActorName),
+            new EventSubject(SubjectType, SubjectId), JsonNode.Parse(Data), Hash);
+    }
+
+    public const string SelectEventsSql = """
+        SELECT sequence AS Sequence, type AS Type, occurred_at AS OccurredAt, actor_key_id AS ActorKeyId, actor_name AS ActorName,
+               subject_type AS SubjectType, subject_id AS SubjectId, data AS Data, hash AS Hash
+        FROM events WHERE book_id = @bookId
+        """;
+}
+
+/// <summary>The audit itself: the chain, then the rows against their events, a chunk at a time in one read snapshot.</summary>
+public static class AuditVerifier
+{
+    public static async Task<AuditVerification> VerifyAsync(DbConnection connection, BookIdentity book)
+    {
+        var bookId = book.Id;
+        var (auditFromEntry, auditFromDocument) = await connection.QuerySingleAsync<(long, long)>(
+            "SELECT audit_from_entry, audit_from_document FROM books WHERE id = @bookId", new { bookId });
+        var entriesBefore = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM journal_entries WHERE book_id = @bookId AND id <= @auditFromEntry", new { bookId, auditFromEntry });
+        var documentsBefore = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM documents WHERE book_id = @bookId AND id <= @auditFromDocument", new { bookId, auditFromDocument });
+
+        // 1. The chain: gapless from 1, each hash recomputed from the one before and the event's canonical bytes.
+        long events = 0, from = 0;
+        var head = AuditChain.Genesis;
+        AuditVerification Result(AuditFinding? finding, long entries = 0, long documents = 0) =>
+            new(finding is null, events, head, entries, documents, entriesBefore, documentsBefore, finding);
+        while (true)
+        {
+            var rows = (await connection.QueryAsync<AuditEndpoints.StoredEvent>(
+                AuditEndpoints.SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take", new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
+            foreach (var e in rows)
+            {
+                if (e.Sequence != events + 1)
+                    return Result(new AuditFinding("event", events + 1, "events", null, $"Event {events + 1} is missing (the next stored is {e.Sequence})."));
+                string hash;
+                try
+                {
+                    // The stored data must itself be canonical: reading and rewriting it must give the same bytes.
+                    var canonical = CanonicalJson.Text(JsonNode.Parse(e.Data));
+                    if (canonical != e.Data) throw new FormatException("its data is not in canonical form");
+                    hash = AuditChain.Next(head, AuditChain.EventBytes(e.Sequence, e.Type, e.OccurredAt, e.ActorKeyId, e.ActorName, e.SubjectType, e.SubjectId, e.Data));
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException)
+                {
+                    return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} cannot be read: {ex.Message}."));
+                }
+                if (hash != e.Hash)
+                    return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} was changed: its hash does not follow from the event before it and its content."));
+                head = hash;
+                events++;
+            }
+            if (rows.Count < AuditEndpoints.ChunkSize) break;
+            from = rows[^1].Sequence;
+        }
+
+        // 2. Journal entries and their postings against their events.
+        var (entryFinding, entriesChecked) = await CheckEntriesAsync(connection, book, auditFromEntry, events);
+        if (entryFinding is not null) return Result(entryFinding, entriesChecked);
+        // 3. Documents against their last events.
+        var (documentFinding, documentsChecked) = await CheckDocumentsAsync(connection, book, auditFromDocument, events);
+        return Result(documentFinding, entriesChecked, documentsChecked);
+    }
+
+    private static async Task<(AuditFinding?, long)> CheckEntriesAsync(DbConnection connection, BookIdentity book, long auditFrom, long events)
+    {
+        var bookId = book.Id;
+        long checkedCount = 0, after = auditFrom;
+        while (true)
+        {
+            var entries = (await connection.QueryAsync<EntryRow>("""
+                SELECT id AS Id, number AS Number, entry_date AS EntryDate, description AS Description, reference AS Reference,
+                       reversal_of AS ReversalOf, is_closing AS IsClosing, source_type AS SourceType, source_id AS SourceId, event_sequence AS EventSequence
+                FROM journal_entries WHERE book_id = @bookId AND id > @after ORDER BY id LIMIT @take
+                """, new { bookId, after, take = AuditEndpoints.ChunkSize })).AsList();
+            if (entries.Count == 0) break;
+            var first = entries[0].Id;
+            var last = entries[^1].Id;
+            var lines = (await connection.QueryAsync<PostingRow>("""
+                SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description,
+                       o.ledger AS Ledger, o.party_id AS PartyId
+                FROM postings p
+                JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id
+                LEFT JOIN open_items o ON o.book_id = p.book_id AND o.entry_id = p.entry_id AND o.line_no = p.line_no
+                WHERE p.book_id = @bookId AND p.entry_id >= @first AND p.entry_id <= @last
+                ORDER BY p.entry_id, p.line_no
+                """, new { bookId, first, last })).ToLookup(p => p.EntryId);
+            var sequences = entries.Where(e => e.EventSequence is not null).Select(e => e.EventSequence!.Value).ToList();
+            var data = new Dictionary<long, (string SubjectType, string SubjectId, string Data)>();
+            foreach (var chunk in sequences.Chunk(500))
+                foreach (var row in await connection.QueryAsync<(long Sequence, string SubjectType, string SubjectId, string Data)>(
+                             $"SELECT sequence, subject_type, subject_id, data FROM events WHERE book_id = @bookId AND sequence IN ({string.Join(", ", chunk)})",
+                             new { bookId }))
+                    data[row.Sequence] = (row.SubjectType, row.SubjectId, row.Data);
+
+            foreach (var entry in entries)
+            {
+                var id = entry.Id.ToString(CultureInfo.InvariantCulture);
+                if (entry.EventSequence is not { } sequence || !data.TryGetValue(sequence, out var recorded)
+                    || recorded.SubjectType != "journal_entry" || recorded.SubjectId != id)
+                    return (new AuditFinding("row", entry.EventSequence, "journal_entries", id,
+                        $"Journal entry {entry.Id} has no event of its own: it was not posted through the ledger."), checkedCount);
+                var entryLines = lines[entry.Id].Select(p => new AuditSnapshots.EntryLine(p.Account, p.Amount, p.Description,
+                    p.Ledger is null ? null : p.Ledger == "receivables" ? "customer" : "vendor", p.PartyId)).ToList();
+                var rebuilt = CanonicalJson.Text(AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference,
+                    entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, book.Digits));
+                if (rebuilt != recorded.Data)
+                    return (Differs(entry, entryLines, recorded.Data, sequence, book.Digits), checkedCount);
+                checkedCount++;
+            }
+            after = last;
+        }
+
+        // Every entry event names an entry that still exists: compare counts, then find the one that is gone.
+        var entryEvents = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry'", new { bookId });
+        if (entryEvents != checkedCount)
+        {
+            long from = 0;
+            while (true)
+            {
+                var subjects = (await connection.QueryAsync<(long Sequence, string SubjectId)>("""
+                    SELECT sequence, subject_id FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry' AND sequence > @from
+                    ORDER BY sequence LIMIT @take
+                    """, new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
+                if (subjects.Count == 0) break;
+                var ids = subjects.Select(s => long.Parse(s.SubjectId, CultureInfo.InvariantCulture)).ToList();
+                var present = (await connection.QueryAsync<long>(
+                    $"SELECT id FROM journal_entries WHERE book_id = @bookId AND id IN ({string.Join(", ", ids)})", new { bookId })).ToHashSet();
+                foreach (var s in subjects)
+                    if (!present.Contains(long.Parse(s.SubjectId, CultureInfo.InvariantCulture)))
+                        return (new AuditFinding("row", s.Sequence, "journal_entries", s.SubjectId,
+                            $"Journal entry {s.SubjectId}, posted by event {s.Sequence}, is gone."), checkedCount);
+                from = subjects[^1].Sequence;
+            }
+        }
+        return (null, checkedCount);
+    }
+
+    /// <summary>Names what differs: the entry's own fields, or the first of its postings that does.</summary>
+    private static AuditFinding Differs(EntryRow entry, IReadOnlyList<AuditSnapshots.EntryLine> lines, string recorded, long sequence, int digits)
+    {
+        var id = entry.Id.ToString(CultureInfo.InvariantCulture);
+        var said = JsonNode.Parse(recorded)!.AsObject();
+        var saidLines = said["lines"]?.AsArray() ?? [];
+        var rebuilt = AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf,
+            entry.IsClosing != 0, entry.SourceType, entry.SourceId, lines, digits);
+        var rebuiltLines = rebuilt["lines"]!.AsArray();
+        for (var i = 0; i < Math.Max(saidLines.Count, rebuiltLines.Count); i++)
+        {
+            var a = i < saidLines.Count ? CanonicalJson.Text(saidLines[i]) : null;
+            var b = i < rebuiltLines.Count ? CanonicalJson.Text(rebuiltLines[i]) : null;
+            if (a != b)
+                return new AuditFinding("row", sequence, "postings", $"{id}/{i}",
+                    b is null ? $"Line {i} of journal entry {entry.Id} is gone; event {sequence} posted it."
+                    : a is null ? $"Line {i} of journal entry {entry.Id} is not in event {sequence}: it was added."
+                    : $"Line {i} of journal entry {entry.Id} differs from event {sequence}: it says {b}, the event {a}.");
+        }
+        return new AuditFinding("row", sequence, "journal_entries", id, $"Journal entry {entry.Id} differs from event {sequence}, which posted it.");
+    }
+
+    private static async Task<(AuditFinding?, long)> CheckDocumentsAsync(DbConnection connection, BookIdentity book, long auditFrom, long events)
+    {
+        var bookId = book.Id;
+        long checkedCount = 0, after = auditFrom;
+        while (true)
+        {
+            var documents = (await connection.QueryAsync<DocumentSnapshots.DocumentRow>(
+                "SELECT " + DocumentSnapshots.DocumentColumns + " FROM documents WHERE book_id = @bookId AND id > @after ORDER BY id LIMIT @take",
+                new { bookId, after, take = AuditEndpoints.ChunkSize })).AsList();
+            if (documents.Count == 0) break;
+            var ids = string.Join(", ", documents.Select(d => d.Id));
+            var lines = (await connection.QueryAsync<DocumentSnapshots.LineRow>(
+                "SELECT " + DocumentSnapshots.LineColumns + $" FROM document_lines WHERE book_id = @bookId AND document_id IN ({ids}) ORDER BY document_id, line_no",
+                new { bookId })).ToLookup(l => l.DocumentId);
+            var sequences = documents.Where(d => d.EventSequence is not null).Select(d => d.EventSequence!.Value).ToList();
+            var data = new Dictionary<long, (string SubjectId, string Data)>();
+            foreach (var chunk in sequences.Chunk(500))
+                foreach (var row in await connection.QueryAsync<(long Sequence, string SubjectId, string Data)>(
+                             $"SELECT sequence, subject_id, data FROM events WHERE book_id = @bookId AND subject_type = 'document' AND sequence IN ({string.Join(", ", chunk)})",
+                             new { bookId }))
+                    data[row.Sequence] = (row.SubjectId, row.Data);
+            foreach (var document in documents)
+            {
+                var id = document.Id.ToString(CultureInfo.InvariantCulture);
+                if (document.EventSequence is not { } sequence || !data.TryGetValue(sequence, out var recorded) || recorded.SubjectId != id)
+                    return (new AuditFinding("row", document.EventSequence, "documents", id,
+                        $"Document {document.Id} has no event of its own: it was not written through the ledger."), checkedCount);
+                var rebuilt = CanonicalJson.Text(DocumentSnapshots.Build(document, lines[document.Id], book.Digits));
+                if (rebuilt != recorded.Data)
+                    return (new AuditFinding("row", sequence, "documents", id, $"Document {document.Id} differs from event {sequence}, its last."), checkedCount);
+                checkedCount++;
+            }
+            after = documents[^1].Id;
+        }
+        return (null, checkedCount);
+    }
+
+    private sealed record EntryRow(long Id, long Number, string EntryDate, string Description, string? Reference, long? ReversalOf, long IsClosing,
+        string? SourceType, long? SourceId, long? EventSequence);
+
+    private sealed record PostingRow(long EntryId, long LineNo, string Account, long Amount, string? Description, string? Ledger, long? PartyId);
+}

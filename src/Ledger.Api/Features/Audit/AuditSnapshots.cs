@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Ledger.Domain;
+
+namespace Ledger.Api.Features.Audit;
+
+/// <summary>
+/// What an event says about a journal entry: built from the entry as it is posted, and again from the stored rows
+/// when the audit checks that the rows still say it. Both paths give the same canonical bytes, or the row changed.
+/// </summary>
+public static class AuditSnapshots
+{
+    /// <summary>One posted line: its account's code, the amount signed as stored (debit positive), its party if any.</summary>
+    public readonly record struct EntryLine(string Account, long Signed, string? Description, string? PartyKind, long? PartyId);
+
+    public static JsonObject Entry(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
+        string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
+    {
+        var array = new JsonArray();
+        foreach (var line in lines)
+        {
+            var amount = new Amount(Math.Abs(line.Signed)).Format(digits);
+            var node = new JsonObject { ["account"] = line.Account, [line.Signed >= 0 ? "debit" : "credit"] = amount, ["description"] = line.Description };
+            if (line.PartyKind is { } kind) node[kind] = line.PartyId;
+            array.Add(node);
+        }
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["number"] = number,
+            ["date"] = date,
+            ["description"] = description,
+            ["reference"] = reference,
+            ["reversalOf"] = reversalOf,
+            ["closing"] = closing,
+            ["source"] = sourceType is null ? null : new JsonObject { ["type"] = sourceType, ["id"] = sourceId },
+            ["lines"] = array,
+        };
+    }
+}
+
+/// <summary>What an event says about a document (invoice, bill, credit note, vendor credit): its stored figures and lines.</summary>
+public static class DocumentSnapshots
+{
+    public static JsonObject? Read(System.Data.Common.DbConnection connection, string bookId, long id, int digits)
+    {
+        var d = Dapper.SqlMapper.QuerySingleOrDefault<DocumentRow>(connection, SelectDocumentSql, new { bookId, id });
+        if (d is null) return null;
+        var lines = Dapper.SqlMapper.Query<LineRow>(connection, SelectLinesSql, new { bookId, id });
+        return Build(d, lines, digits);
+    }
+
+    public static JsonObject Build(DocumentRow d, IEnumerable<LineRow> lines, int digits)
+    {
+        string F(long v) => new Amount(v).Format(digits);
+        var array = new JsonArray();
+        foreach (var l in lines)
+            array.Add(new JsonObject
+            {
+                ["line"] = l.LineNo, ["description"] = l.Description, ["quantity"] = l.Quantity, ["unitPrice"] = l.UnitPrice, ["account"] = l.Account,
+                ["taxRate"] = l.TaxRate, ["net"] = F(l.Net), ["tax"] = F(l.Tax), ["gross"] = F(l.Gross),
+            });
+        return new JsonObject
+        {
+            ["id"] = d.Id, ["kind"] = d.Kind, ["status"] = d.Status, ["number"] = d.Number, ["party"] = d.PartyId, ["date"] = d.DocumentDate,
+            ["dueDate"] = d.DueDate, ["reference"] = d.Reference, ["vendorReference"] = d.VendorReference, ["amountsAre"] = d.AmountsAre,
+            ["corrects"] = d.CorrectsId, ["net"] = F(d.Net), ["tax"] = F(d.Tax), ["gross"] = F(d.Gross), ["entryId"] = d.EntryId,
+            ["voidEntryId"] = d.VoidEntryId, ["lines"] = array,
+        };
+    }
+
+    public sealed record DocumentRow(long Id, string Kind, string Status, string? Number, long PartyId, string DocumentDate, string? DueDate,
+        string? Reference, string? VendorReference, string AmountsAre, long? CorrectsId, long Net, long Tax, long Gross, long? EntryId,
+        long? VoidEntryId, long? EventSequence);
+
+    public sealed record LineRow(long DocumentId, long LineNo, string Description, string Quantity, string UnitPrice, string Account, string? TaxRate,
+        long Net, long Tax, long Gross);
+
+    public const string DocumentColumns = """
+        id AS Id, kind AS Kind, status AS Status, number AS Number, party_id AS PartyId, document_date AS DocumentDate, due_date AS DueDate,
+        reference AS Reference, vendor_reference AS VendorReference, amounts_are AS AmountsAre, corrects_id AS CorrectsId, net AS Net, tax AS Tax,
+        gross AS Gross, entry_id AS EntryId, void_entry_id AS VoidEntryId, event_sequence AS EventSequence
+        """;
+
+    public const string LineColumns = """
+        document_id AS DocumentId, line_no AS LineNo, description AS Description, quantity AS Quantity, unit_price AS UnitPrice, account AS Account,
+        tax_rate AS TaxRate, net AS Net, tax AS Tax, gross AS Gross
+        """;
+
+    private const string SelectDocumentSql = "SELECT " + DocumentColumns + " FROM documents WHERE book_id = @bookId AND id = @id";
+
+    private const string SelectLinesSql = "SELECT " + LineColumns + " FROM document_lines WHERE book_id = @bookId AND document_id = @id ORDER BY line_no";
+
+    /// <summary>
+    /// Appends the document's event (its state after the change) and records it on the document row, so the audit can
+    /// tell whether the row still says what its last event says. A deleted draft's event carries only what it was.
+    /// </summary>
+    public static void Record(Infrastructure.WriteSession session, string bookId, long id, string type, int digits)
+    {
+        var connection = session.Connection;
+        var snapshot = Read(connection, bookId, id, digits) ?? throw new InvalidOperationException($"Document {id} vanished before its event.");
+        var sequence = EventLog.Append(session, bookId, type, "document", id.ToString(System.Globalization.CultureInfo.InvariantCulture), snapshot);
+        Dapper.SqlMapper.Execute(connection, "UPDATE documents SET event_sequence = @sequence WHERE book_id = @bookId AND id = @id",
+            new { sequence, bookId, id });
+    }
+}

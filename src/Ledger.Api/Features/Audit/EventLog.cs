@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json.Nodes;
+using Ledger.Api.Infrastructure;
+using Ledger.Domain;
+
+namespace Ledger.Api.Features.Audit;
+
+/// <summary>
+/// The book's event log. Every change of a book appends one event here, on the write session of the change, so the
+/// event commits or rolls back with it. Sequences are gapless per book because a book's writes are serialized (SQLite's
+/// single writer; PostgreSQL's lock on the book's row, held by the group that writes it, in whichever process), and each
+/// event's hash chains it to the one before. Events are never changed; the audit recomputes the chain.
+/// </summary>
+public static class EventLog
+{
+    public const string ConfiguredAdminName = "configured admin key";
+
+    private static readonly string[] Columns =
+        ["book_id", "sequence", "type", "occurred_at", "actor_key_id", "actor_name", "subject_type", "subject_id", "data", "hash"];
+
+    // Key names never change (a key is created with its name and only revoked), so a process may remember them.
+    private static readonly ConcurrentDictionary<string, string> KeyNames = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Appends an event about <paramref name="subjectType"/> <paramref name="subjectId"/> and returns its sequence. The
+    /// actor is the API key of the request the session is running (none for work the server does on its own).
+    /// </summary>
+    /// <param name="rows">Where to add the event's row instead of writing it now: a caller writing many rows at once
+    /// (a batch of entries) writes them together with <see cref="WriteRows"/>, after its other rows or before, as long as
+    /// it is in the same request.</param>
+    public static long Append(WriteSession session, string bookId, string type, string subjectType, string subjectId, JsonObject data,
+        List<object?[]>? rows = null)
+    {
+        var chain = session.GroupState<EventChain>();
+        var (previousSequence, previousHash) = chain.Head(session, bookId);
+        var sequence = checked(previousSequence + 1);
+        var occurredAt = Timestamps.Format(session.Now);
+        var actorKeyId = session.Actor;
+        var actorName = actorKeyId is null ? null : NameOf(session, actorKeyId);
+        var canonicalData = CanonicalJson.Text(data);
+        var hash = AuditChain.Next(previousHash,
+            AuditChain.EventBytes(sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData));
+        object?[] row = [bookId, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData, hash];
+        if (rows is not null) rows.Add(row);
+        else session.InsertRows("events", Columns, [row]);
+        chain.Advance(bookId, sequence, hash);
+        return sequence;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions PayloadOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    /// <summary>Appends an event whose data is <paramref name="payload"/> as the API answers it (a response record).</summary>
+    public static long AppendPayload<T>(WriteSession session, string bookId, string type, string subjectType, string subjectId, T payload) =>
+        Append(session, bookId, type, subjectType, subjectId,
+            System.Text.Json.JsonSerializer.SerializeToNode(payload, PayloadOptions) as JsonObject ?? new JsonObject { ["value"] = null });
+
+    /// <summary>Writes event rows gathered by <see cref="Append"/> (and empties the list).</summary>
+    public static void WriteRows(WriteSession session, List<object?[]> rows)
+    {
+        if (rows.Count == 0) return;
+        session.InsertRows("events", Columns, rows);
+        rows.Clear();
+    }
+
+    private static string NameOf(WriteSession session, string keyId)
+    {
+        if (KeyNames.TryGetValue(keyId, out var name)) return name;
+        name = keyId == "configured-admin" ? ConfiguredAdminName
+            : Dapper.SqlMapper.ExecuteScalar<string?>(session.Connection, "SELECT name FROM api_keys WHERE id = @keyId", new { keyId }) ?? keyId;
+        KeyNames[keyId] = name;
+        return name;
+    }
+
+    /// <summary>
+    /// The last sequence and hash of each book the group touched: read once, then carried in memory through the group,
+    /// kept for the requests that commit and dropped for those that roll back.
+    /// </summary>
+    public sealed class EventChain : IGroupState
+    {
+        private readonly Dictionary<string, (long Sequence, string Hash)> _known = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (long Sequence, string Hash)> _staged = new(StringComparer.Ordinal);
+
+        public (long Sequence, string Hash) Head(WriteSession session, string bookId)
+        {
+            if (_staged.TryGetValue(bookId, out var head) || _known.TryGetValue(bookId, out head)) return head;
+            using var reader = session.ReadCommand(HeadSql).Bind("@book_id", bookId).ExecuteReader();
+            head = reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, AuditChain.Genesis);
+            _known[bookId] = head;
+            return head;
+        }
+
+        public void Advance(string bookId, long sequence, string hash) => _staged[bookId] = (sequence, hash);
+
+        public void KeepRequest()
+        {
+            foreach (var (book, head) in _staged) _known[book] = head;
+            _staged.Clear();
+        }
+
+        public void DiscardRequest() => _staged.Clear();
+
+        // The rows are in the transaction already; only the heads live here.
+        public void Flush(WriteSession session) { }
+
+        public void Reset()
+        {
+            _known.Clear();
+            _staged.Clear();
+        }
+
+        private const string HeadSql = "SELECT sequence, hash FROM events WHERE book_id = @book_id ORDER BY sequence DESC LIMIT 1";
+    }
+}
+
+/// <summary>The JSON an event carries about its subject, built the same way when it is written and when it is audited.</summary>
+public static class EventData
+{
+    public static JsonObject Of(params (string Name, JsonNode? Value)[] members)
+    {
+        var data = new JsonObject();
+        foreach (var (name, value) in members) data[name] = value;
+        return data;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ledger.Domain;
+
+/// <summary>
+/// The canonical form of a JSON value, as RFC 8785 (JSON Canonicalization Scheme) writes it for the values events
+/// hold: object members sorted by their names' UTF-16 code units, no whitespace, strings with only '"', '\' and the
+/// control characters escaped ("\b", "\t", "\n", "\f", "\r", else "\u00xx" in lower-case hex), every other character
+/// as its UTF-8 bytes, integers in decimal. Events hold no fractional numbers (amounts are decimal strings), so a
+/// number that is not an integer is refused rather than formatted. Anyone can recompute these bytes with any JCS
+/// library, or with the verifier in src/Ledger.AuditVerify.
+/// </summary>
+public static class CanonicalJson
+{
+    public static byte[] Bytes(JsonNode? node)
+    {
+        var text = new StringBuilder();
+        Write(text, node, depth: 0);
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    public static string Text(JsonNode? node) => Encoding.UTF8.GetString(Bytes(node));
+
+    // Events are shallow (entry → lines → line); the bound keeps a hostile export from exhausting the stack.
+    private const int MaxDepth = 64;
+
+    private static void Write(StringBuilder text, JsonNode? node, int depth)
+    {
+        if (depth > MaxDepth) throw new FormatException($"JSON nested deeper than {MaxDepth} levels.");
+        switch (node)
+        {
+            case null:
+                text.Append("null");
+                break;
+            case JsonObject obj:
+                text.Append('{');
+                var first = true;
+                foreach (var (name, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    if (!first) text.Append(',');
+                    first = false;
+                    WriteString(text, name);
+                    text.Append(':');
+                    Write(text, value, depth + 1);
+                }
+                text.Append('}');
+                break;
+            case JsonArray array:
+                text.Append('[');
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (i > 0) text.Append(',');
+                    Write(text, array[i], depth + 1);
+                }
+                text.Append(']');
+                break;
+            case JsonValue value:
+                WriteValue(text, value);
+                break;
+        }
+    }
+
+    private static void WriteValue(StringBuilder text, JsonValue value)
+    {
+        switch (value.GetValueKind())
+        {
+            case JsonValueKind.String:
+                WriteString(text, value.GetValue<string>());
+                break;
+            case JsonValueKind.True:
+                text.Append("true");
+                break;
+            case JsonValueKind.False:
+                text.Append("false");
+                break;
+            case JsonValueKind.Null:
+                text.Append("null");
+                break;
+            case JsonValueKind.Number:
+                // Integers only: long covers ids, numbers and sequences; read as long from whatever the node holds.
+                long integer;
+                if (value.TryGetValue<long>(out var l)) integer = l;
+                else if (value.TryGetValue<int>(out var i)) integer = i;
+                else if (value.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out var parsed)) integer = parsed;
+                else throw new FormatException($"Only integers are canonical here, not {value.ToJsonString()}.");
+                text.Append(integer.ToString(CultureInfo.InvariantCulture));
+                break;
+            default:
+                throw new FormatException($"Cannot write {value.GetValueKind()} canonically.");
+        }
+    }
+
+    /// <summary>A string as canonical JSON text, quotes included.</summary>
+    public static void AppendString(StringBuilder text, string value) => WriteString(text, value);
+
+    private static void WriteString(StringBuilder text, string value)
+    {
+        text.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': text.Append("\\\""); break;
+                case '\\': text.Append("\\\\"); break;
+                case '\b': text.Append("\\b"); break;
+                case '\t': text.Append("\\t"); break;
+                case '\n': text.Append("\\n"); break;
+                case '\f': text.Append("\\f"); break;
+                case '\r': text.Append("\\r"); break;
+                default:
+                    if (c < 0x20) text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else text.Append(c);
+                    break;
+            }
+        }
+        text.Append('"');
+    }
+}
+
+/// <summary>
+/// The hash chain of a book's events: hash(n) = SHA-256(hash(n−1) ‖ canonical bytes of event n), the previous hash as
+/// its 32 raw bytes, and 32 zero bytes before the first event. Hashes are written as 64 lower-case hex digits. Changing
+/// any byte of any event changes its hash and every hash after it.
+/// </summary>
+public static class AuditChain
+{
+    public static readonly string Genesis = new('0', 64);
+
+    public static string Next(string previousHash, ReadOnlySpan<byte> canonicalEvent)
+    {
+        if (previousHash.Length != 64) throw new ArgumentException("A hash is 64 hex digits.", nameof(previousHash));
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Convert.FromHexString(previousHash));
+        sha.AppendData(canonicalEvent);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The canonical bytes of an event: RFC 8785 of the object {actor: {keyId, name} | null, data, occurredAt, sequence,
+    /// subject: {id, type}, type} (members in that order, which is the sorted one). <paramref name="canonicalData"/> is
+    /// the event's data already in canonical form, as the log stores it; written here without re-parsing, which gives
+    /// the same bytes as canonicalizing the whole object.
+    /// </summary>
+    public static byte[] EventBytes(long sequence, string type, string occurredAt, string? actorKeyId, string? actorName,
+        string subjectType, string subjectId, string canonicalData)
+    {
+        var text = new StringBuilder(canonicalData.Length + 256);
+        text.Append("{\"actor\":");
+        if (actorKeyId is null) text.Append("null");
+        else
+        {
+            text.Append("{\"keyId\":");
+            CanonicalJson.AppendString(text, actorKeyId);
+            text.Append(",\"name\":");
+            if (actorName is null) text.Append("null"); else CanonicalJson.AppendString(text, actorName);
+            text.Append('}');
+        }
+        text.Append(",\"data\":").Append(canonicalData);
+        text.Append(",\"occurredAt\":");
+        CanonicalJson.AppendString(text, occurredAt);
+        text.Append(",\"sequence\":").Append(sequence.ToString(CultureInfo.InvariantCulture));
+        text.Append(",\"subject\":{\"id\":");
+        CanonicalJson.AppendString(text, subjectId);
+        text.Append(",\"type\":");
+        CanonicalJson.AppendString(text, subjectType);
+        text.Append("},\"type\":");
+        CanonicalJson.AppendString(text, type);
+        text.Append('}');
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+}

@@ -1,0 +1,210 @@
+using System.Data.Common;
+using System.Net;
+using System.Text.Json.Nodes;
+using Dapper;
+using Ledger.Api.Tests.Banking;
+using Ledger.Api.Tests.PartyReports;
+using Ledger.Api.Tests.Support;
+
+namespace Ledger.Api.Tests.Audit;
+
+public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
+{
+    private Task<JsonNode> VerifyAsync(string book) => Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+
+    private async Task<List<JsonNode>> EventsAsync(string book, string query = "")
+    {
+        var page = await Admin.GetJsonAsync($"/v1/books/{book}/events?limit=1000{query}");
+        return page["items"]!.AsArray().Select(e => e!).ToList();
+    }
+
+    /// <summary>A book with entries, a document, a payment and an allocation: each kind of row the audit checks.</summary>
+    private async Task<(string Book, long EntryId, long Invoice)> BusyBookAsync()
+    {
+        var book = await StandardBookAsync();
+        var entry = await App.PostEntryOkAsync(book, "2026-01-05", "Capital", ("1010", "5000.00", null), ("3000", null, "5000.00"));
+        await App.PostEntryOkAsync(book, "2026-01-06", "Rent", ("6000", "800.00", null), ("1010", null, "800.00"));
+        var customer = await App.CreateCustomerAsync(book, "Globex");
+        var invoice = await Admin.InvoiceAsync(book, customer, "2026-01-10", "1190.00");
+        await Admin.PaymentAsync(book, customer, customer: true, "2026-01-20", "1190.00", allocations: (invoice, "1190.00"));
+        return (book, entry.Id(), invoice);
+    }
+
+    private async Task TamperAsync(string sql, object args)
+    {
+        await using var connection = await TestDatabase.OpenWritableAsync(App.DatabasePath);
+        Assert.Equal(1, await connection.ExecuteAsync(sql, args));
+    }
+
+    [Fact]
+    public async Task Every_change_appends_one_event_in_a_gapless_sequence_that_a_client_can_resume()
+    {
+        var (book, entryId, invoice) = await BusyBookAsync();
+        var events = await EventsAsync(book);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e["sequence"]!.GetValue<long>()));
+        var types = events.Select(e => e.Str("type")).ToList();
+        Assert.Contains("journal_entry.posted", types);
+        Assert.Contains("customer.created", types);
+        Assert.Contains("document.drafted", types);
+        Assert.Contains("document.issued", types);
+        Assert.Contains("payment.recorded", types);
+        Assert.Contains("allocation.made", types);
+        var posted = events.First(e => e.Str("type") == "journal_entry.posted");
+        Assert.Equal(("journal_entry", entryId.ToString()), (posted["subject"].Str("type"), posted["subject"].Str("id")));
+        Assert.Equal("5000.00", posted["data"]!["lines"]![0].Str("debit"));
+        Assert.Equal(("configured-admin", "configured admin key"), (posted["actor"].Str("keyId"), posted["actor"].Str("name")));
+        Assert.Matches("^[0-9a-f]{64}$", posted.Str("hash"));
+
+        // Resume after the third event; filter by type, exact or by prefix.
+        var rest = await EventsAsync(book, "&after=3");
+        Assert.Equal(4L, rest[0]["sequence"]!.GetValue<long>());
+        Assert.All(await EventsAsync(book, "&types=document.*"), e => Assert.StartsWith("document.", e.Str("type")));
+        Assert.Single(await EventsAsync(book, "&types=document.issued"));
+        var page = await Admin.GetJsonAsync($"/v1/books/{book}/events?limit=2");
+        Assert.Equal(2, page["items"]!.AsArray().Count);
+        var next = await Admin.GetJsonAsync($"/v1/books/{book}/events?limit=2&cursor={page.Str("nextCursor")}");
+        Assert.Equal(3L, next["items"]![0]!["sequence"]!.GetValue<long>());
+
+        // A refused change appends nothing.
+        await (await Admin.PostEntryAsync(book, "2026-01-07", "Unbalanced", ("6000", "1.00", null), ("1010", null, "2.00"))).AssertValidationErrorOnAnyAsync("lines");
+        Assert.Equal(events.Count, (await EventsAsync(book)).Count);
+        // Another book's key sees nothing of this book's events.
+        var other = App.Client(await App.CreateKeyAsync(await StandardBookAsync(), "read"));
+        await (await other.GetAsync($"/v1/books/{book}/events")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Verify_recomputes_the_chain_and_the_rows_of_an_untouched_book()
+    {
+        var (book, _, _) = await BusyBookAsync();
+        var verified = await VerifyAsync(book);
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+        var events = await EventsAsync(book);
+        Assert.Equal(events.Count, verified["events"]!.GetValue<long>());
+        Assert.Equal(events[^1].Str("hash"), verified.Str("head"));
+        Assert.Equal(4L, verified["entriesChecked"]!.GetValue<long>());
+        Assert.Null(verified["firstInvalid"]);
+    }
+
+    [Fact]
+    public async Task A_byte_changed_in_an_entry_is_named()
+    {
+        var (book, entryId, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE journal_entries SET description = 'Capitam' WHERE book_id = @book AND id = @entryId", new { book, entryId });
+        var verified = await VerifyAsync(book);
+        Assert.False(verified["valid"]!.GetValue<bool>());
+        Assert.Equal(("journal_entries", entryId.ToString()), (verified["firstInvalid"].Str("table"), verified["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task A_byte_changed_in_a_posting_is_named()
+    {
+        var (book, entryId, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE postings SET amount = amount + 1 WHERE book_id = @book AND entry_id = @entryId AND line_no = 1", new { book, entryId });
+        var verified = await VerifyAsync(book);
+        Assert.False(verified["valid"]!.GetValue<bool>());
+        Assert.Equal(("postings", $"{entryId}/1"), (verified["firstInvalid"].Str("table"), verified["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task A_byte_changed_in_an_event_is_named_by_its_sequence_and_so_is_a_deleted_event()
+    {
+        var (book, entryId, _) = await BusyBookAsync();
+        var sequence = (await EventsAsync(book, "&types=journal_entry.posted")).First(e => e["subject"].Str("id") == entryId.ToString())["sequence"]!.GetValue<long>();
+        await TamperAsync("UPDATE events SET data = REPLACE(data, '5000.00', '5000.01') WHERE book_id = @book AND sequence = @sequence", new { book, sequence });
+        var verified = await VerifyAsync(book);
+        Assert.False(verified["valid"]!.GetValue<bool>());
+        Assert.Equal(("event", sequence), (verified["firstInvalid"].Str("kind"), verified["firstInvalid"]!["sequence"]!.GetValue<long>()));
+        Assert.Equal(sequence - 1, verified["events"]!.GetValue<long>());
+
+        var (other, _, _) = await BusyBookAsync();
+        await TamperAsync("DELETE FROM events WHERE book_id = @other AND sequence = 3", new { other });
+        var gap = await VerifyAsync(other);
+        Assert.Equal(("event", 3L), (gap["firstInvalid"].Str("kind"), gap["firstInvalid"]!["sequence"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task A_changed_document_and_an_entry_inserted_behind_the_ledger_are_named()
+    {
+        var (book, entryId, invoice) = await BusyBookAsync();
+        await TamperAsync("UPDATE documents SET gross = gross - 100 WHERE book_id = @book AND id = @invoice", new { book, invoice });
+        var verified = await VerifyAsync(book);
+        Assert.Equal(("documents", invoice.ToString()), (verified["firstInvalid"].Str("table"), verified["firstInvalid"].Str("id")));
+
+        var (other, otherEntry, _) = await BusyBookAsync();
+        await TamperAsync("""
+            INSERT INTO journal_entries (id, book_id, number, entry_date, description, reference, created_at, reversal_of, reversed_by, is_closing, source_type, source_id, event_sequence)
+            SELECT 900000000 + id, book_id, number + 1000, entry_date, 'Inserted', reference, created_at, NULL, NULL, 0, NULL, NULL, NULL
+            FROM journal_entries WHERE book_id = @other AND id = @otherEntry
+            """, new { other, otherEntry });
+        var inserted = await VerifyAsync(other);
+        Assert.Equal(("journal_entries", (900000000 + otherEntry).ToString()), (inserted["firstInvalid"].Str("table"), inserted["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task The_export_is_json_lines_that_rechain_to_the_verified_head()
+    {
+        var (book, _, _) = await BusyBookAsync();
+        var response = await Admin.GetAsync($"/v1/books/{book}/audit/export");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var head = Ledger.Domain.AuditChain.Genesis;
+        foreach (var line in lines)
+        {
+            var e = JsonNode.Parse(line)!;
+            var data = Ledger.Domain.CanonicalJson.Text(e["data"]);
+            head = Ledger.Domain.AuditChain.Next(head, Ledger.Domain.AuditChain.EventBytes(e["sequence"]!.GetValue<long>(), e.Str("type"), e.Str("occurredAt"),
+                e["actor"]?["keyId"]?.GetValue<string>(), e["actor"]?["name"]?.GetValue<string>(), e["subject"].Str("type"), e["subject"].Str("id"), data));
+            Assert.Equal(e.Str("hash"), head);
+        }
+        Assert.Equal((await VerifyAsync(book)).Str("head"), head);
+    }
+}
+
+public sealed class AuditVerifierToolTests(SharedApp shared) : SharedAppTest(shared)
+{
+    /// <summary>Runs src/Ledger.AuditVerify (built with the tests) on a file; returns its exit code and output.</summary>
+    private static async Task<(int Code, string Output)> RunVerifierAsync(string file)
+    {
+        var testDir = AppContext.BaseDirectory; // …/tests/Ledger.Api.Tests/bin/{Configuration}/net10.0/
+        var configuration = new DirectoryInfo(testDir).Parent!.Name;
+        var root = new DirectoryInfo(testDir);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ledger.sln"))) root = root.Parent;
+        var dll = Path.Combine(root!.FullName, "src", "Ledger.AuditVerify", "bin", configuration, "net10.0", "Ledger.AuditVerify.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", ["exec", dll, file]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+
+    [Fact]
+    public async Task The_verifier_in_the_repository_checks_an_export_offline_and_names_a_changed_line()
+    {
+        var book = await StandardBookAsync();
+        await App.PostEntryOkAsync(book, "2026-01-05", "Capital", ("1010", "5000.00", null), ("3000", null, "5000.00"));
+        var export = await (await Admin.GetAsync($"/v1/books/{book}/audit/export")).Content.ReadAsStringAsync();
+        var head = (await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify")).Str("head");
+        var file = Path.Combine(Path.GetTempPath(), $"ledger-export-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            await File.WriteAllTextAsync(file, export);
+            var (code, output) = await RunVerifierAsync(file);
+            Assert.True(code == 0, output);
+            Assert.Contains(head, output);
+
+            var lines = export.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var changed = Array.FindIndex(lines, l => l.Contains("5000.00"));
+            lines[changed] = lines[changed].Replace("5000.00", "5000.01");
+            await File.WriteAllTextAsync(file, string.Join('\n', lines) + "\n");
+            (code, output) = await RunVerifierAsync(file);
+            Assert.Equal(1, code);
+            Assert.Contains($"INVALID at line {changed + 1}", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
