@@ -129,6 +129,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             var numbers = entries.Select(e => e["number"]!.GetValue<long>()).Order().ToList();
             Assert.Equal(Enumerable.Range(1, numbers.Count).Select(n => (long)n), numbers);
 
+            // 4a. The event log committed with the entries: one event per surviving entry, and the chain still holds.
+            var verified = await (await http.GetAsync($"/v1/books/{book}/audit/verify")).ReadJsonAsync();
+            Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+            Assert.Equal(entries.Count, verified["entriesChecked"]!.GetValue<long>());
+
             // 5. The trial balance balances and agrees with the entries that survived.
             var tb = await (await http.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31")).ReadJsonAsync();
             Assert.Equal(tb["totals"]!["debit"]!.GetValue<string>(), tb["totals"]!["credit"]!.GetValue<string>());

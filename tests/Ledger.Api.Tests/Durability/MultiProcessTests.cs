@@ -70,6 +70,7 @@ public sealed class MultiProcessTests : IAsyncLifetime
         // Gapless numbering across the three processes.
         Assert.Equal(Enumerable.Range(1, entries.Count).Select(n => (long)n), entries.Select(e => e["number"]!.GetValue<long>()).Order());
         await AssertTotalsTieOutAsync(clients[1], book, entries);
+        await AssertEventLogHoldsAsync(clients[0], book, entries);
     }
 
     [Fact]
@@ -119,6 +120,7 @@ public sealed class MultiProcessTests : IAsyncLifetime
         }
         Assert.Equal(Enumerable.Range(1, entries.Count).Select(n => (long)n), entries.Select(e => e["number"]!.GetValue<long>()).Order());
         await AssertTotalsTieOutAsync(survivorClient, book, entries);
+        await AssertEventLogHoldsAsync(survivorClient, book, entries);
 
         // A process started again on the same database carries on the numbering.
         _processes.Add(await ApiProcess.StartAsync(_database));
@@ -181,6 +183,32 @@ public sealed class MultiProcessTests : IAsyncLifetime
             await Task.Delay(100);
         }
         _ = second;
+    }
+
+    /// <summary>
+    /// The book's events, written by several processes, are numbered without gaps, hold exactly one posting event per
+    /// entry, and chain: the audit recomputes every hash and finds every entry as its event says.
+    /// </summary>
+    private static async Task AssertEventLogHoldsAsync(HttpClient client, string book, List<JsonNode> entries)
+    {
+        var sequences = new List<long>();
+        var posted = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetJsonAsync($"/v1/books/{book}/events?limit=1000{(cursor is null ? "" : $"&cursor={cursor}")}");
+            foreach (var e in page["items"]!.AsArray())
+            {
+                sequences.Add(e!["sequence"]!.GetValue<long>());
+                if (e["type"]!.GetValue<string>() == "journal_entry.posted") posted.Add(e["subject"]!["id"]!.GetValue<string>());
+            }
+            cursor = page["nextCursor"]?.GetValue<string>();
+        } while (cursor is not null);
+        Assert.Equal(Enumerable.Range(1, sequences.Count).Select(n => (long)n), sequences);
+        Assert.Equal(entries.Select(e => e["id"]!.GetValue<long>().ToString(CultureInfo.InvariantCulture)).Order(), posted.Order());
+        var verified = await client.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+        Assert.Equal(entries.Count, verified["entriesChecked"]!.GetValue<long>());
     }
 
     /// <summary>Account totals and the trial balance equal the sums of the entries' lines, to the cent.</summary>
