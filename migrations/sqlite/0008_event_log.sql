@@ -15,7 +15,7 @@ CREATE TABLE events (
     data TEXT NOT NULL,
     hash TEXT NOT NULL,
     PRIMARY KEY (book_id, sequence)
-) WITHOUT ROWID;
+);
 
 ALTER TABLE journal_entries ADD COLUMN event_sequence INTEGER NULL;
 ALTER TABLE documents ADD COLUMN event_sequence INTEGER NULL;

@@ -133,10 +133,20 @@ public static class AuditChain
     public static string Next(string previousHash, ReadOnlySpan<byte> canonicalEvent)
     {
         if (previousHash.Length != 64) throw new ArgumentException("A hash is 64 hex digits.", nameof(previousHash));
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Convert.FromHexString(previousHash));
-        sha.AppendData(canonicalEvent);
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        // One pass over previous ‖ event in a rented buffer: this runs once per posted entry.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(32 + canonicalEvent.Length);
+        try
+        {
+            Convert.FromHexString(previousHash, buffer.AsSpan(0, 32), out _, out _);
+            canonicalEvent.CopyTo(buffer.AsSpan(32));
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(buffer.AsSpan(0, 32 + canonicalEvent.Length), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Dapper;
 using Ledger.Api.Tests.Banking;
 using Ledger.Api.Tests.PartyReports;
 using Ledger.Api.Tests.Support;
+using Ledger.Api.Features.Audit;
 
 namespace Ledger.Api.Tests.Audit;
 
@@ -206,5 +207,24 @@ public sealed class AuditVerifierToolTests(SharedApp shared) : SharedAppTest(sha
         {
             File.Delete(file);
         }
+    }
+}
+
+public sealed class AuditSnapshotTests
+{
+    [Fact]
+    public void The_entry_text_the_poster_writes_is_the_canonical_form_of_the_entry()
+    {
+        AuditSnapshots.EntryLine[] lines =
+        [
+            new("1200", 11900, "Invoice \"7\"\n", "customer", 3),
+            new("4000", -10000, null, null, null),
+            new("2100", -1900, "VAT", null, null),
+            new("2000", 0, "é", "vendor", 9),
+        ];
+        foreach (var (reversalOf, sourceType, reference) in new[] { ((long?)null, (string?)null, (string?)null), (12L, "invoice", "INV-1") })
+            Assert.Equal(
+                Ledger.Domain.CanonicalJson.Text(AuditSnapshots.Entry(17, 5, "2026-03-01", "Täst \u0001", reference, reversalOf, reversalOf is null, sourceType, 4, lines, 2)),
+                AuditSnapshots.EntryText(17, 5, "2026-03-01", "Täst \u0001", reference, reversalOf, reversalOf is null, sourceType, 4, lines, 2));
     }
 }

@@ -12,6 +12,52 @@ public static class AuditSnapshots
     /// <summary>One posted line: its account's code, the amount signed as stored (debit positive), its party if any.</summary>
     public readonly record struct EntryLine(string Account, long Signed, string? Description, string? PartyKind, long? PartyId);
 
+    /// <summary>
+    /// The canonical text of <see cref="Entry"/>, written directly with the members in their sorted order: every posted
+    /// entry goes through here, and building a JSON tree to sort and write it would cost the poster a fifth of its time.
+    /// A test holds it equal to <c>CanonicalJson.Text(Entry(...))</c>.
+    /// </summary>
+    public static string EntryText(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
+        string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
+    {
+        var t = new System.Text.StringBuilder(160 + lines.Count * 64);
+        // Members sorted by name: closing, date, description, id, lines, number, reference, reversalOf, source.
+        t.Append("{\"closing\":").Append(closing ? "true" : "false");
+        t.Append(",\"date\":"); CanonicalJson.AppendString(t, date);
+        t.Append(",\"description\":"); CanonicalJson.AppendString(t, description);
+        t.Append(",\"id\":").Append(id);
+        t.Append(",\"lines\":[");
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (i > 0) t.Append(',');
+            // Line members sorted: account, credit, customer, debit, description, vendor.
+            t.Append("{\"account\":"); CanonicalJson.AppendString(t, line.Account);
+            var amount = new Amount(Math.Abs(line.Signed)).Format(digits);
+            if (line.Signed < 0) { t.Append(",\"credit\":"); CanonicalJson.AppendString(t, amount); }
+            if (line.PartyKind == "customer") t.Append(",\"customer\":").Append(line.PartyId);
+            if (line.Signed >= 0) { t.Append(",\"debit\":"); CanonicalJson.AppendString(t, amount); }
+            t.Append(",\"description\":");
+            if (line.Description is null) t.Append("null"); else CanonicalJson.AppendString(t, line.Description);
+            if (line.PartyKind == "vendor") t.Append(",\"vendor\":").Append(line.PartyId);
+            t.Append('}');
+        }
+        t.Append("],\"number\":").Append(number);
+        t.Append(",\"reference\":");
+        if (reference is null) t.Append("null"); else CanonicalJson.AppendString(t, reference);
+        t.Append(",\"reversalOf\":");
+        if (reversalOf is null) t.Append("null"); else t.Append(reversalOf.Value);
+        t.Append(",\"source\":");
+        if (sourceType is null) t.Append("null");
+        else
+        {
+            t.Append("{\"id\":");
+            if (sourceId is null) t.Append("null"); else t.Append(sourceId.Value);
+            t.Append(",\"type\":"); CanonicalJson.AppendString(t, sourceType); t.Append('}');
+        }
+        return t.Append('}').ToString();
+    }
+
     public static JsonObject Entry(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
         string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
     {

@@ -30,6 +30,11 @@ public static class EventLog
     /// (a batch of entries) writes them together with <see cref="WriteRows"/>, after its other rows or before, as long as
     /// it is in the same request.</param>
     public static long Append(WriteSession session, string bookId, string type, string subjectType, string subjectId, JsonObject data,
+        List<object?[]>? rows = null) =>
+        AppendCanonical(session, bookId, type, subjectType, subjectId, CanonicalJson.Text(data), rows);
+
+    /// <summary>As <see cref="Append"/>, with the data already in canonical form (the poster writes an entry's directly).</summary>
+    public static long AppendCanonical(WriteSession session, string bookId, string type, string subjectType, string subjectId, string canonicalData,
         List<object?[]>? rows = null)
     {
         var chain = session.GroupState<EventChain>();
@@ -38,7 +43,6 @@ public static class EventLog
         var occurredAt = Timestamps.Format(session.Now);
         var actorKeyId = session.Actor;
         var actorName = actorKeyId is null ? null : NameOf(session, actorKeyId);
-        var canonicalData = CanonicalJson.Text(data);
         var hash = AuditChain.Next(previousHash,
             AuditChain.EventBytes(sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData));
         object?[] row = [bookId, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData, hash];

@@ -97,9 +97,9 @@ public static class JournalPoster
                 eventLines[i] = new AuditSnapshots.EntryLine(l.AccountCode, l.SignedMinorUnits, l.Description,
                     l.Party is { } p ? (p.Kind == PartyKind.Customer ? "customer" : "vendor") : null, l.Party?.Id);
             }
-            var eventSequence = EventLog.Append(session, book.Id, draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed",
+            var eventSequence = EventLog.AppendCanonical(session, book.Id, draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed",
                 "journal_entry", entryId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                AuditSnapshots.Entry(entryId, number, date, draft.Description, draft.Reference, draft.ReversalOf, draft.IsClosing, source?.Type, source?.Id,
+                AuditSnapshots.EntryText(entryId, number, date, draft.Description, draft.Reference, draft.ReversalOf, draft.IsClosing, source?.Type, source?.Id,
                     eventLines, book.Digits), eventRows);
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
                 draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence]);
