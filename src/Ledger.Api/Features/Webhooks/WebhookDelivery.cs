@@ -81,10 +81,15 @@ public sealed class WebhookDelivery : BackgroundService
         {
             try
             {
-                await _writer.WriteAsync(session => session.Connection.Execute(
-                    "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"));
+                // Read first: a Ledger without webhooks writes nothing at start.
+                bool leased;
+                await using (var connection = await _database.OpenReadAsync(stoppingToken))
+                    leased = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhooks WHERE lease_owner IS NOT NULL") > 0;
+                if (leased)
+                    await _writer.WriteAsync(session => session.Connection.Execute(
+                        "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL"));
             }
-            catch (Exception ex)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 _logger.LogWarning(ex, "Could not clear the webhook leases of an earlier run; they expire on their own.");
             }
