@@ -42,6 +42,7 @@ app.MapBankRules();
 app.MapReconciliation();
 app.MapCashPosition();
 app.MapAudit();
+Ledger.Api.Features.Webhooks.WebhooksEndpoints.MapWebhooks(app);
 
 await app.InitializeLedgerAsync();
 await app.RunAsync();

@@ -21,6 +21,7 @@ public static class LedgerServices
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddHostedService<IdempotencyJanitor>();
+        Features.Webhooks.WebhookServices.AddWebhooks(services, configuration);
         if (!LedgerDatabase.IsPostgres(connectionString)) services.AddHostedService<WalCheckpointer>();
         services.AddSingleton<ApiKeyStore>();
         services.AddLedgerSecurity();

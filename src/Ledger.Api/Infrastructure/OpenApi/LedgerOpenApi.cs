@@ -35,6 +35,7 @@ public static class LedgerOpenApi
         ("Reconciliation", "The bank's balance explained by the books, and closed reconciliation periods."),
         ("Events", "The feed of everything that changed a book, in order, resumable from any sequence."),
         ("Audit", "The hash-chained event log recomputed and checked against the books, and exported for offline verification."),
+        ("Webhooks", "The book's events pushed to a URL in sequence order, signed, retried with backoff, paused after failing for a day."),
         ("API keys", "Keys scoped to one book, read or read-write; admin keys only."),
         ("Health", "Liveness of the API and its database; no key needed."),
     ];

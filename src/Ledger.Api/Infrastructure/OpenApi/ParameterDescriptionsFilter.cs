@@ -44,6 +44,7 @@ public sealed class ParameterDescriptionsFilter : IOperationFilter
         ["allocations"] = "The allocation's id.",
         ["api-keys"] = "The key's id (not its secret).",
         ["bank-accounts"] = "The bank account's id.",
+        ["webhooks"] = "The webhook's id.",
     };
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
