@@ -36,7 +36,7 @@ public static class LedgerServices
             // Amounts accept strings through their own converter.
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             options.SerializerOptions.AllowDuplicateProperties = false;
-            options.SerializerOptions.Converters.Add(new TextWithoutNulConverter());
+            options.SerializerOptions.Converters.Add(new TextWithoutControlCharactersConverter());
         });
         // Binding failures (malformed JSON, unknown fields) throw, so the exception handler can answer
         // them as problem+json naming the field instead of an empty 400.
@@ -54,6 +54,8 @@ public static class LedgerServices
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
+        // Control characters in route, query and header values: a 400 before anything looks them up.
+        app.UseRequestTextChecks();
         // After routing and before the endpoint binds its body or query: a caller without the right key learns
         // nothing about what a valid request looks like.
         app.UseAuthentication();
