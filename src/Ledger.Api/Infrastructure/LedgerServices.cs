@@ -43,6 +43,7 @@ public static class LedgerServices
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddBatchConcurrencyLimit(configuration);
+        services.AddKeyRateLimits(configuration);
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
         services.AddLedgerOpenApi();
