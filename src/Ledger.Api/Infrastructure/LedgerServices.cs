@@ -70,7 +70,11 @@ public static class LedgerServices
     /// <summary>Brings the database schema up to date and makes sure an admin key exists, before serving.</summary>
     public static async Task InitializeLedgerAsync(this WebApplication app)
     {
-        app.Services.GetRequiredService<LedgerDatabase>().Migrate();
+        var database = app.Services.GetRequiredService<LedgerDatabase>();
+        if (database is SqliteLedgerDatabase sqlite)
+            foreach (var change in sqlite.FileModeChanges)
+                app.Logger.LogWarning("Database files are owner-only: {Change}", change);
+        database.Migrate();
         // One empty group before serving: the writer has resumed its clock from what is stored, so no report can settle
         // an instant before the writer knows where its stamps must start.
         await app.Services.GetRequiredService<LedgerWriter>().WriteAsync(_ => true);
