@@ -44,6 +44,7 @@ public static class LedgerServices
         services.AddProblemDetails();
         services.AddBatchConcurrencyLimit(configuration);
         services.AddKeyRateLimits(configuration);
+        services.AddRequestHeadLimits();
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
         services.AddLedgerOpenApi();
@@ -54,6 +55,8 @@ public static class LedgerServices
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // A target or headers too large for the API, below Kestrel's own limits: 414 and 431 with a problem body.
+        app.UseRequestHeadLimits();
         app.UseRouting();
         // Control characters in route, query and header values: a 400 before anything looks them up.
         app.UseRequestTextChecks();
