@@ -14,6 +14,9 @@ public static class BatchConcurrency
 {
     public const string Policy = "batches";
 
+    /// <summary>ASP.NET Core names no type for 429; RFC 6585 defines the status.</summary>
+    public const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
+
     /// <summary>How many batches are taken in at once, and how many more may wait their turn.</summary>
     public sealed record Limits(int Permits, int Queue);
 
@@ -43,6 +46,7 @@ public static class BatchConcurrency
             HttpContext = http,
             ProblemDetails = new ProblemDetails
             {
+                Type = TooManyRequestsType,
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many batches at once",
                 Detail = $"At most {limits.Permits} batches are taken in at a time and {limits.Queue} more wait their turn; nothing of this one was read or written. Retry after a second.",

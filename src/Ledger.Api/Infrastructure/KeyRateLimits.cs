@@ -181,6 +181,7 @@ public static class KeyRateLimits
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var problem = new ProblemDetails
         {
+            Type = BatchConcurrency.TooManyRequestsType,
             Status = StatusCodes.Status429TooManyRequests,
             Title = "Too many requests",
             Detail = $"This key is over its rate limit for {what}: {Describe(refusal.KeyClass)} may make {Rate(limits.PerSecond(refusal.Write))} {what} " +

@@ -40,17 +40,27 @@ public static class RequestHeadLimits
                 ? raw.Length
                 : context.Request.Path.Value?.Length + context.Request.QueryString.Value?.Length ?? 0;
             if (target > MaxTargetBytes)
-                throw new ProblemException(StatusCodes.Status414UriTooLong, "URI too long",
+                return RefuseAsync(context, StatusCodes.Status414UriTooLong, "https://tools.ietf.org/html/rfc9110#section-15.5.15", "URI too long",
                     $"The request target (path and query) is {Bytes(target)} bytes; at most {Bytes(MaxTargetBytes)} are accepted.");
             long headers = 0;
             foreach (var (name, values) in context.Request.Headers)
                 foreach (var value in values)
                     headers += name.Length + (value?.Length ?? 0) + 4; // "name: value\r\n"
             if (headers > MaxHeaderBytes)
-                throw new ProblemException(StatusCodes.Status431RequestHeaderFieldsTooLarge, "Request headers too large",
-                    $"The request's headers come to {Bytes(headers)} bytes; at most {Bytes(MaxHeaderBytes)} are accepted.");
+                return RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, "https://tools.ietf.org/html/rfc6585#section-5",
+                    "Request headers too large", $"The request's headers come to {Bytes(headers)} bytes; at most {Bytes(MaxHeaderBytes)} are accepted.");
             return next(context);
         });
+
+    private static Task RefuseAsync(HttpContext context, int status, string type, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Type = type, Status = status, Title = title, Detail = detail },
+        }).AsTask();
+    }
 
     private static string Bytes(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
 }

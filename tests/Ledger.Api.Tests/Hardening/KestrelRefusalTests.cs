@@ -55,7 +55,9 @@ public sealed class KestrelRefusalTests(ApiProcessFixture fixture) : IClassFixtu
     {
         var response = await SendAsync($"GET /v1/books HTTP/1.1\r\nHost: localhost\r\n{Auth}X-Large: {new string('a', 40_000)}\r\n\r\n");
         Assert.Equal(431, response.Status);
-        Assert.Contains("headers come to", response.Problem()["detail"]!.GetValue<string>());
+        var problem = response.Problem();
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-5", problem["type"]!.GetValue<string>());
+        Assert.Contains("headers come to", problem["detail"]!.GetValue<string>());
     }
 
     [Fact]
@@ -79,6 +81,8 @@ public sealed class KestrelRefusalTests(ApiProcessFixture fixture) : IClassFixtu
         Assert.Equal((400, ""), (nul.Status, nul.Body));
         var malformed = await SendAsync("GET /v1/books HTTP/1.1 extra\r\nHost: localhost\r\n\r\n");
         Assert.Equal((400, ""), (malformed.Status, malformed.Body));
+        var version = await SendAsync("GET /v1/books HTTP/9.9\r\nHost: localhost\r\n\r\n");
+        Assert.Equal((505, ""), (version.Status, version.Body));
         // The server is still there.
         Assert.Equal(200, (await SendAsync("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")).Status);
     }

@@ -31,6 +31,7 @@ public sealed class RateLimitTests : AppTest
         var problem = await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests);
         var retryAfter = Assert.Single(refused.Headers.GetValues("Retry-After"));
         Assert.InRange(int.Parse(retryAfter, System.Globalization.CultureInfo.InvariantCulture), 1, 10);
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem["type"]!.GetValue<string>());
         Assert.Equal("writes", problem["limit"]!.GetValue<string>());
         Assert.Equal("bookWrite", problem["keyClass"]!.GetValue<string>());
         Assert.Contains("writes", problem["detail"]!.GetValue<string>());
