@@ -15,7 +15,10 @@ using Ledger.Api.Features.Reports;
 using Ledger.Api.Features.TaxRates;
 using Ledger.Api.Infrastructure;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the application's own folder, wherever it is started from, so its appsettings.json (and the
+// logging levels there, which keep request URLs out of the log) always apply. The database path stays relative to the
+// working directory (see the README, Configuration).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddLedger(builder.Configuration);
 
 var app = builder.Build();

@@ -50,7 +50,25 @@ results["database"] = database.Description;
 Console.WriteLine($"Ledger benchmark: {options.Entries:N0} entries on {database.Description}, work dir {workDir}");
 try
 {
-    await using (var server = await ApiServer.StartAsync(workDir, database.ApiConnectionString, "api"))
+    if (options.BatchMemory)
+    {
+        // Only the memory scenario, on a fresh server: the figure is the peak of taking in concurrent batches, not of
+        // anything the other scenarios left behind.
+        await using var server = await ApiServer.StartAsync(workDir, database.ApiConnectionString, "api", options.ApiEnvironment);
+        using var http = server.CreateClient(options.Connections);
+        var bookId = await Setup.CreateBookAsync(http);
+        var accounts = await Setup.CreateAccountsAsync(http, bookId, options.Accounts);
+        results["batchMemory"] = await BatchMemoryScenario.RunAsync(server, http, bookId, accounts, options);
+        results["apiEnvironment"] = new JsonArray([.. options.ApiEnvironment.Select(e => (JsonNode)$"{e.Key}={e.Value}")]);
+        results["finishedAt"] = DateTimeOffset.UtcNow.ToString("O");
+        Console.WriteLine();
+        Console.WriteLine(BatchMemoryScenario.Render(results));
+        if (options.JsonPath is not null)
+            await File.WriteAllTextAsync(options.JsonPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    await using (var server = await ApiServer.StartAsync(workDir, database.ApiConnectionString, "api", options.ApiEnvironment))
     {
         using var http = server.CreateClient(options.Connections);
         var bookId = await Setup.CreateBookAsync(http);
@@ -70,7 +88,7 @@ try
         {
             // A second process on the same database and book, started only now (so the two never migrate the schema at
             // once) and stopped right after, so every later figure is again one process's.
-            await using var second = await ApiServer.StartAsync(workDir, database.ApiConnectionString, "api-2");
+            await using var second = await ApiServer.StartAsync(workDir, database.ApiConnectionString, "api-2", options.ApiEnvironment);
             using var http2 = second.CreateClient(options.Connections);
             var count = Math.Min(options.SinglePosts, options.Entries - options.SinglePosts);
             cpu = server.CpuSeconds() + second.CpuSeconds();
@@ -146,8 +164,11 @@ static string CpuModel()
 }
 
 sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep, string? Database,
-    bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000, int StatementLines = 0)
+    bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000, int StatementLines = 0,
+    bool BatchMemory = false, int BatchMemoryBatches = 20, IReadOnlyDictionary<string, string>? ApiEnvironmentOrNull = null)
 {
+    public IReadOnlyDictionary<string, string> ApiEnvironment => ApiEnvironmentOrNull ?? new Dictionary<string, string>();
+
     public static BenchmarkOptions Parse(string[] args)
     {
         int entries = 1_000_000, connections = 64, accounts = 1000, singles = 50_000, batchSize = 10_000, batchClients = 1;
@@ -155,6 +176,9 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
         var keep = false;
         var receivables = false;
         int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000, statementLines = 0;
+        var batchMemory = false;
+        var batchMemoryBatches = 20;
+        var apiEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -173,12 +197,19 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                 case "--invoices": invoices = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--receivables-baseline-posts": receivablesBaseline = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--statements": statementLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000] [--statements 50000]");
+                case "--batch-memory": batchMemory = true; break;
+                case "--batch-memory-batches": batchMemoryBatches = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--api-env":
+                    var setting = Next().Split('=', 2);
+                    if (setting.Length != 2 || setting[0].Length == 0) throw new ArgumentException("--api-env needs NAME=VALUE");
+                    apiEnvironment[setting[0]] = setting[1];
+                    break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000] [--statements 50000] [--batch-memory --batch-memory-batches 20] [--api-env NAME=VALUE ...]");
             }
         }
         if (receivables && (customers < 1 || invoices < 1)) throw new ArgumentException("--receivables needs at least one customer and one invoice.");
         return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep, database,
-            receivables, customers, invoices, receivablesBaseline, statementLines);
+            receivables, customers, invoices, receivablesBaseline, statementLines, batchMemory, Math.Max(1, batchMemoryBatches), apiEnvironment);
     }
 }
 
@@ -196,7 +227,9 @@ sealed class ApiServer : IAsyncDisposable
     }
 
     /// <param name="name">Prefixes the server's error output, to tell two servers apart.</param>
-    public static async Task<ApiServer> StartAsync(string workDir, string connectionString, string name)
+    /// <param name="environment">Extra settings for the API (--api-env), applied last.</param>
+    public static async Task<ApiServer> StartAsync(string workDir, string connectionString, string name,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var root = RepositoryRoot();
         var dll = Path.Combine(root, "src", "Ledger.Api", "bin", "Release", "net10.0", "Ledger.Api.dll");
@@ -214,6 +247,7 @@ sealed class ApiServer : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Warnings and errors to stderr, which is shown (stdout is not): a failing request then says why.
         start.Environment["Logging__Console__LogToStandardErrorThreshold"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };

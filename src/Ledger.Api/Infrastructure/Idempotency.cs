@@ -30,7 +30,7 @@ public static class Idempotency
         var key = values[0];
         return string.IsNullOrWhiteSpace(key) ? "must not be empty when sent."
             : key.Length > MaxKeyLength ? $"must be at most {MaxKeyLength} characters."
-            : null;
+            : ControlCharacters.Problem(key);
     }
 
     /// <summary>

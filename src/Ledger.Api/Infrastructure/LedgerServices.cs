@@ -38,13 +38,15 @@ public static class LedgerServices
             // Amounts accept strings through their own converter.
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             options.SerializerOptions.AllowDuplicateProperties = false;
-            options.SerializerOptions.Converters.Add(new TextWithoutNulConverter());
+            options.SerializerOptions.Converters.Add(new TextWithoutControlCharactersConverter());
         });
         // Binding failures (malformed JSON, unknown fields) throw, so the exception handler can answer
         // them as problem+json naming the field instead of an empty 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddBatchConcurrencyLimit(configuration);
+        services.AddKeyRateLimits(configuration);
+        services.AddRequestHeadLimits();
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
         services.AddLedgerOpenApi();
@@ -55,7 +57,11 @@ public static class LedgerServices
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // A target or headers too large for the API, below Kestrel's own limits: 414 and 431 with a problem body.
+        app.UseRequestHeadLimits();
         app.UseRouting();
+        // Control characters in route, query and header values: a 400 before anything looks them up.
+        app.UseRequestTextChecks();
         // After routing and before the endpoint binds its body or query: a caller without the right key learns
         // nothing about what a valid request looks like.
         app.UseAuthentication();
@@ -69,7 +75,11 @@ public static class LedgerServices
     /// <summary>Brings the database schema up to date and makes sure an admin key exists, before serving.</summary>
     public static async Task InitializeLedgerAsync(this WebApplication app)
     {
-        app.Services.GetRequiredService<LedgerDatabase>().Migrate();
+        var database = app.Services.GetRequiredService<LedgerDatabase>();
+        if (database is SqliteLedgerDatabase sqlite)
+            foreach (var change in sqlite.FileModeChanges)
+                app.Logger.LogWarning("Database files are owner-only: {Change}", change);
+        database.Migrate();
         // One empty group before serving: the writer has resumed its clock from what is stored, so no report can settle
         // an instant before the writer knows where its stamps must start.
         await app.Services.GetRequiredService<LedgerWriter>().WriteAsync(_ => true);

@@ -24,8 +24,20 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 {
     private const int MaxRequestsPerGroup = 1024;
 
-    private readonly Channel<WriteRequest> _queue = Channel.CreateUnbounded<WriteRequest>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    /// <summary>
+    /// How many writes may wait for the writer: four full groups. Beyond it a write waits for room (backpressure on the
+    /// request that asked for it, whose connection then waits too); none is ever dropped or refused for it. Requests
+    /// reach the queue only after their body is read and checked, so the bound caps the memory those bodies hold.
+    /// </summary>
+    public const int QueueCapacity = 4 * MaxRequestsPerGroup;
+
+    private readonly Channel<WriteRequest> _queue = Channel.CreateBounded<WriteRequest>(
+        new BoundedChannelOptions(QueueCapacity)
+        {
+            SingleReader = true,
+            AllowSynchronousContinuations = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
     private static readonly Duration Tick = Duration.FromTicks(1);
 
     private readonly LedgerDatabase _database;
@@ -108,10 +120,25 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private Task<T> Enqueue<T>(WriteRequest<T> request)
     {
         EnsureStarted();
-        if (!_queue.Writer.TryWrite(request))
-            throw new InvalidOperationException("The ledger writer is shutting down.");
-        return request.Task;
+        return _queue.Writer.TryWrite(request) ? request.Task : EnqueueWhenRoomAsync(request);
     }
+
+    /// <summary>The queue is full (or closed): waits for room, then for the write, like any other caller.</summary>
+    private async Task<T> EnqueueWhenRoomAsync<T>(WriteRequest<T> request)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(request);
+        }
+        catch (ChannelClosedException closed)
+        {
+            throw new InvalidOperationException("The ledger writer is shutting down.", closed);
+        }
+        return await request.Task;
+    }
+
+    /// <summary>Writes waiting for the writer now (at most <see cref="QueueCapacity"/>); exposed for tests.</summary>
+    public int QueuedWrites => _queue.Reader.Count;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -99,7 +99,8 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 Detail = "The connection to the database was lost while this write was committing: it may or may not have been recorded. " +
                          "Retry with the same Idempotency-Key to find out safely; without one, look for it before posting again.",
             },
-            // A NUL character outside a JSON body (in a route or query value) reaches PostgreSQL, whose text refuses it.
+            // A NUL character outside a JSON body reaches PostgreSQL, whose text refuses it. Route and query values are
+            // checked before (RequestTexts); this keeps any other way in (a header) a 400 rather than a 500.
             System.Data.Common.DbException { SqlState: "22021" } => new ProblemDetails
             {
                 Status = StatusCodes.Status400BadRequest,
@@ -140,6 +141,8 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
         var path = Problems.FieldPath(json.Path);
         var message = json.Message;
         // Keep the reader's explanation but not .NET type names.
+        if (json is ControlCharacterException)
+            return Problems.ValidationDetails(new Dictionary<string, string[]> { [path] = [message] });
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
             message = "is not a known field; remove it.";
         else if (MissingRequired().Match(message) is { Success: true } missing)
@@ -147,8 +150,6 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }));
         else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
             message = json.Message;
-        else if (json.InnerException is null && message.StartsWith(TextWithoutNulConverter.Message, StringComparison.Ordinal))
-            message = "must not contain the NUL character (U+0000).";
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
             message = "has the wrong JSON type.";
         else

@@ -6,7 +6,7 @@ namespace Ledger.Api.Tests.Journal;
 /// <summary>
 /// Validation problems written by Kestrel, the API as its own process. In-process (TestServer) a problem is written
 /// another way, so the rest of the suite never saw the first validation problem of a new process answered 500:
-/// System.Text.Json refused to write the "errors" keys through TextWithoutNulConverter on that first write.
+/// System.Text.Json refused to write the "errors" keys through the string converter (now TextWithoutControlCharactersConverter) on that first write.
 /// </summary>
 public sealed class KestrelProblemTests : IAsyncLifetime
 {

@@ -12,7 +12,14 @@ namespace Ledger.Api.Tests.Support;
 public sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly List<string> _output = [];
     public Uri BaseAddress { get; }
+
+    /// <summary>What the process has written to stdout and stderr so far, line by line.</summary>
+    public IReadOnlyList<string> Output()
+    {
+        lock (_output) return [.. _output];
+    }
 
     private ApiProcess(Process process, Uri baseAddress)
     {
@@ -21,26 +28,30 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <param name="databasePath">A SQLite file path or a PostgreSQL connection string (<see cref="TestDatabase"/>).</param>
-    public static async Task<ApiProcess> StartAsync(string databasePath, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="workingDirectory">Where the process starts; by default the database's folder (or the temp folder).</param>
+    /// <param name="quietLogging">Logs only warnings and errors; false leaves the levels to the API's appsettings.json.</param>
+    public static async Task<ApiProcess> StartAsync(string databasePath, IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null, bool quietLogging = true)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [ApiAssemblyPath(), "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = databasePath.StartsWith("Host=", StringComparison.Ordinal) ? Path.GetTempPath() : Path.GetDirectoryName(databasePath)!,
+            WorkingDirectory = workingDirectory
+                ?? (databasePath.StartsWith("Host=", StringComparison.Ordinal) ? Path.GetTempPath() : Path.GetDirectoryName(databasePath)!),
         };
         start.Environment["ConnectionStrings__Ledger"] = TestDatabase.ConnectionString(databasePath);
         start.Environment["Ledger__AdminKey"] = LedgerApp.AdminKey;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (quietLogging) start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        process.OutputDataReceived += (_, e) => api.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => api.Record(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var api = new ApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var probe = new HttpClient { BaseAddress = api.BaseAddress };
         for (var i = 0; i < 300; i++)
         {
@@ -53,6 +64,12 @@ public sealed class ApiProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException("The API did not answer /health.");
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.Add(line);
     }
 
     public HttpClient Client()

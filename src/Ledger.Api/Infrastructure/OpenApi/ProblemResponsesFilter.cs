@@ -10,8 +10,9 @@ namespace Ledger.Api.Infrastructure.OpenApi;
 /// <summary>
 /// Completes each operation from what the endpoint is: the error statuses it can answer, each as a problem
 /// (400 with field errors, the rest as plain problems), the API-key requirement where a policy applies, and CSV
-/// answers typed as text. Statuses an endpoint declares itself (409, 422, 429, 405) are kept; the rest follow from
+/// answers typed as text. Statuses an endpoint declares itself (409, 422, 405) are kept; the rest follow from
 /// its policy, route, parameters and body, so a new endpoint is documented by the same rules as every other one.
+/// Every operation that takes a key may answer 429 (the key's rate limit), with Retry-After.
 /// </summary>
 public sealed class ProblemResponsesFilter : IOperationFilter
 {
@@ -26,7 +27,8 @@ public sealed class ProblemResponsesFilter : IOperationFilter
         [413] = "The request body is larger than this operation accepts.",
         [415] = "The body is not JSON (send Content-Type: application/json).",
         [422] = "The Idempotency-Key was used before with a different request.",
-        [429] = "Too many batches at once: retry later.",
+        [429] = "Too many requests: the key is over its rate limit for reads or writes (see the README's Rate limits), or, for " +
+                "batches, the server is taking in as many as it queues. Nothing was read or written; retry after the seconds in Retry-After.",
         [500] = "The server failed; nothing was written. The failure has been logged.",
         [503] = "The database connection was lost while the write committed: it may or may not be recorded. Retry with the same Idempotency-Key.",
     };
@@ -49,6 +51,7 @@ public sealed class ProblemResponsesFilter : IOperationFilter
         if (policies.Contains(LedgerPolicies.BookWrite) || policies.Contains(LedgerPolicies.Admin)) statuses.Add(403);
         if (path.Contains('{')) statuses.Add(404);
         if (hasBody) statuses.AddRange([413, 415]);
+        if (policies.Count > 0) statuses.Add(429);
         statuses.Add(500);
         if (!HttpMethods.IsGet(method) && !onlyRefuses && policies.Count > 0) statuses.Add(503);
 
@@ -62,6 +65,15 @@ public sealed class ProblemResponsesFilter : IOperationFilter
             var schema = context.SchemaGenerator.GenerateSchema(
                 status == 400 ? typeof(HttpValidationProblemDetails) : typeof(ProblemDetails), context.SchemaRepository);
             answer.Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = schema } };
+            if (status == 429)
+                answer.Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    ["Retry-After"] = new OpenApiHeader
+                    {
+                        Description = "Seconds to wait before retrying.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
+                    },
+                };
         }
 
         foreach (var response in operation.Responses.Values.OfType<OpenApiResponse>())
