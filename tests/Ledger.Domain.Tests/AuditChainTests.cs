@@ -30,5 +30,11 @@ public class AuditChainTests
         var first = AuditChain.Next(AuditChain.Genesis, bytes);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([.. new byte[32], .. bytes])), first);
         Assert.NotEqual(first, AuditChain.Next(first, bytes));
+        // The poster's path hashes the same bytes without building them, also for text that needs escaping or is not ASCII.
+        Assert.Equal(first, AuditChain.NextEvent(AuditChain.Genesis, 3, "journal_entry.posted", "2026-11-30T02:00:00Z", "k1", "script",
+            "journal_entry", "5", CanonicalJson.Text(data)));
+        var odd = AuditChain.EventBytes(9, "t\"ype", "2026", null, null, "s\u0001", "é€😀", "{\"x\":\"" + new string('ü', 400) + "\"}");
+        Assert.Equal(AuditChain.Next(first, odd),
+            AuditChain.NextEvent(first, 9, "t\"ype", "2026", null, null, "s\u0001", "é€😀", "{\"x\":\"" + new string('ü', 400) + "\"}"));
     }
 }

@@ -9,6 +9,8 @@ namespace Ledger.Api.Features.Audit;
 /// </summary>
 public static class AuditSnapshots
 {
+    [ThreadStatic] private static System.Text.StringBuilder? _text;
+
     /// <summary>One posted line: its account's code, the amount signed as stored (debit positive), its party if any.</summary>
     public readonly record struct EntryLine(string Account, long Signed, string? Description, string? PartyKind, long? PartyId);
 
@@ -20,7 +22,8 @@ public static class AuditSnapshots
     public static string EntryText(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
         string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
     {
-        var t = new System.Text.StringBuilder(160 + lines.Count * 64);
+        var t = _text ??= new System.Text.StringBuilder(512);
+        t.Clear();
         // Members sorted by name: closing, date, description, id, lines, number, reference, reversalOf, source.
         t.Append("{\"closing\":").Append(closing ? "true" : "false");
         t.Append(",\"date\":"); CanonicalJson.AppendString(t, date);

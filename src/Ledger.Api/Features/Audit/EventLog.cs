@@ -40,11 +40,10 @@ public static class EventLog
         var chain = session.GroupState<EventChain>();
         var (previousSequence, previousHash) = chain.Head(session, bookId);
         var sequence = checked(previousSequence + 1);
-        var occurredAt = Timestamps.Format(session.Now);
+        var occurredAt = chain.OccurredAt(session);
         var actorKeyId = session.Actor;
         var actorName = actorKeyId is null ? null : NameOf(session, actorKeyId);
-        var hash = AuditChain.Next(previousHash,
-            AuditChain.EventBytes(sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData));
+        var hash = AuditChain.NextEvent(previousHash, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData);
         object?[] row = [bookId, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData, hash];
         if (rows is not null) rows.Add(row);
         else session.InsertRows("events", Columns, [row]);
@@ -95,6 +94,17 @@ public static class EventLog
         }
 
         public void Advance(string bookId, long sequence, string hash) => _staged[bookId] = (sequence, hash);
+
+        // Every event of a group happens at the group's instant: formatted once, not once per entry of a batch.
+        private (NodaTime.Instant At, string Text)? _occurredAt;
+
+        public string OccurredAt(WriteSession session)
+        {
+            if (_occurredAt is { } cached && cached.At == session.Now) return cached.Text;
+            var text = Timestamps.Format(session.Now);
+            _occurredAt = (session.Now, text);
+            return text;
+        }
 
         public void KeepRequest()
         {
