@@ -37,7 +37,8 @@ while ((line = input.ReadLine()) is not null)
         head = hash;
         expected++;
     }
-    catch (Exception ex) when (ex is JsonException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException)
+    catch (Exception ex) when (ex is JsonException or InvalidOperationException or NullReferenceException or FormatException or KeyNotFoundException
+                                   or ArgumentException or OverflowException)
     {
         return Fail(lineNumber, $"not an event of an audit export ({ex.Message}).");
     }

@@ -137,7 +137,8 @@ public static class AuditChain
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(32 + canonicalEvent.Length);
         try
         {
-            Convert.FromHexString(previousHash, buffer.AsSpan(0, 32), out _, out _);
+            if (Convert.FromHexString(previousHash, buffer.AsSpan(0, 32), out _, out var headBytes) != System.Buffers.OperationStatus.Done || headBytes != 32)
+                throw new FormatException("The previous hash is not 64 hex digits.");
             canonicalEvent.CopyTo(buffer.AsSpan(32));
             Span<byte> hash = stackalloc byte[32];
             SHA256.HashData(buffer.AsSpan(0, 32 + canonicalEvent.Length), hash);
@@ -190,7 +191,8 @@ public static class AuditChain
         var need = 32 + utf8.GetMaxByteCount(head.Length) + utf8.GetMaxByteCount(canonicalData.Length);
         if (_buffer is null || _buffer.Length < need) _buffer = new byte[Math.Max(need, 4096)];
         var buffer = _buffer.AsSpan();
-        Convert.FromHexString(previousHash, buffer[..32], out _, out _);
+        if (Convert.FromHexString(previousHash, buffer[..32], out _, out var headBytes) != System.Buffers.OperationStatus.Done || headBytes != 32)
+            throw new FormatException("The previous hash is not 64 hex digits.");
         var at = 32;
         Span<char> chunk = stackalloc char[256];
         at += EncodeRange(head, 0, prefixLength, buffer[at..], chunk);
@@ -208,6 +210,8 @@ public static class AuditChain
         while (length > 0)
         {
             var take = Math.Min(length, chunk.Length);
+            // Never split a surrogate pair between two chunks: each half alone would encode as U+FFFD.
+            if (take < length && char.IsHighSurrogate(text[start + take - 1])) take--;
             text.CopyTo(start, chunk, take);
             written += Encoding.UTF8.GetBytes(chunk[..take], into[written..]);
             start += take;

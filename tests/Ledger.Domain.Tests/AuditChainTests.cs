@@ -33,6 +33,13 @@ public class AuditChainTests
         // The poster's path hashes the same bytes without building them, also for text that needs escaping or is not ASCII.
         Assert.Equal(first, AuditChain.NextEvent(AuditChain.Genesis, 3, "journal_entry.posted", "2026-11-30T02:00:00Z", "k1", "script",
             "journal_entry", "5", CanonicalJson.Text(data)));
+        // An emoji straddling the fast path's 256-character chunks (a long key name) hashes as the canonical bytes do.
+        foreach (var pad in new[] { 150, 190, 191, 192, 230 })
+        {
+            var name = new string('a', pad) + "😀";
+            Assert.Equal(AuditChain.Next(first, AuditChain.EventBytes(1, "t", "2026", "k", name, "s", "1", "{}")),
+                AuditChain.NextEvent(first, 1, "t", "2026", "k", name, "s", "1", "{}"));
+        }
         var odd = AuditChain.EventBytes(9, "t\"ype", "2026", null, null, "s\u0001", "é€😀", "{\"x\":\"" + new string('ü', 400) + "\"}");
         Assert.Equal(AuditChain.Next(first, odd),
             AuditChain.NextEvent(first, 9, "t\"ype", "2026", null, null, "s\u0001", "é€😀", "{\"x\":\"" + new string('ü', 400) + "\"}"));

@@ -143,6 +143,59 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task Totals_a_report_reads_a_posting_moved_to_another_date_and_an_entry_unlinked_from_its_event_are_named()
+    {
+        var (book, entryId, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE accounts SET debit_total = debit_total + 100000 WHERE book_id = @book AND code = '1010'", new { book });
+        var totals = await VerifyAsync(book);
+        Assert.Equal(("accounts", "1010"), (totals["firstInvalid"].Str("table"), totals["firstInvalid"].Str("id")));
+
+        var (moved, movedEntry, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE postings SET entry_date = '2025-12-31' WHERE book_id = @moved AND entry_id = @movedEntry AND line_no = 0", new { moved, movedEntry });
+        var date = await VerifyAsync(moved);
+        Assert.Equal(("postings", $"{movedEntry}/0"), (date["firstInvalid"].Str("table"), date["firstInvalid"].Str("id")));
+
+        // Changed, then unlinked and passed off as older than the log: found from the log's side.
+        var (unlinked, unlinkedEntry, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE journal_entries SET description = 'Changed', event_sequence = NULL WHERE book_id = @unlinked AND id = @unlinkedEntry",
+            new { unlinked, unlinkedEntry });
+        await TamperAsync("UPDATE books SET audit_from_entry = 999999999, audit_from_document = 999999999 WHERE id = @unlinked", new { unlinked });
+        var hidden = await VerifyAsync(unlinked);
+        Assert.False(hidden["valid"]!.GetValue<bool>());
+        Assert.Equal(("journal_entries", unlinkedEntry.ToString()), (hidden["firstInvalid"].Str("table"), hidden["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task A_deleted_issued_document_is_named()
+    {
+        var (book, _, invoice) = await BusyBookAsync();
+        await TamperAsync("DELETE FROM document_lines WHERE book_id = @book AND document_id = @invoice", new { book, invoice });
+        await TamperAsync("DELETE FROM documents WHERE book_id = @book AND id = @invoice", new { book, invoice });
+        var verified = await VerifyAsync(book);
+        Assert.Equal(("documents", invoice.ToString()), (verified["firstInvalid"].Str("table"), verified["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task A_feed_page_that_fills_at_the_end_of_a_scan_still_gives_a_cursor()
+    {
+        var book = await StandardBookAsync();
+        var entries = Enumerable.Range(0, 1000).Select(i => HttpTestExtensions.Entry("2026-02-01", $"E{i}", ("1010", "1.00", null), ("4000", null, "1.00"))).ToArray();
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", new { entries })).AssertCreatedAsync();
+        var total = 0;
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Admin.GetJsonAsync($"/v1/books/{book}/events?limit=1000{(cursor is null ? "" : $"&cursor={cursor}")}");
+            total += page["items"]!.AsArray().Count;
+            cursor = page["nextCursor"]?.GetValue<string>();
+            pages++;
+        } while (cursor is not null && pages < 5);
+        Assert.Equal((await VerifyAsync(book))["events"]!.GetValue<long>(), total);
+        Assert.True(total > 1000);
+    }
+
+    [Fact]
     public async Task The_export_is_json_lines_that_rechain_to_the_verified_head()
     {
         var (book, _, _) = await BusyBookAsync();

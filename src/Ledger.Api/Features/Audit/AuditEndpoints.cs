@@ -100,7 +100,13 @@ public static class AuditEndpoints
             }
             if (more || rows.Count < ChunkSize) break;
             from = rows[^1].Sequence;
-            if (pass == 19) more = true;
+            if (pass == 19 || items.Count == limit)
+            {
+                // The page is full (or the scan bounded) at a chunk's end: whether anything follows decides the cursor.
+                more = await connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM events WHERE book_id = @bookId AND sequence > @from", new { bookId, from }) > 0;
+                break;
+            }
         }
         var cursor = more && last is { } l ? PageCursor.Encode(l.ToString(CultureInfo.InvariantCulture)) : null;
         return TypedResults.Ok(new EventPage(items, cursor, items.Count > 0 ? items[^1].Sequence : null));
@@ -192,7 +198,7 @@ public static class AuditVerifier
                     if (canonical != e.Data) throw new FormatException("its data is not in canonical form");
                     hash = AuditChain.Next(head, AuditChain.EventBytes(e.Sequence, e.Type, e.OccurredAt, e.ActorKeyId, e.ActorName, e.SubjectType, e.SubjectId, e.Data));
                 }
-                catch (Exception ex) when (ex is JsonException or FormatException)
+                catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException)
                 {
                     return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} cannot be read: {ex.Message}."));
                 }
@@ -208,6 +214,8 @@ public static class AuditVerifier
         // 2. Journal entries and their postings against their events.
         var (entryFinding, entriesChecked) = await CheckEntriesAsync(connection, book, auditFromEntry, events);
         if (entryFinding is not null) return Result(entryFinding, entriesChecked);
+        // 2a. The totals the reports read agree with the postings they sum.
+        if (await TotalsFindingAsync(connection, bookId) is { } totals) return Result(totals, entriesChecked);
         // 3. Documents against their last events.
         var (documentFinding, documentsChecked) = await CheckDocumentsAsync(connection, book, auditFromDocument, events);
         return Result(documentFinding, entriesChecked, documentsChecked);
@@ -229,7 +237,7 @@ public static class AuditVerifier
             var last = entries[^1].Id;
             var lines = (await connection.QueryAsync<PostingRow>("""
                 SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description,
-                       o.ledger AS Ledger, o.party_id AS PartyId
+                       o.ledger AS Ledger, o.party_id AS PartyId, p.entry_date AS EntryDate
                 FROM postings p
                 JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id
                 LEFT JOIN open_items o ON o.book_id = p.book_id AND o.entry_id = p.entry_id AND o.line_no = p.line_no
@@ -251,6 +259,10 @@ public static class AuditVerifier
                     || recorded.SubjectType != "journal_entry" || recorded.SubjectId != id)
                     return (new AuditFinding("row", entry.EventSequence, "journal_entries", id,
                         $"Journal entry {entry.Id} has no event of its own: it was not posted through the ledger."), checkedCount);
+                // A posting carries its entry's date for the reports by date: it must still be the entry's.
+                if (lines[entry.Id].FirstOrDefault(p => p.EntryDate != entry.EntryDate) is { } moved)
+                    return (new AuditFinding("row", sequence, "postings", $"{id}/{moved.LineNo}",
+                        $"Line {moved.LineNo} of journal entry {entry.Id} is dated {moved.EntryDate}; the entry, as event {sequence} posted it, {entry.EntryDate}."), checkedCount);
                 var entryLines = lines[entry.Id].Select(p => new AuditSnapshots.EntryLine(p.Account, p.Amount, p.Description,
                     p.Ledger is null ? null : p.Ledger == "receivables" ? "customer" : "vendor", p.PartyId)).ToList();
                 var rebuilt = AuditSnapshots.EntryText(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference,
@@ -262,28 +274,31 @@ public static class AuditVerifier
             after = last;
         }
 
-        // Every entry event names an entry that still exists: compare counts, then find the one that is gone.
-        var entryEvents = await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry'", new { bookId });
-        if (entryEvents != checkedCount)
+        // Every entry event's entry still exists and still names that event: an entry deleted, or unlinked from its event
+        // (and so passed off as older than the log), is found from the log's side, whatever the book says the log began with.
+        long from = 0;
+        while (true)
         {
-            long from = 0;
-            while (true)
+            var subjects = (await connection.QueryAsync<(long Sequence, string SubjectId)>("""
+                SELECT sequence, subject_id FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry' AND sequence > @from
+                ORDER BY sequence LIMIT @take
+                """, new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
+            if (subjects.Count == 0) break;
+            var ids = subjects.Select(s => long.TryParse(s.SubjectId, CultureInfo.InvariantCulture, out var n) ? n : -1).ToList();
+            var linked = new Dictionary<long, long?>();
+            foreach (var row in await connection.QueryAsync<(long Id, long? EventSequence)>(
+                         $"SELECT id, event_sequence FROM journal_entries WHERE book_id = @bookId AND id IN ({string.Join(", ", ids)})", new { bookId }))
+                linked[row.Id] = row.EventSequence;
+            for (var i = 0; i < subjects.Count; i++)
             {
-                var subjects = (await connection.QueryAsync<(long Sequence, string SubjectId)>("""
-                    SELECT sequence, subject_id FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry' AND sequence > @from
-                    ORDER BY sequence LIMIT @take
-                    """, new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
-                if (subjects.Count == 0) break;
-                var ids = subjects.Select(s => long.Parse(s.SubjectId, CultureInfo.InvariantCulture)).ToList();
-                var present = (await connection.QueryAsync<long>(
-                    $"SELECT id FROM journal_entries WHERE book_id = @bookId AND id IN ({string.Join(", ", ids)})", new { bookId })).ToHashSet();
-                foreach (var s in subjects)
-                    if (!present.Contains(long.Parse(s.SubjectId, CultureInfo.InvariantCulture)))
-                        return (new AuditFinding("row", s.Sequence, "journal_entries", s.SubjectId,
-                            $"Journal entry {s.SubjectId}, posted by event {s.Sequence}, is gone."), checkedCount);
-                from = subjects[^1].Sequence;
+                var (sequence, subjectId) = subjects[i];
+                if (!linked.TryGetValue(ids[i], out var named))
+                    return (new AuditFinding("row", sequence, "journal_entries", subjectId, $"Journal entry {subjectId}, posted by event {sequence}, is gone."), checkedCount);
+                if (named != sequence)
+                    return (new AuditFinding("row", sequence, "journal_entries", subjectId,
+                        $"Journal entry {subjectId} no longer names event {sequence}, which posted it."), checkedCount);
             }
+            from = subjects[^1].Sequence;
         }
         return (null, checkedCount);
     }
@@ -308,6 +323,52 @@ public static class AuditVerifier
                     : $"Line {i} of journal entry {entry.Id} differs from event {sequence}: it says {b}, the event {a}.");
         }
         return new AuditFinding("row", sequence, "journal_entries", id, $"Journal entry {entry.Id} differs from event {sequence}, which posted it.");
+    }
+
+    /// <summary>
+    /// Balances are kept as entries post (all-time totals per account, per account and month, and the book's total debit):
+    /// the reports read those, so they must still be the sums of the postings.
+    /// </summary>
+    private static async Task<AuditFinding?> TotalsFindingAsync(DbConnection connection, string bookId)
+    {
+        // One pass over the postings, summed per account and month (yyyyMM, as the totals keep them), compared in memory:
+        // bounded by accounts × months, not by postings.
+        var sums = new Dictionary<(long Account, long Period), (long Debit, long Credit)>();
+        foreach (var row in await connection.QueryAsync<(long Account, long Period, long Debit, long Credit)>("""
+                     SELECT p.account_id, CAST(SUBSTR(p.entry_date, 1, 4) AS BIGINT) * 100 + CAST(SUBSTR(p.entry_date, 6, 2) AS BIGINT),
+                            CAST(SUM(CASE WHEN p.amount > 0 THEN p.amount ELSE 0 END) AS BIGINT),
+                            CAST(SUM(CASE WHEN p.amount < 0 THEN -p.amount ELSE 0 END) AS BIGINT)
+                     FROM postings p WHERE p.book_id = @bookId
+                     GROUP BY p.account_id, CAST(SUBSTR(p.entry_date, 1, 4) AS BIGINT) * 100 + CAST(SUBSTR(p.entry_date, 6, 2) AS BIGINT)
+                     """, new { bookId }))
+            sums[(row.Account, row.Period)] = (row.Debit, row.Credit);
+        var codes = (await connection.QueryAsync<(long Id, string Code, long Debit, long Credit)>(
+            "SELECT id, code, debit_total, credit_total FROM accounts WHERE book_id = @bookId ORDER BY code", new { bookId })).AsList();
+        foreach (var a in codes)
+        {
+            long debit = 0, credit = 0;
+            foreach (var ((account, _), value) in sums)
+                if (account == a.Id) { debit += value.Debit; credit += value.Credit; }
+            if (debit != a.Debit || credit != a.Credit)
+                return new AuditFinding("row", null, "accounts", a.Code,
+                    $"Account {a.Code}'s totals (debit {a.Debit}, credit {a.Credit} in minor units) are not the sums of its postings ({debit}, {credit}).");
+        }
+        var codeOf = codes.ToDictionary(c => c.Id, c => c.Code);
+        var kept = new HashSet<(long, long)>();
+        foreach (var t in await connection.QueryAsync<(long Account, long Period, long Debit, long Credit)>(
+                     "SELECT account_id, period, debit, credit FROM account_period_totals WHERE book_id = @bookId ORDER BY account_id, period", new { bookId }))
+        {
+            kept.Add((t.Account, t.Period));
+            var summed = sums.GetValueOrDefault((t.Account, t.Period));
+            if (summed.Debit != t.Debit || summed.Credit != t.Credit)
+                return new AuditFinding("row", null, "account_period_totals", $"{codeOf.GetValueOrDefault(t.Account, t.Account.ToString(CultureInfo.InvariantCulture))}/{t.Period}",
+                    $"Account {codeOf.GetValueOrDefault(t.Account)}'s totals for {t.Period} are not the sums of its postings in that month.");
+        }
+        foreach (var ((account, period), value) in sums)
+            if (!kept.Contains((account, period)) && (value.Debit != 0 || value.Credit != 0))
+                return new AuditFinding("row", null, "account_period_totals", $"{codeOf.GetValueOrDefault(account)}/{period}",
+                    $"Account {codeOf.GetValueOrDefault(account)} has postings in {period} but no totals for that month.");
+        return null;
     }
 
     private static async Task<(AuditFinding?, long)> CheckDocumentsAsync(DbConnection connection, BookIdentity book, long auditFrom, long events)
@@ -344,11 +405,44 @@ public static class AuditVerifier
             }
             after = documents[^1].Id;
         }
+
+        // From the log's side: each document's latest event is the one its row names, and only a deleted draft has no row.
+        long fromId = 0;
+        while (true)
+        {
+            var latest = (await connection.QueryAsync<(string SubjectId, long Sequence, string Type)>("""
+                SELECT e.subject_id, e.sequence, e.type FROM events e
+                WHERE e.book_id = @bookId AND e.subject_type = 'document'
+                  AND e.sequence = (SELECT MAX(x.sequence) FROM events x WHERE x.book_id = e.book_id AND x.subject_type = 'document' AND x.subject_id = e.subject_id)
+                  AND e.sequence > @fromId
+                ORDER BY e.sequence LIMIT @take
+                """, new { bookId, fromId, take = AuditEndpoints.ChunkSize })).AsList();
+            if (latest.Count == 0) break;
+            var ids = latest.Select(l => long.TryParse(l.SubjectId, CultureInfo.InvariantCulture, out var n) ? n : -1).ToList();
+            var rows = new Dictionary<long, long?>();
+            foreach (var row in await connection.QueryAsync<(long Id, long? EventSequence)>(
+                         $"SELECT id, event_sequence FROM documents WHERE book_id = @bookId AND id IN ({string.Join(", ", ids)})", new { bookId }))
+                rows[row.Id] = row.EventSequence;
+            for (var i = 0; i < latest.Count; i++)
+            {
+                var (subjectId, sequence, type) = latest[i];
+                var exists = rows.TryGetValue(ids[i], out var named);
+                if (type == "document.deleted" && exists)
+                    return (new AuditFinding("row", sequence, "documents", subjectId, $"Document {subjectId} was deleted by event {sequence}, yet it is there."), checkedCount);
+                if (type != "document.deleted" && !exists)
+                    return (new AuditFinding("row", sequence, "documents", subjectId, $"Document {subjectId}, last described by event {sequence}, is gone."), checkedCount);
+                if (exists && named != sequence)
+                    return (new AuditFinding("row", sequence, "documents", subjectId,
+                        $"Document {subjectId} names event {named?.ToString(CultureInfo.InvariantCulture) ?? "none"}, not its latest, {sequence}."), checkedCount);
+            }
+            fromId = latest[^1].Sequence;
+        }
         return (null, checkedCount);
     }
 
     private sealed record EntryRow(long Id, long Number, string EntryDate, string Description, string? Reference, long? ReversalOf, long IsClosing,
         string? SourceType, long? SourceId, long? EventSequence);
 
-    private sealed record PostingRow(long EntryId, long LineNo, string Account, long Amount, string? Description, string? Ledger, long? PartyId);
+    private sealed record PostingRow(long EntryId, long LineNo, string Account, long Amount, string? Description, string? Ledger, long? PartyId,
+        string EntryDate);
 }
