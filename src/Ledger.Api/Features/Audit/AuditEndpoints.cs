@@ -117,7 +117,8 @@ public static class AuditEndpoints
         var exact = new HashSet<string>(StringComparer.Ordinal);
         var prefixes = new List<string>();
         foreach (var type in (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-            if (type.EndsWith(".*", StringComparison.Ordinal)) prefixes.Add(type[..^1]);
+            if (type == "*") return ([], []); // every type, as for webhooks
+            else if (type.EndsWith(".*", StringComparison.Ordinal)) prefixes.Add(type[..^1]);
             else exact.Add(type);
         return (exact, prefixes);
     }

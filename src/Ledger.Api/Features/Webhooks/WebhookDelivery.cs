@@ -305,7 +305,13 @@ public sealed class WebhookDelivery : BackgroundService
             : ex.Message;
     }
 
-    private static string Truncate(string text) => text.Length <= MaxErrorLength ? text : text[..(MaxErrorLength - 1)] + "…";
+    // What a receiver sends back (its reason phrase) reaches the deliveries and a webhook.paused event, which the log keeps
+    // for ever: control characters are dropped, as the API refuses them in anything a client sends.
+    private static string Truncate(string text)
+    {
+        var clean = new string(text.Where(c => !char.IsControl(c)).ToArray());
+        return clean.Length <= MaxErrorLength ? clean : clean[..(MaxErrorLength - 1)] + "…";
+    }
 
     /// <summary>
     /// Records one attempt with what it changes: the cursor and a renewed lease after a 2xx; after a failure the next
