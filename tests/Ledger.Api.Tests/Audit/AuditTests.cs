@@ -166,6 +166,23 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task An_open_item_changed_and_a_reversal_unlinked_are_named()
+    {
+        var (book, _, invoice) = await BusyBookAsync();
+        await TamperAsync("UPDATE open_items SET amount = amount - 1 WHERE book_id = @book AND source_type = 'invoice' AND source_id = @invoice", new { book, invoice });
+        var item = await VerifyAsync(book);
+        Assert.Equal("open_items", item["firstInvalid"].Str("table"));
+
+        var (other, otherEntry, _) = await BusyBookAsync();
+        var reversal = await (await Admin.PostJsonAsync($"{EntriesUrl(other)}/{otherEntry}/reverse", new { })).AssertCreatedAsync();
+        Assert.True((await VerifyAsync(other))["valid"]!.GetValue<bool>());
+        await TamperAsync("UPDATE journal_entries SET reversed_by = NULL WHERE book_id = @other AND id = @otherEntry", new { other, otherEntry });
+        var unlinked = await VerifyAsync(other);
+        Assert.Equal(("journal_entries", otherEntry.ToString()), (unlinked["firstInvalid"].Str("table"), unlinked["firstInvalid"].Str("id")));
+        Assert.NotNull(reversal);
+    }
+
+    [Fact]
     public async Task A_deleted_issued_document_is_named()
     {
         var (book, _, invoice) = await BusyBookAsync();

@@ -76,6 +76,9 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         await (await Admin.MatchAsync(book, rent, new { documents = new[] { new { id = first, amount = "300.00" } } })).AssertValidationErrorAsync("documents[0].id");
         await (await Admin.MatchAsync(book, rent, new { documents = new[] { new { id = bill, amount = "300.00" } } })).AssertCreatedAsync();
         Assert.Equal("0.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "bills")}/{bill}")).Str("amountDue"));
+        // A history of payments made, voided and remade, with allocations undone, is one the audit vouches for.
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]
@@ -102,6 +105,8 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         // Matched again, it posts a new entry: the match is idempotent per live match, not forever.
         await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertCreatedAsync();
         Assert.Equal("119.00", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

@@ -65,6 +65,8 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
         await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
             new { asOf = "2026-04-30", statementBalance = "845.00" })).AssertCreatedAsync();
         Assert.Equal(2, (await Admin.GetJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations")).AsArray().Count);
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
 
         var cash = await Admin.GetJsonAsync(BankFiles.Url(book, "reports/cash-position?asOf=2026-04-30"));
         var bank = cash["accounts"]![0]!;

@@ -174,6 +174,9 @@ public sealed class DocumentsTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Equal("0.00", Balance(await App.AccountAsync(book, "1200")));
         Assert.Equal("0.00", Balance(await App.AccountAsync(book, "1010")));
         Assert.Equal(4, (await App.AllEntriesAsync(book)).Count);
+        // Documents issued and voided, a payment allocated, undone and voided: the audit vouches for all of it.
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

@@ -39,6 +39,9 @@ public sealed class YearEndCloseTests(SharedApp shared) : SharedAppTest(shared)
         var again = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
         await again.AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("already closed", (await again.ReadJsonAsync())["detail"]!.GetValue<string>());
+        // A closing entry and the lock date it moves are history the audit vouches for.
+        var verified = await App.Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

@@ -217,6 +217,8 @@ public static class AuditVerifier
         if (entryFinding is not null) return Result(entryFinding, entriesChecked);
         // 2a. The totals the reports read agree with the postings they sum.
         if (await TotalsFindingAsync(connection, bookId) is { } totals) return Result(totals, entriesChecked);
+        // 2b. What hangs off entries: open items (aging reads them) agree with their postings, and reversals are linked both ways.
+        if (await DerivedRowsFindingAsync(connection, bookId) is { } derived) return Result(derived, entriesChecked);
         // 3. Documents against their last events.
         var (documentFinding, documentsChecked) = await CheckDocumentsAsync(connection, book, auditFromDocument, events);
         return Result(documentFinding, entriesChecked, documentsChecked);
@@ -369,6 +371,37 @@ public static class AuditVerifier
             if (!kept.Contains((account, period)) && (value.Debit != 0 || value.Credit != 0))
                 return new AuditFinding("row", null, "account_period_totals", $"{codeOf.GetValueOrDefault(account)}/{period}",
                     $"Account {codeOf.GetValueOrDefault(account)} has postings in {period} but no totals for that month.");
+        return null;
+    }
+
+    /// <summary>
+    /// Rows the books derive from entries, checked against the entries the log vouches for: an open item is its posting on
+    /// a control account (same amount and date, aged from it), and an entry is reversed by the entry that says it reverses it.
+    /// </summary>
+    private static async Task<AuditFinding?> DerivedRowsFindingAsync(DbConnection connection, string bookId)
+    {
+        var item = await connection.QueryFirstOrDefaultAsync<(long Id, long EntryId, long LineNo)?>("""
+            SELECT o.id, o.entry_id, o.line_no FROM open_items o
+            LEFT JOIN postings p ON p.book_id = o.book_id AND p.entry_id = o.entry_id AND p.line_no = o.line_no
+            WHERE o.book_id = @bookId AND (p.entry_id IS NULL OR p.amount <> o.amount OR p.entry_date <> o.item_date)
+            ORDER BY o.id LIMIT 1
+            """, new { bookId });
+        if (item is { } i)
+            return new AuditFinding("row", null, "open_items", i.Id.ToString(CultureInfo.InvariantCulture),
+                $"Open item {i.Id} is not line {i.LineNo} of journal entry {i.EntryId} as posted (amount or date differ, or the line is gone).");
+        var reversal = await connection.QueryFirstOrDefaultAsync<(long Id, long? ReversedBy)?>("""
+            SELECT e.id, e.reversed_by FROM journal_entries e
+            LEFT JOIN journal_entries r ON r.book_id = e.book_id AND r.id = e.reversed_by
+            WHERE e.book_id = @bookId AND e.reversed_by IS NOT NULL AND (r.id IS NULL OR r.reversal_of IS NULL OR r.reversal_of <> e.id)
+            UNION ALL
+            SELECT r.reversal_of, NULL FROM journal_entries r
+            LEFT JOIN journal_entries e ON e.book_id = r.book_id AND e.id = r.reversal_of
+            WHERE r.book_id = @bookId AND r.reversal_of IS NOT NULL AND (e.id IS NULL OR e.reversed_by IS NULL OR e.reversed_by <> r.id)
+            LIMIT 1
+            """, new { bookId });
+        if (reversal is { } rv)
+            return new AuditFinding("row", null, "journal_entries", rv.Id.ToString(CultureInfo.InvariantCulture),
+                $"Journal entry {rv.Id}'s reversal link is broken: it and the entry that reverses it do not name each other.");
         return null;
     }
 
