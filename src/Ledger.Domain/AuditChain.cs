@@ -163,29 +163,7 @@ public static class AuditChain
     {
         var head = _head ??= new StringBuilder(256);
         head.Clear();
-        // Everything before the data, and everything after it: {"actor":…,"data": DATA ,"occurredAt":…,"type":…}
-        head.Append("{\"actor\":");
-        if (actorKeyId is null) head.Append("null");
-        else
-        {
-            head.Append("{\"keyId\":");
-            CanonicalJson.AppendString(head, actorKeyId);
-            head.Append(",\"name\":");
-            if (actorName is null) head.Append("null"); else CanonicalJson.AppendString(head, actorName);
-            head.Append('}');
-        }
-        head.Append(",\"data\":");
-        var prefixLength = head.Length;
-        head.Append(",\"occurredAt\":");
-        CanonicalJson.AppendString(head, occurredAt);
-        head.Append(",\"sequence\":").Append(sequence.ToString(CultureInfo.InvariantCulture));
-        head.Append(",\"subject\":{\"id\":");
-        CanonicalJson.AppendString(head, subjectId);
-        head.Append(",\"type\":");
-        CanonicalJson.AppendString(head, subjectType);
-        head.Append("},\"type\":");
-        CanonicalJson.AppendString(head, type);
-        head.Append('}');
+        var prefixLength = AppendEventHead(head, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId);
 
         var utf8 = Encoding.UTF8;
         var need = 32 + utf8.GetMaxByteCount(head.Length) + utf8.GetMaxByteCount(canonicalData.Length);
@@ -230,6 +208,19 @@ public static class AuditChain
         string subjectType, string subjectId, string canonicalData)
     {
         var text = new StringBuilder(canonicalData.Length + 256);
+        var prefixLength = AppendEventHead(text, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId);
+        text.Insert(prefixLength, canonicalData);
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>
+    /// Writes the event's members around its data and returns where the data goes: everything before that position
+    /// precedes the data, everything after follows it. One writer for <see cref="EventBytes"/> and <see cref="NextEvent"/>,
+    /// so the two cannot drift apart.
+    /// </summary>
+    private static int AppendEventHead(StringBuilder text, long sequence, string type, string occurredAt, string? actorKeyId, string? actorName,
+        string subjectType, string subjectId)
+    {
         text.Append("{\"actor\":");
         if (actorKeyId is null) text.Append("null");
         else
@@ -240,7 +231,8 @@ public static class AuditChain
             if (actorName is null) text.Append("null"); else CanonicalJson.AppendString(text, actorName);
             text.Append('}');
         }
-        text.Append(",\"data\":").Append(canonicalData);
+        text.Append(",\"data\":");
+        var dataAt = text.Length;
         text.Append(",\"occurredAt\":");
         CanonicalJson.AppendString(text, occurredAt);
         text.Append(",\"sequence\":").Append(sequence.ToString(CultureInfo.InvariantCulture));
@@ -251,6 +243,6 @@ public static class AuditChain
         text.Append("},\"type\":");
         CanonicalJson.AppendString(text, type);
         text.Append('}');
-        return Encoding.UTF8.GetBytes(text.ToString());
+        return dataAt;
     }
 }

@@ -347,11 +347,16 @@ public static class AuditVerifier
             sums[(row.Account, row.Period)] = (row.Debit, row.Credit);
         var codes = (await connection.QueryAsync<(long Id, string Code, long Debit, long Credit)>(
             "SELECT id, code, debit_total, credit_total FROM accounts WHERE book_id = @bookId ORDER BY code", new { bookId })).AsList();
+        // All-time sums per account, added up from the monthly ones in one pass.
+        var allTime = new Dictionary<long, (long Debit, long Credit)>();
+        foreach (var ((account, _), value) in sums)
+        {
+            var sum = allTime.GetValueOrDefault(account);
+            allTime[account] = (checked(sum.Debit + value.Debit), checked(sum.Credit + value.Credit));
+        }
         foreach (var a in codes)
         {
-            long debit = 0, credit = 0;
-            foreach (var ((account, _), value) in sums)
-                if (account == a.Id) { debit += value.Debit; credit += value.Credit; }
+            var (debit, credit) = allTime.GetValueOrDefault(a.Id);
             if (debit != a.Debit || credit != a.Credit)
                 return new AuditFinding("row", null, "accounts", a.Code,
                     $"Account {a.Code}'s totals (debit {a.Debit}, credit {a.Credit} in minor units) are not the sums of its postings ({debit}, {credit}).");
