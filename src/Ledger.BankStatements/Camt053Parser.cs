@@ -468,24 +468,8 @@ public static class Camt053Parser
 
     private static string Shorten(string text) => text.Length <= 40 ? Clean(text) : Clean(text[..40]) + "…";
 
-    /// <summary>Trims, turns every whitespace run into one space and drops control characters (NUL, ESC, …).</summary>
-    private static string Clean(string text)
-    {
-        var sb = new StringBuilder(text.Length);
-        var space = false;
-        foreach (var c in text)
-        {
-            if (char.IsWhiteSpace(c)) space = sb.Length > 0;
-            else if (char.IsControl(c)) continue;
-            else
-            {
-                if (space) sb.Append(' ');
-                space = false;
-                sb.Append(c);
-            }
-        }
-        return sb.ToString();
-    }
+    // One cleaning for every format's texts.
+    private static string Clean(string text) => StatementText.Clean(text);
 
     private sealed class Run(int digits)
     {

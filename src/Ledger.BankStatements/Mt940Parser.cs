@@ -23,7 +23,7 @@ public static class Mt940Parser
         ArgumentNullException.ThrowIfNull(options);
         var warnings = new List<string>();
         var statements = new Mt940StatementBuilder(options.Digits, maxLines, warnings);
-        using var reader = new StreamReader(content, OfxMt940Text.Utf8OrWindows1252, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024, leaveOpen: true);
+        using var reader = new StreamReader(content, StatementText.Utf8OrWindows1252, detectEncodingFromByteOrderMarks: true, bufferSize: 16 * 1024, leaveOpen: true);
         var lines = new Mt940LineReader(reader);
         new Mt940FieldReader(lines, statements).Run();
         return new StatementFile(StatementFormat.Mt940, statements.Sections, warnings);
@@ -255,7 +255,7 @@ internal sealed class Mt940StatementBuilder(int digits, int maxLines, List<strin
         switch (tag)
         {
             case "25":
-                _statement.Account = OfxMt940Text.CleanOrNull(first) is { } account ? OfxMt940Text.Cut(account, location, "account", warnings) : null;
+                _statement.Account = StatementText.CleanOrNull(first) is { } account ? StatementText.Cut(account, location, "account", warnings) : null;
                 break;
             case "60F" or "60M" or "60":
                 if (_statement.Opening is not null)
@@ -363,13 +363,13 @@ internal sealed record Mt940StatementLine(
     {
         var text = value.Count > 0 ? value[0].TrimEnd() : "";
         var i = 0;
-        if (text.Length < 6 || !OfxMt940Text.AllDigits(text.AsSpan(0, 6)))
+        if (text.Length < 6 || !StatementText.AllDigits(text.AsSpan(0, 6)))
             throw new StatementFormatException(location, $"The statement line :61: \"{Shorten(text)}\" should begin with the value date as YYMMDD.");
         var valueDate = Date(text.AsSpan(0, 6), location, "value date");
         i = 6;
 
         var bookingDate = valueDate;
-        if (text.Length >= i + 4 && OfxMt940Text.AllDigits(text.AsSpan(i, 4)))
+        if (text.Length >= i + 4 && StatementText.AllDigits(text.AsSpan(i, 4)))
         {
             bookingDate = EntryDate(valueDate, text.AsSpan(i, 4), location);
             i += 4;
@@ -413,7 +413,7 @@ internal sealed record Mt940StatementLine(
     /// <summary>A reference, or null when empty or "NONREF" (MT940's "there is none").</summary>
     private static string? Reference(string? text)
     {
-        var cleaned = OfxMt940Text.CleanOrNull(text);
+        var cleaned = StatementText.CleanOrNull(text);
         return cleaned is null || cleaned.Equals("NONREF", StringComparison.OrdinalIgnoreCase) ? null : cleaned;
     }
 
@@ -421,14 +421,14 @@ internal sealed record Mt940StatementLine(
     {
         var info = Mt940Information.Parse(information);
         var description = info.Description;
-        if (description.Length == 0) description = OfxMt940Text.Clean(Supplementary ?? "");
+        if (description.Length == 0) description = StatementText.Clean(Supplementary ?? "");
         if (description.Length == 0) description = CustomerReference ?? TypeCode;
         var reference = BankReference ?? CustomerReference ?? info.EndToEndReference;
         return new StatementLine(BookingDate, ValueDate, Amount,
-            OfxMt940Text.Cut(description, Location, "description", warnings),
-            OfxMt940Text.CutOrNull(info.Counterparty, Location, "counterparty", warnings),
+            StatementText.Cut(description, Location, "description", warnings),
+            StatementText.CutOrNull(info.Counterparty, Location, "counterparty", warnings),
             info.CounterpartyIban,
-            OfxMt940Text.CutOrNull(reference, Location, "reference", warnings),
+            StatementText.CutOrNull(reference, Location, "reference", warnings),
             IsReversal, Location);
     }
 
@@ -438,13 +438,13 @@ internal sealed record Mt940StatementLine(
     /// </summary>
     public static LocalDate EntryDate(LocalDate valueDate, ReadOnlySpan<char> mmdd, string location)
     {
-        var month = OfxMt940Text.Number(mmdd[..2]);
-        var day = OfxMt940Text.Number(mmdd[2..]);
+        var month = StatementText.Number(mmdd[..2]);
+        var day = StatementText.Number(mmdd[2..]);
         LocalDate? best = null;
         var bestDistance = long.MaxValue;
         for (var year = valueDate.Year - 1; year <= valueDate.Year + 1; year++)
         {
-            if (OfxMt940Text.Date(year, month, day) is not { } candidate) continue;
+            if (StatementText.Date(year, month, day) is not { } candidate) continue;
             var distance = Math.Abs(Period.Between(valueDate, candidate, PeriodUnits.Days).Days);
             if (distance < bestDistance) { best = candidate; bestDistance = distance; }
         }
@@ -456,10 +456,10 @@ internal sealed record Mt940StatementLine(
     public static LocalDate Date(ReadOnlySpan<char> yymmdd, string location, string what)
     {
         LocalDate? date = null;
-        if (OfxMt940Text.AllDigits(yymmdd) && yymmdd.Length == 6)
+        if (StatementText.AllDigits(yymmdd) && yymmdd.Length == 6)
         {
-            var yy = OfxMt940Text.Number(yymmdd[..2]);
-            date = OfxMt940Text.Date(yy < 80 ? 2000 + yy : 1900 + yy, OfxMt940Text.Number(yymmdd.Slice(2, 2)), OfxMt940Text.Number(yymmdd[4..]));
+            var yy = StatementText.Number(yymmdd[..2]);
+            date = StatementText.Date(yy < 80 ? 2000 + yy : 1900 + yy, StatementText.Number(yymmdd.Slice(2, 2)), StatementText.Number(yymmdd[4..]));
         }
         return date ?? throw new StatementFormatException(location, $"The {what} \"{yymmdd}\" is not a date; it should be YYMMDD, such as 251231.");
     }
@@ -471,10 +471,10 @@ internal sealed record Mt940StatementLine(
         if (t.Contains('.'))
             throw new StatementFormatException(location, $"The amount \"{t}\" contains a dot; MT940 amounts have a decimal comma and no thousands separator, such as 1234,56.");
         var comma = t.IndexOf(',');
-        if (comma < 0 || t.IndexOf(',', comma + 1) >= 0 || comma == 0 || !OfxMt940Text.AllDigits(t.AsSpan(0, comma))
-            || (comma < t.Length - 1 && !OfxMt940Text.AllDigits(t.AsSpan(comma + 1))))
+        if (comma < 0 || t.IndexOf(',', comma + 1) >= 0 || comma == 0 || !StatementText.AllDigits(t.AsSpan(0, comma))
+            || (comma < t.Length - 1 && !StatementText.AllDigits(t.AsSpan(comma + 1))))
             throw new StatementFormatException(location, $"The amount \"{Shorten(t)}\" should be digits with one decimal comma, such as 1234,56.");
-        var parsed = OfxMt940Text.ParseNormalised(t.Replace(',', '.'), digits);
+        var parsed = StatementText.ParseNormalised(t.Replace(',', '.'), digits);
         if (!parsed.Success)
             throw new StatementFormatException(location, $"The amount \"{t}\" {parsed.Error}");
         return parsed.Value;
@@ -508,7 +508,7 @@ internal sealed record Mt940Information(string Description, string? Counterparty
         // Structured lines are cut at 65 characters wherever that falls, so they join without a separator.
         var joined = string.Concat(lines);
         if (!IsStructured(joined))
-            return new Mt940Information(OfxMt940Text.Clean(string.Join(" ", lines)), null, null, null);
+            return new Mt940Information(StatementText.Clean(string.Join(" ", lines)), null, null, null);
 
         var subfields = Subfields(joined);
         string? posting = null;
@@ -538,9 +538,9 @@ internal sealed record Mt940Information(string Description, string? Counterparty
             }
         }
         var purposeText = purpose.ToString();
-        var description = OfxMt940Text.Clean(string.Join(" ", new[] { posting, purposeText }.Where(p => !string.IsNullOrWhiteSpace(p))));
-        return new Mt940Information(description, OfxMt940Text.CleanOrNull(name.ToString()), OfxMt940Text.IbanOrNull(account),
-            SepaValue(OfxMt940Text.Clean(purposeText), "EREF+"));
+        var description = StatementText.Clean(string.Join(" ", new[] { posting, purposeText }.Where(p => !string.IsNullOrWhiteSpace(p))));
+        return new Mt940Information(description, StatementText.CleanOrNull(name.ToString()), StatementText.IbanOrNull(account),
+            SepaValue(StatementText.Clean(purposeText), "EREF+"));
     }
 
     private static void Append(StringBuilder into, string text, string? previous)
@@ -551,7 +551,7 @@ internal sealed record Mt940Information(string Description, string? Counterparty
 
     private static bool IsStructured(string text)
     {
-        var start = text.Length >= 3 && OfxMt940Text.AllDigits(text.AsSpan(0, 3)) ? 3 : 0;
+        var start = text.Length >= 3 && StatementText.AllDigits(text.AsSpan(0, 3)) ? 3 : 0;
         return text.Length >= start + 3 && text[start] == '?' && char.IsAsciiDigit(text[start + 1]) && char.IsAsciiDigit(text[start + 2]);
     }
 
@@ -562,7 +562,7 @@ internal sealed record Mt940Information(string Description, string? Counterparty
         var i = text.IndexOf('?');
         while (i >= 0 && i + 2 < text.Length)
         {
-            var code = OfxMt940Text.Number(text.AsSpan(i + 1, 2));
+            var code = StatementText.Number(text.AsSpan(i + 1, 2));
             var next = i + 3;
             while (true)
             {

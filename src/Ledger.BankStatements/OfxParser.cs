@@ -135,7 +135,7 @@ internal sealed record OfxPrelude(Encoding Encoding, string Pushback, int Line, 
                 // OFX 1.x names "ENCODING:USASCII|UTF-8" and "CHARSET:1252|ISO-8859-1|NONE", and many banks get it
                 // wrong (UTF-8 bytes under CHARSET:1252), so the body is read as UTF-8 wherever it is valid UTF-8
                 // and as Windows-1252 elsewhere, which reads all of those correctly.
-                encoding = OfxMt940Text.Utf8OrWindows1252;
+                encoding = StatementText.Utf8OrWindows1252;
             }
             return new OfxPrelude(encoding, "<" + (char)after, line, bytes);
         }
@@ -172,12 +172,12 @@ internal sealed record OfxPrelude(Encoding Encoding, string Pushback, int Line, 
         switch (name?.Trim().ToUpperInvariant())
         {
             case null or "" or "UTF-8" or "UTF8":
-                return OfxMt940Text.Utf8OrWindows1252;
+                return StatementText.Utf8OrWindows1252;
             case "ISO-8859-1" or "LATIN1" or "ISO8859-1" or "WINDOWS-1252" or "CP1252" or "US-ASCII" or "ASCII":
-                return OfxMt940Text.Windows1252;
+                return StatementText.Windows1252;
             default:
                 warnings.Add($"line 1: the file names the encoding \"{name}\", which is not supported; it was read as UTF-8.");
-                return OfxMt940Text.Utf8OrWindows1252;
+                return StatementText.Utf8OrWindows1252;
         }
     }
 }
@@ -632,7 +632,7 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
             var t = _transaction;
             switch (frame.Name)
             {
-                case "TRNTYPE": t.Type = OfxMt940Text.CleanOrNull(frame.Text); break;
+                case "TRNTYPE": t.Type = StatementText.CleanOrNull(frame.Text); break;
                 case "DTPOSTED": t.Posted = ParseDate(frame); break;
                 case "DTUSER": t.User = ParseDate(frame); break;
                 case "TRNAMT": t.Amount = ParseAmount(frame); break;
@@ -647,11 +647,11 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         }
         else if (_transaction is not null && parent is "BANKACCTTO" or "CCACCTTO" && frame.Name == "ACCTID")
         {
-            _transaction.ToAccount = OfxMt940Text.CleanOrNull(frame.Text);
+            _transaction.ToAccount = StatementText.CleanOrNull(frame.Text);
         }
         else if (_section is not null && parent is "STMTRS" or "CCSTMTRS" && frame.Name == "CURDEF")
         {
-            var currency = OfxMt940Text.Clean(frame.Text).ToUpperInvariant();
+            var currency = StatementText.Clean(frame.Text).ToUpperInvariant();
             if (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper))
                 throw new StatementFormatException(LocationOf(frame), $"CURDEF \"{currency}\" is not a three-letter currency code such as EUR.");
             _section.Currency = currency;
@@ -670,11 +670,11 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
 
     private string? Kept(Frame frame, string what)
     {
-        var text = OfxMt940Text.CleanOrNull(frame.Text);
+        var text = StatementText.CleanOrNull(frame.Text);
         if (text is null) return null;
         if (frame.TextTooLong && text.Length <= StatementLimits.MaxTextLength)
             warnings.Add($"{LocationOf(frame)}: the {what} is longer than {StatementLimits.MaxTextLength} characters; only the first part was kept.");
-        return text.Length <= StatementLimits.MaxTextLength ? text : OfxMt940Text.Cut(text, LocationOf(frame), what, warnings);
+        return text.Length <= StatementLimits.MaxTextLength ? text : StatementText.Cut(text, LocationOf(frame), what, warnings);
     }
 
     private StatementLine BuildLine(TransactionBuilder t)
@@ -686,15 +686,15 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         var counterparty = t.Name ?? t.PayeeName;
         var description = t.Memo ?? counterparty ?? t.Type ?? "";
         return new StatementLine(posted, t.User ?? posted, amount, description, counterparty,
-            OfxMt940Text.IbanOrNull(t.ToAccount), t.FitId, IsReversal: false, t.Location);
+            StatementText.IbanOrNull(t.ToAccount), t.FitId, IsReversal: false, t.Location);
     }
 
     /// <summary>OFX dates are YYYYMMDD, optionally followed by HHMMSS[.XXX] and a [offset:TZ]; the day is the first eight digits.</summary>
     private LocalDate ParseDate(Frame frame)
     {
         var trimmed = frame.Text!.Trim();
-        var date = trimmed.Length >= 8 && OfxMt940Text.AllDigits(trimmed.AsSpan(0, 8))
-            ? OfxMt940Text.Date(OfxMt940Text.Number(trimmed.AsSpan(0, 4)), OfxMt940Text.Number(trimmed.AsSpan(4, 2)), OfxMt940Text.Number(trimmed.AsSpan(6, 2)))
+        var date = trimmed.Length >= 8 && StatementText.AllDigits(trimmed.AsSpan(0, 8))
+            ? StatementText.Date(StatementText.Number(trimmed.AsSpan(0, 4)), StatementText.Number(trimmed.AsSpan(4, 2)), StatementText.Number(trimmed.AsSpan(6, 2)))
             : null;
         return date ?? throw new StatementFormatException(LocationOf(frame),
             $"\"{Shorten(trimmed)}\" is not a date; OFX dates begin with the year, month and day as YYYYMMDD, such as 20251231.");
@@ -712,7 +712,7 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         if (plain.StartsWith('+')) plain = plain[1..];
         if (plain.StartsWith('.')) plain = "0" + plain;
         else if (plain.StartsWith("-.", StringComparison.Ordinal)) plain = "-0" + plain[1..];
-        var parsed = OfxMt940Text.ParseNormalised(plain, digits);
+        var parsed = StatementText.ParseNormalised(plain, digits);
         if (!parsed.Success)
             throw new StatementFormatException(LocationOf(frame), $"The amount \"{Shorten(trimmed)}\" {parsed.Error}");
         return parsed.Value;

@@ -5,11 +5,11 @@ using NodaTime;
 namespace Ledger.BankStatements;
 
 /// <summary>
-/// What the OFX and MT940 parsers share: cleaning texts, cutting them at <see cref="StatementLimits.MaxTextLength"/>,
+/// What the parsers share: cleaning texts (all four formats), cutting them at <see cref="StatementLimits.MaxTextLength"/>,
 /// turning a bank's number text into an <see cref="Amount"/> and checking calendar dates, and reading bytes whose
 /// encoding the file does not state reliably.
 /// </summary>
-internal static class OfxMt940Text
+internal static class StatementText
 {
     /// <summary>
     /// Trims, turns every whitespace run (tabs and line breaks included) into one space and drops other control

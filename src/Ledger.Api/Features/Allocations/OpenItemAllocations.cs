@@ -195,12 +195,19 @@ public static class OpenItemAllocations
             """, new { bookId, itemId, voided = VoidedBy })
             .Select(a => new AppliedAllocation(a.Id, a.Against ?? 0, new Amount(a.Amount).Format(digits), a.Date)).ToList();
 
+    /// <summary>
+    /// What the live allocations on open item <c>o</c> add up to, as a column of a query over <c>open_items o</c>: its open
+    /// amount is |o.amount| less this. The one definition for every query that lists open documents.
+    /// </summary>
+    public const string AllocatedOnItemSql = """
+        CAST(COALESCE((SELECT SUM(a.amount) FROM allocations a
+                       WHERE a.book_id = o.book_id AND a.undone_at IS NULL AND (a.debit_item_id = o.id OR a.credit_item_id = o.id)), 0) AS BIGINT)
+        """;
+
     /// <summary>What is still open on an item now: its size less the allocations on it that are not undone.</summary>
     public static long OpenAmount(DbConnection connection, string bookId, OpenItem item) =>
-        Math.Abs(item.Amount) - connection.ExecuteScalar<long>("""
-            SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM allocations
-            WHERE book_id = @bookId AND undone_at IS NULL AND (debit_item_id = @itemId OR credit_item_id = @itemId)
-            """, new { bookId, itemId = item.Id });
+        Math.Abs(item.Amount) - connection.ExecuteScalar<long>(
+            $"SELECT {AllocatedOnItemSql} FROM open_items o WHERE o.book_id = @bookId AND o.id = @itemId", new { bookId, itemId = item.Id });
 
     /// <summary>The issued document's or payment's item: drafts and void documents have none to allocate.</summary>
     private static OpenItem SourceItem(DbConnection connection, string bookId, long id, string field)

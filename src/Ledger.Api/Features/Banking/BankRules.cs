@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Allocations;
 using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using System.Globalization;
@@ -228,7 +229,8 @@ public static class BankRules
                     continue;
                 }
                 var conditions = JsonSerializer.Deserialize<List<BankRuleCondition>>(rule.Conditions, options)!;
-                rules.Add((rule.Id, rule.Name, line => conditions.All(c => Holds(c, line, book.Digits)), coding));
+                var tests = conditions.Select(c => Compile(c, book.Digits)).ToArray();
+                rules.Add((rule.Id, rule.Name, line => tests.All(test => test(line)), coding));
             }
             if (rules.Count > 0)
                 foreach (var line in open)
@@ -247,35 +249,42 @@ public static class BankRules
         return new CodingOutcome(autoMatched, byRules, matched);
     }
 
-    /// <summary>Whether one condition holds for the line (text comparisons ignore case; amounts are signed).</summary>
-    public static bool Holds(BankRuleCondition condition, StoredStatementLine line, int digits)
+    /// <summary>
+    /// One condition as a test of a line (text comparisons ignore case; amounts are signed). Amounts and texts are read
+    /// once per rule here, not once per line: a rule runs against every line of a 50,000-line import.
+    /// </summary>
+    private static Func<StoredStatementLine, bool> Compile(BankRuleCondition condition, int digits)
     {
+        var value = condition.Value!.Value;
         if (condition.Field == "amount")
         {
-            var value = condition.Value!.Value;
-            if (condition.Op == "equals") return Amount.Parse(value.GetString(), digits).Value.MinorUnits == line.Amount;
+            if (condition.Op == "equals")
+            {
+                var amount = Amount.Parse(value.GetString(), digits).Value.MinorUnits;
+                return line => line.Amount == amount;
+            }
             var low = Amount.Parse(value[0].GetString(), digits).Value.MinorUnits;
             var high = Amount.Parse(value[1].GetString(), digits).Value.MinorUnits;
-            return line.Amount >= low && line.Amount <= high;
+            return line => line.Amount >= low && line.Amount <= high;
         }
-        var text = condition.Field switch
+        Func<StoredStatementLine, string?> field = condition.Field switch
         {
-            "description" => line.Description,
-            "counterparty" => line.Counterparty,
-            "counterpartyIban" => line.CounterpartyIban?.Replace(" ", "", StringComparison.Ordinal),
-            "reference" => line.BankReference,
-            _ => null,
+            "description" => line => line.Description,
+            "counterparty" => line => line.Counterparty,
+            "counterpartyIban" => line => line.CounterpartyIban?.Replace(" ", "", StringComparison.Ordinal),
+            "reference" => line => line.BankReference,
+            _ => _ => null,
         };
-        if (text is null) return false;
-        var wanted = condition.Value!.Value.GetString()!;
+        var wanted = value.GetString()!;
         if (condition.Field == "counterpartyIban") wanted = wanted.Replace(" ", "", StringComparison.Ordinal);
-        return condition.Op switch
+        Func<string, bool> compare = condition.Op switch
         {
-            "contains" => text.Contains(wanted, StringComparison.OrdinalIgnoreCase),
-            "equals" => text.Equals(wanted, StringComparison.OrdinalIgnoreCase),
-            "startsWith" => text.StartsWith(wanted, StringComparison.OrdinalIgnoreCase),
-            _ => false,
+            "contains" => text => text.Contains(wanted, StringComparison.OrdinalIgnoreCase),
+            "equals" => text => text.Equals(wanted, StringComparison.OrdinalIgnoreCase),
+            "startsWith" => text => text.StartsWith(wanted, StringComparison.OrdinalIgnoreCase),
+            _ => _ => false,
         };
+        return line => field(line) is { } text && compare(text);
     }
 
     public sealed record ActionRefusal(string Path, string Message);
@@ -339,10 +348,9 @@ public sealed class OpenDocuments
     public static OpenDocuments Read(DbConnection connection, string bookId)
     {
         var documents = new OpenDocuments();
-        foreach (var row in connection.Query<(long Id, string Kind, long PartyId, string Number, string? Reference, long Amount, long Allocated)>("""
+        foreach (var row in connection.Query<(long Id, string Kind, long PartyId, string Number, string? Reference, long Amount, long Allocated)>($"""
                      SELECT d.id, d.kind, d.party_id, d.number, d.reference, o.amount,
-                            CAST(COALESCE((SELECT SUM(a.amount) FROM allocations a
-                                           WHERE a.book_id = o.book_id AND a.undone_at IS NULL AND (a.debit_item_id = o.id OR a.credit_item_id = o.id)), 0) AS BIGINT)
+                            {OpenItemAllocations.AllocatedOnItemSql}
                      FROM documents d JOIN open_items o ON o.book_id = d.book_id AND o.source_type = d.kind AND o.source_id = d.id
                      WHERE d.book_id = @bookId AND d.status = 'issued' AND d.kind IN ('invoice', 'bill')
                      """, new { bookId }))

@@ -289,6 +289,9 @@ public static class StatementImportEndpoints
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement too long", $"A file holds at most {StatementLimits.MaxLines} lines.");
             lines.Add(new PreparedLine(line, LineKey(line, occurrences)));
         }
+        // The occurrence in each key keeps keys of one file apart; import and dry run rely on it.
+        if (lines.Select(l => l.Key).Distinct(StringComparer.Ordinal).Count() != lines.Count)
+            throw new InvalidOperationException("Two lines of one file got the same key; refusing to import.");
         return new PreparedFile(file, lines, warnings);
     }
 
@@ -333,12 +336,11 @@ public static class StatementImportEndpoints
     private static StatementImportResponse Preview(DbConnection connection, BookIdentity book, StoredBankAccount account, PreparedFile prepared, string hash)
     {
         var known = Known(connection, book.Id, account.Id, prepared.Lines);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         var lines = new List<ImportedStatementLine>(prepared.Lines.Count);
         var imported = 0;
         foreach (var p in prepared.Lines)
         {
-            var duplicate = known.TryGetValue(p.Key, out var existing) || !seen.Add(p.Key);
+            var duplicate = known.TryGetValue(p.Key, out var existing);
             if (!duplicate) imported++;
             lines.Add(Answer(p.Line, existing?.Id, existing?.Status ?? "unmatched", duplicate ? "duplicate" : "new", book.Digits));
         }
@@ -374,22 +376,19 @@ public static class StatementImportEndpoints
         var fresh = new List<(PreparedLine Line, int Index)>();
         var ids = new long?[prepared.Lines.Count];
         var isNew = new bool[prepared.Lines.Count];
-        var inFile = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Keys are unique within a file (Prepare asserts it): a line is new exactly when no stored line has its key.
         for (var i = 0; i < prepared.Lines.Count; i++)
         {
             var p = prepared.Lines[i];
             if (known.TryGetValue(p.Key, out var k)) ids[i] = k.Id;
-            else if (inFile.TryGetValue(p.Key, out var firstIndex)) ids[i] = -1 - firstIndex; // resolved below, once the first has its id
             else
             {
-                inFile[p.Key] = i;
                 isNew[i] = true;
                 fresh.Add((p, i));
             }
         }
         var newIds = session.NextIds("statement_lines", fresh.Count);
         for (var n = 0; n < fresh.Count; n++) ids[fresh[n].Index] = newIds[n];
-        for (var i = 0; i < ids.Length; i++) if (ids[i] < 0) ids[i] = ids[-1 - ids[i]!.Value];
 
         var dates = prepared.Lines.Select(p => p.Line.BookingDate).ToList();
         var opening = prepared.File.Sections.FirstOrDefault(s => s.OpeningBalance is not null);

@@ -1,3 +1,4 @@
+using Ledger.Api.Features.Allocations;
 using Ledger.Api.Features.Audit;
 using System.ComponentModel;
 using System.Data.Common;
@@ -283,10 +284,9 @@ public static class MatchSuggester
             WHERE l.book_id = @bookId AND l.counterparty_iban = @iban AND l.id <> @lineId
             """, new { bookId = book.Id, iban = line.CounterpartyIban, lineId = line.Id }).ToHashSet();
 
-        foreach (var d in connection.Query<(long Id, string Kind, string Number, long PartyId, string PartyName, string? DueDate, string? Reference, long Amount, long Allocated)>("""
+        foreach (var d in connection.Query<(long Id, string Kind, string Number, long PartyId, string PartyName, string? DueDate, string? Reference, long Amount, long Allocated)>($"""
                      SELECT d.id, d.kind, d.number, d.party_id, c.name, d.due_date, d.reference, o.amount,
-                            CAST(COALESCE((SELECT SUM(a.amount) FROM allocations a
-                                           WHERE a.book_id = o.book_id AND a.undone_at IS NULL AND (a.debit_item_id = o.id OR a.credit_item_id = o.id)), 0) AS BIGINT)
+                            {OpenItemAllocations.AllocatedOnItemSql}
                      FROM documents d
                      JOIN open_items o ON o.book_id = d.book_id AND o.source_type = d.kind AND o.source_id = d.id
                      JOIN parties c ON c.book_id = d.book_id AND c.id = d.party_id
