@@ -108,9 +108,20 @@ public static class AgingEndpoints
         var bucketSql = "CASE " + string.Concat(boundaries.Select((_, i) => $"WHEN i.base_date >= @b{i} THEN {i} ")) + $"ELSE {boundaries.Length} END";
 
         var columns = buckets.ColumnNames;
-        var rows = (await connection.QueryAsync<(long Party, int Bucket, long Open)>(
-            OpenItemsSql + $"SELECT i.party_id, {bucketSql} AS bucket, CAST(SUM(i.open_amount) AS BIGINT) FROM items i " +
-            "WHERE i.open_amount <> 0 GROUP BY i.party_id, " + bucketSql, parameters)).AsList();
+        // Summed here rather than by GROUP BY: the items come straight off the covering index in date order, while grouping
+        // 200,000 of them by party and bucket made SQLite sort them in a temporary B-tree (0.12 of 0.17 s in sqlite3),
+        // and a GROUP BY on the party made its planner walk the party index and fetch every row from the table instead.
+        var sums = new Dictionary<(long Party, int Bucket), long>();
+        await using (var reader = await connection.ExecuteReaderAsync(
+            OpenItemsSql + $"SELECT i.party_id, {bucketSql} AS bucket, CAST(i.open_amount AS BIGINT) FROM items i WHERE i.open_amount <> 0", parameters))
+        {
+            while (await reader.ReadAsync())
+            {
+                var key = (reader.GetInt64(0), reader.GetInt32(1));
+                sums[key] = checked(sums.GetValueOrDefault(key) + reader.GetInt64(2));
+            }
+        }
+        var rows = sums.Select(s => (Party: s.Key.Party, Bucket: s.Key.Bucket, Open: s.Value)).ToList();
         var parties = (await connection.QueryAsync<(long Id, string Code, string Name)>(
             "SELECT id, code, name FROM parties WHERE book_id = @bookId AND kind = @kind ORDER BY code",
             new { bookId, kind = ledger == "receivables" ? "customer" : "vendor" })).ToDictionary(p => p.Id);
