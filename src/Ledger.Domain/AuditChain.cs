@@ -176,10 +176,16 @@ public static class AuditChain
         at += EncodeRange(head, 0, prefixLength, buffer[at..], chunk);
         at += utf8.GetBytes(canonicalData, buffer[at..]);
         at += EncodeRange(head, prefixLength, head.Length - prefixLength, buffer[at..], chunk);
+        // One hasher per thread, reset by each use: the one-shot SHA256.HashData sets up and tears down a native digest
+        // context on every call, which cost more than hashing the half kilobyte of an event.
+        var hasher = _hasher ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hasher.AppendData(buffer[..at]);
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(buffer[..at], hash);
+        if (!hasher.TryGetHashAndReset(hash, out var written) || written != 32) throw new CryptographicException("SHA-256 gave no 32-byte hash.");
         return Convert.ToHexStringLower(hash);
     }
+
+    [ThreadStatic] private static IncrementalHash? _hasher;
 
     private static int EncodeRange(StringBuilder text, int start, int length, Span<byte> into, Span<char> chunk)
     {

@@ -821,8 +821,28 @@ public sealed class WriteSession : IDisposable
 
     public void Dispose()
     {
+        foreach (var statement in _engineStatements.Values) statement.Dispose();
+        _engineStatements.Clear();
         foreach (var command in _commands.Values) command.Dispose();
         _commands.Clear();
+    }
+
+    private readonly Dictionary<string, IDisposable> _engineStatements = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A statement the storage engine prepared its own way for <paramref name="sql"/> on the writer's connection (SQLite:
+    /// through its native API), created once and reused for the life of the writer, as <see cref="Command"/> is. What
+    /// runs through it counts as a write of the request.
+    /// </summary>
+    internal T EngineStatement<T>(string sql, Func<DbConnection, T> prepare) where T : class, IDisposable
+    {
+        var connection = Connection; // sends deferred rows first and counts the request as a write
+        if (!_engineStatements.TryGetValue(sql, out var statement))
+        {
+            statement = prepare(connection);
+            _engineStatements[sql] = statement;
+        }
+        return (T)statement;
     }
 
     internal void DisposeWithConnection()

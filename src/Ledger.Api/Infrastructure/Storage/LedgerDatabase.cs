@@ -124,7 +124,7 @@ public abstract class LedgerDatabase
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _insertSql = new(StringComparer.Ordinal);
 
-    private string InsertSql(string table, string[] columns) =>
+    protected string InsertSql(string table, string[] columns) =>
         _insertSql.GetOrAdd(table + "(" + string.Join(',', columns) + ")",
             _ => $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => "@" + c))})");
 

@@ -119,6 +119,27 @@ public sealed class SqliteLedgerDatabase : LedgerDatabase
 
     private const string LastRecordedSql = "SELECT COALESCE(MAX(max_entry_id), 0) FROM commits WHERE recorded_at <= @knownAt";
 
+    /// <summary>
+    /// One prepared INSERT per row, run through SQLite's native API (<see cref="NativeStatement"/>): a batch of
+    /// 10,000 entries writes about 40,000 rows, and binding their values by name through Microsoft.Data.Sqlite, which
+    /// looks every parameter up by its name again on each run, took a sixth of the writer's time.
+    /// </summary>
+    internal override void InsertRows(WriteSession session, string table, string[] columns, IReadOnlyList<object?[]> rows)
+    {
+        if (rows.Count == 0) return;
+        var sql = InsertSql(table, columns);
+        var statement = session.EngineStatement(sql, connection => new NativeStatement((SqliteConnection)connection, sql, columns.Select(c => "@" + c).ToArray()));
+        foreach (var row in rows) statement.Run(row);
+    }
+
+    /// <summary>As <see cref="InsertRows"/>, for any statement run once per row of values (running totals, say).</summary>
+    internal override void ExecuteMany(WriteSession session, string sql, string[] names, IReadOnlyList<object?[]> rows, string? rowsSql = null)
+    {
+        if (rows.Count == 0) return;
+        var statement = session.EngineStatement(sql, connection => new NativeStatement((SqliteConnection)connection, sql, names));
+        foreach (var row in rows) statement.Run(row);
+    }
+
     /// <summary>Clears every pooled connection (tests delete database files afterwards).</summary>
     public static void ClearAllPools() => SqliteConnection.ClearAllPools();
 }
@@ -178,4 +199,82 @@ internal static class OwnerOnlyFiles
     }
 
     public static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
+}
+
+/// <summary>
+/// A statement prepared once on the writer's connection and run through SQLite's native API, with its parameters bound
+/// by the positions looked up when it was prepared. It runs inside whatever transaction the connection is in, as the
+/// connection's commands do; failures are the same <see cref="SqliteException"/> (code and extended code) a command throws.
+/// </summary>
+internal sealed class NativeStatement : IDisposable
+{
+    private readonly SQLitePCL.sqlite3 _db;
+    private readonly SQLitePCL.sqlite3_stmt _statement;
+    private readonly int[] _positions;
+
+    public NativeStatement(SqliteConnection connection, string sql, string[] names)
+    {
+        _db = connection.Handle ?? throw new InvalidOperationException("The writer's connection is not open.");
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(_db, sql, out _statement);
+        if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
+        _positions = new int[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            _positions[i] = SQLitePCL.raw.sqlite3_bind_parameter_index(_statement, names[i]);
+            // A name the SQL does not hold would silently leave its value unbound (NULL): refuse it here instead.
+            if (_positions[i] <= 0) throw new ArgumentException($"The statement has no parameter {names[i]}: {sql}");
+        }
+        if (SQLitePCL.raw.sqlite3_bind_parameter_count(_statement) != names.Length)
+            throw new ArgumentException($"The statement has other parameters than {string.Join(", ", names)}: {sql}");
+    }
+
+    /// <summary>Binds one row of values (long, int, string or null, in the order of the names) and runs the statement.</summary>
+    public void Run(object?[] values)
+    {
+        if (values.Length != _positions.Length)
+            throw new ArgumentException($"{values.Length} values for {_positions.Length} parameters.", nameof(values));
+        for (var i = 0; i < values.Length; i++)
+        {
+            var rc = values[i] switch
+            {
+                null => SQLitePCL.raw.sqlite3_bind_null(_statement, _positions[i]),
+                long l => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], l),
+                int n => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], n),
+                bool b => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], b ? 1 : 0),
+                string text => SQLitePCL.raw.sqlite3_bind_text(_statement, _positions[i], Utf8(text)),
+                var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
+            };
+            if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+        var step = SQLitePCL.raw.sqlite3_step(_statement);
+        if (step is SQLitePCL.raw.SQLITE_DONE or SQLitePCL.raw.SQLITE_ROW)
+        {
+            SQLitePCL.raw.sqlite3_reset(_statement);
+            return;
+        }
+        try
+        {
+            SqliteException.ThrowExceptionForRC(step, _db); // the message is read before the reset below
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_reset(_statement);
+        }
+    }
+
+    private const int MaxKeptBuffer = 64 * 1024;
+    private byte[] _utf8 = new byte[1024];
+
+    // .NET's encoder, as Microsoft.Data.Sqlite uses: the stored bytes are the bytes the event hashes were taken over,
+    // even for text SQLite would convert otherwise (a lone surrogate becomes U+FFFD). SQLite copies the bytes it binds.
+    private ReadOnlySpan<byte> Utf8(string text)
+    {
+        var most = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        // Bounded: a rare long text (an imported statement's event) gets bytes of its own rather than growing the buffer for good.
+        if (most > MaxKeptBuffer) return System.Text.Encoding.UTF8.GetBytes(text);
+        if (_utf8.Length < most) _utf8 = new byte[Math.Max(most, _utf8.Length * 2)];
+        return _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, _utf8));
+    }
+
+    public void Dispose() => _statement.Dispose();
 }
