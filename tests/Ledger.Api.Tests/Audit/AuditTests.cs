@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Ledger.Api.Tests.Banking;
@@ -28,6 +29,8 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         var customer = await App.CreateCustomerAsync(book, "Globex");
         var invoice = await Admin.InvoiceAsync(book, customer, "2026-01-10", "1190.00");
         await Admin.PaymentAsync(book, customer, customer: true, "2026-01-20", "1190.00", allocations: (invoice, "1190.00"));
+        // A real draft, which the invoice issued at once never was.
+        await Admin.DocumentAsync(book, "invoices", customer, "2026-01-25", [new Line("50.00")], issue: false);
         return (book, entry.Id(), invoice);
     }
 
@@ -50,6 +53,9 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Contains("document.issued", types);
         Assert.Contains("payment.recorded", types);
         Assert.Contains("allocation.made", types);
+        // The invoice was issued by the call that created it: it never was a draft, so its one event says it was issued.
+        Assert.Equal(["document.issued"], events.Where(e => e["subject"].Str("type") == "document" && e["subject"].Str("id") == invoice.ToString())
+            .Select(e => e.Str("type")));
         var posted = events.First(e => e.Str("type") == "journal_entry.posted");
         Assert.Equal(("journal_entry", entryId.ToString()), (posted["subject"].Str("type"), posted["subject"].Str("id")));
         Assert.Equal("5000.00", posted["data"]!["lines"]![0].Str("debit"));
@@ -180,6 +186,36 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         var unlinked = await VerifyAsync(other);
         Assert.Equal(("journal_entries", otherEntry.ToString()), (unlinked["firstInvalid"].Str("table"), unlinked["firstInvalid"].Str("id")));
         Assert.NotNull(reversal);
+    }
+
+    [Fact]
+    public async Task Documents_issued_from_a_draft_by_a_replace_or_at_once_match_their_last_events()
+    {
+        var book = await StandardBookAsync();
+        var customer = await App.CreateCustomerAsync(book, "Globex");
+        var url = $"/v1/books/{book}/invoices";
+        object Body(string price, bool issue) => new
+        {
+            customer, date = "2026-02-01", dueDate = "2026-03-15", reference = "R-1", issue,
+            lines = new[] { new { description = "Work", quantity = "3", unitPrice = price, account = "4000" } },
+        };
+        var issuedDraft = (await (await Admin.PostJsonAsync(url, Body("10.00", issue: false))).AssertCreatedAsync())["id"]!.GetValue<long>();
+        await (await Admin.PostJsonAsync($"{url}/{issuedDraft}/issue", new { })).AssertCreatedAsync();
+        var replaced = (await (await Admin.PostJsonAsync(url, Body("20.00", issue: false))).AssertCreatedAsync())["id"]!.GetValue<long>();
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsJsonAsync($"{url}/{replaced}", Body("30.00", issue: true))).StatusCode);
+        var atOnce = (await (await Admin.PostJsonAsync(url, Body("40.00", issue: true))).AssertCreatedAsync())["id"]!.GetValue<long>();
+        var changedDraft = (await (await Admin.PostJsonAsync(url, Body("50.00", issue: false))).AssertCreatedAsync())["id"]!.GetValue<long>();
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsJsonAsync($"{url}/{changedDraft}", Body("60.00", issue: false))).StatusCode);
+
+        var events = await EventsAsync(book, "&types=document.*");
+        string[] TypesOf(long id) => events.Where(e => e["subject"].Str("id") == id.ToString()).Select(e => e.Str("type")).ToArray();
+        Assert.Equal(["document.drafted", "document.issued"], TypesOf(issuedDraft));
+        Assert.Equal(["document.drafted", "document.changed", "document.issued"], TypesOf(replaced));
+        Assert.Equal(["document.issued"], TypesOf(atOnce));
+        Assert.Equal(["document.drafted", "document.changed"], TypesOf(changedDraft));
+        var verified = await VerifyAsync(book);
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+        Assert.Equal(4L, verified["documentsChecked"]!.GetValue<long>());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ledger.Api.Tests.Support;
 
@@ -58,6 +59,64 @@ public sealed class DocumentAmountsTests(SharedApp shared) : SharedAppTest(share
         var entryLines = entry["lines"]!.AsArray();
         Assert.Equal(("1200", "55.76", customer), (entryLines[0]!["account"]!.GetValue<string>(), entryLines[0]!["debit"]!.GetValue<string>(), entryLines[0]!["customer"]!.GetValue<long>()));
         Assert.Equal(["0.01", "0.19", "3.50"], entryLines.Where(l => l!["account"]!.GetValue<string>() == "2100").Select(l => l!["credit"]!.GetValue<string>()).Order());
+    }
+
+    [Fact]
+    public async Task The_answer_of_a_create_that_issues_is_what_a_get_answers_afterwards()
+    {
+        var (book, customer) = await BookWithRatesAsync();
+        var vendor = await App.CreateVendorAsync(book);
+        async Task AssertSameAnswerAsync(HttpResponseMessage created)
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var posted = await created.Content.ReadAsStringAsync();
+            Assert.Contains("\"status\":\"open\"", posted);
+            var read = await Admin.GetAsync(created.Headers.Location);
+            Assert.Equal(posted, await read.Content.ReadAsStringAsync());
+        }
+
+        // Two tax rates, a reference, the due date from the payment terms (long past: overdue).
+        await AssertSameAnswerAsync(await Admin.PostJsonAsync($"/v1/books/{book}/invoices", new
+        {
+            customer, date = "2026-03-01", reference = "PO-7", issue = true,
+            lines = new object[]
+            {
+                new { description = "a", quantity = "3", unitPrice = "0.335", account = "4000", taxRate = "VAT19" },
+                new { description = "b", quantity = "2.5", unitPrice = "19.99", account = "4000", taxRate = "VAT7" },
+                new { description = "c", quantity = "1", unitPrice = "5.00", account = "4900" },
+            },
+        }, "invoice-1"));
+        // Inclusive amounts on a bill with the vendor's reference and a due date still to come.
+        await AssertSameAnswerAsync(await Admin.PostJsonAsync($"/v1/books/{book}/bills", new
+        {
+            vendor, date = "2026-03-02", dueDate = "2099-12-31", vendorReference = "V-1", amountsAre = "inclusive", issue = true,
+            lines = new object[]
+            {
+                new { description = "x", quantity = "2", unitPrice = "11.90", account = "6100", taxRate = "VAT19" },
+                new { description = "y", quantity = "1", unitPrice = "10.70", account = "6300", taxRate = "VAT7" },
+            },
+        }, "bill-1"));
+        // A draft issued later, and one replaced and issued in the same call.
+        var draft = await (await Admin.PostJsonAsync($"/v1/books/{book}/invoices", new
+        {
+            customer, date = "2026-03-03", lines = new[] { new { description = "d", unitPrice = "7.00", account = "4000", taxRate = "R55" } },
+        })).AssertCreatedAsync();
+        await AssertSameAnswerAsync(await Admin.PostJsonAsync($"/v1/books/{book}/invoices/{draft["id"]}/issue", new { }, "issue-1"));
+        var replaced = await (await Admin.PostJsonAsync($"/v1/books/{book}/invoices", new
+        {
+            customer, date = "2026-03-04", lines = new[] { new { description = "e", unitPrice = "8.00", account = "4000" } },
+        })).AssertCreatedAsync();
+        var put = await Admin.PutAsJsonAsync($"/v1/books/{book}/invoices/{replaced["id"]}", new
+        {
+            customer, date = "2026-03-05", dueDate = "2099-01-01", issue = true,
+            lines = new[] { new { description = "f", unitPrice = "9.00", account = "4000", taxRate = "VAT7" } },
+        });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var answered = await put.Content.ReadAsStringAsync();
+        Assert.Equal(answered, await (await Admin.GetAsync($"/v1/books/{book}/invoices/{replaced["id"]}")).Content.ReadAsStringAsync());
+
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

@@ -140,6 +140,14 @@ public static class DocumentSnapshots
     private const string SelectLinesSql = "SELECT " + LineColumns + " FROM document_lines WHERE book_id = @bookId AND document_id = @id ORDER BY line_no";
 
     /// <summary>
+    /// Appends the event of a document from the row and lines the caller is writing, instead of reading them back: the
+    /// data is what <see cref="Read"/> gives for that row once it is stored, as both go through <see cref="Build"/>. Returns
+    /// the event's sequence, which the caller writes on the row (event_sequence) with the row itself.
+    /// </summary>
+    public static long Append(Infrastructure.WriteSession session, string bookId, string type, DocumentRow row, IEnumerable<LineRow> lines, int digits) =>
+        EventLog.Append(session, bookId, type, "document", row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Build(row, lines, digits));
+
+    /// <summary>
     /// Appends the document's event (its state after the change) and records it on the document row, so the audit can
     /// tell whether the row still says what its last event says. A deleted draft's event carries only what it was.
     /// </summary>

@@ -18,35 +18,63 @@ namespace Ledger.Api.Features.Documents;
 /// </summary>
 public static class DocumentWrites
 {
-    public static long CreateDraft(WriteSession session, BookIdentity book, DocumentKind kind, DocumentRequest request)
+    /// <summary>
+    /// A document as the request wrote it: its row and lines as stored, and when it was created and issued. The event and
+    /// the answer are built from these, so nothing the request just wrote is read back.
+    /// </summary>
+    public sealed record Written(DocumentSnapshots.DocumentRow Row, IReadOnlyList<DocumentSnapshots.LineRow> Lines, string CreatedAt, string? IssuedAt);
+
+    /// <summary>
+    /// Creates a draft, or with "issue": true the issued document in one pass: checked and computed once, numbered,
+    /// posted and written as issued, with the one event document.issued (it never was a draft, so no document.drafted).
+    /// </summary>
+    public static Written Create(WriteSession session, BookIdentity book, DocumentKind kind, DocumentRequest request)
     {
         var id = session.NextId("subledger_items");
-        var draft = Prepare(session, book, kind, request, replacing: null);
-        session.Connection.Execute(InsertDocumentSql, new
+        var prepared = Prepare(session, book, kind, request, replacing: null);
+        var createdAt = Timestamps.Format(session.Now);
+        var lines = LineRows(id, prepared.Lines);
+        var row = DraftRow(id, kind, request, prepared);
+        var issue = request.Issue == true;
+        if (issue) row = Issue(session, book, kind, row, lines, prepared.Party, prepared.Controls, prepared.TaxAccounts);
+        var issuedAt = issue ? createdAt : null;
+        // The event first, so the row is written once with the sequence of its event.
+        row = row with
         {
-            id, bookId = book.Id, kind = kind.ToName(), partyId = draft.PartyId, date = request.Date, dueDate = request.DueDate,
-            reference = request.Reference, vendorReference = request.VendorReference, amountsAre = draft.AmountsAre.ToName(),
-            correctsId = draft.CorrectsId, net = draft.Totals.Net.MinorUnits, tax = draft.Totals.Tax.MinorUnits,
-            gross = draft.Totals.Gross.MinorUnits, createdAt = Timestamps.Format(session.Now),
-        });
-        InsertLines(session, book.Id, id, draft.Lines);
-        DocumentSnapshots.Record(session, book.Id, id, "document.drafted", book.Digits);
-        return id;
+            EventSequence = DocumentSnapshots.Append(session, book.Id, issue ? "document.issued" : "document.drafted", row, lines, book.Digits),
+        };
+        session.InsertRows("documents", DocumentColumns, [
+            [row.Id, book.Id, row.Kind, row.PartyId, row.Status, row.Number, row.DocumentDate, row.DueDate, row.Reference, row.VendorReference,
+             row.AmountsAre, row.CorrectsId, row.Net, row.Tax, row.Gross, row.EntryId, null, createdAt, issuedAt, null, row.EventSequence],
+        ]);
+        InsertLines(session, book.Id, lines);
+        return new Written(row, lines, createdAt, issuedAt);
     }
 
-    public static void ReplaceDraft(WriteSession session, BookIdentity book, DocumentKind kind, long id, DocumentRequest request)
+    /// <summary>
+    /// Replaces a draft whole (document.changed) and, with "issue": true, issues it in the same pass (document.issued):
+    /// the row is written once, in its final state.
+    /// </summary>
+    public static Written ReplaceDraft(WriteSession session, BookIdentity book, DocumentKind kind, long id, DocumentRequest request)
     {
-        RequireDraft(session, book.Id, kind, id, "replaced");
-        var draft = Prepare(session, book, kind, request, replacing: id);
-        session.Connection.Execute(UpdateDraftSql, new
+        var stored = RequireDraft(session, book.Id, kind, id, "replaced");
+        var prepared = Prepare(session, book, kind, request, replacing: id);
+        var lines = LineRows(id, prepared.Lines);
+        var row = DraftRow(id, kind, request, prepared);
+        // The draft as changed is an event of its own even when it is issued at once: it was a draft before this request.
+        var sequence = DocumentSnapshots.Append(session, book.Id, "document.changed", row, lines, book.Digits);
+        string? issuedAt = null;
+        if (request.Issue == true)
         {
-            id, bookId = book.Id, partyId = draft.PartyId, date = request.Date, dueDate = request.DueDate, reference = request.Reference,
-            vendorReference = request.VendorReference, amountsAre = draft.AmountsAre.ToName(), correctsId = draft.CorrectsId,
-            net = draft.Totals.Net.MinorUnits, tax = draft.Totals.Tax.MinorUnits, gross = draft.Totals.Gross.MinorUnits,
-        });
-        session.Connection.Execute("DELETE FROM document_lines WHERE book_id = @bookId AND document_id = @id", new { bookId = book.Id, id });
-        InsertLines(session, book.Id, id, draft.Lines);
-        DocumentSnapshots.Record(session, book.Id, id, "document.changed", book.Digits);
+            row = Issue(session, book, kind, row, lines, prepared.Party, prepared.Controls, prepared.TaxAccounts);
+            issuedAt = Timestamps.Format(session.Now);
+            sequence = DocumentSnapshots.Append(session, book.Id, "document.issued", row, lines, book.Digits);
+        }
+        row = row with { EventSequence = sequence };
+        Update(session, book.Id, row, issuedAt);
+        session.Command(DeleteLinesSql).Bind("@book_id", book.Id).Bind("@id", id).ExecuteNonQuery();
+        InsertLines(session, book.Id, lines);
+        return new Written(row, lines, stored.CreatedAt, issuedAt);
     }
 
     public static void DeleteDraft(WriteSession session, BookIdentity book, DocumentKind kind, long id)
@@ -59,34 +87,46 @@ public static class DocumentWrites
         session.Connection.Execute("DELETE FROM documents WHERE book_id = @bookId AND id = @id", new { bookId = book.Id, id });
     }
 
-    /// <summary>Numbers the draft and posts its entry.</summary>
-    public static void Issue(WriteSession session, BookIdentity book, DocumentKind kind, long id)
+    /// <summary>Numbers a stored draft and posts its entry: the draft, its lines and its party are each read once.</summary>
+    public static Written Issue(WriteSession session, BookIdentity book, DocumentKind kind, long id)
     {
-        var document = RequireDraft(session, book.Id, kind, id, "issued");
-        var party = session.Connection.QuerySingle<PartyRow>(SelectPartySql, new { bookId = book.Id, id = document.PartyId });
+        var stored = RequireDraft(session, book.Id, kind, id, "issued");
+        var (party, controls) = PartyAndControls(session, book.Id, stored.Row.PartyId, kind.Party());
+        if (party is null) throw new InvalidOperationException($"The party {stored.Row.PartyId} of document {id} is gone.");
         if (party.Archived != 0)
             throw new ConflictException($"{Capital(kind.Party())} {party.Code} is archived and gets no new documents; unarchive it first.");
-        if (document.Gross == 0) throw new ConflictException($"A {kind.Words()} of zero cannot be issued: its lines add up to nothing.");
-        var date = DateText.ParseStoredDate(document.DocumentDate);
-        var dueDate = document.DueDate is { } due ? DateText.ParseStoredDate(due)
+        var lines = ReadLines(session, book.Id, id);
+        var row = Issue(session, book, kind, stored.Row, lines, party, controls, TaxAccounts(session, book.Id, kind, lines));
+        row = row with { EventSequence = DocumentSnapshots.Append(session, book.Id, "document.issued", row, lines, book.Digits) };
+        var issuedAt = Timestamps.Format(session.Now);
+        Update(session, book.Id, row, issuedAt);
+        return new Written(row, lines, stored.CreatedAt, issuedAt);
+    }
+
+    /// <summary>
+    /// What issuing adds to a draft: checks that it owes something, takes the next number (gapless per kind and book),
+    /// posts its entry and answers the row as issued (numbered, due, with its entry). The caller writes the row and its event.
+    /// </summary>
+    private static DocumentSnapshots.DocumentRow Issue(WriteSession session, BookIdentity book, DocumentKind kind, DocumentSnapshots.DocumentRow draft,
+        IReadOnlyList<DocumentSnapshots.LineRow> lines, PartyRow party, ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
+    {
+        if (draft.Gross == 0) throw new ConflictException($"A {kind.Words()} of zero cannot be issued: its lines add up to nothing.");
+        var date = DateText.ParseStoredDate(draft.DocumentDate);
+        var dueDate = draft.DueDate is { } due ? DateText.ParseStoredDate(due)
             : kind is DocumentKind.Invoice or DocumentKind.Bill ? date.PlusDays((int)party.PaymentTermsDays) : date;
         var number = NextNumber(session, book.Id, kind);
-        var postings = Postings(session, book.Id, kind, document, party);
+        var postings = Postings(kind, draft.Gross, lines, party, controls, taxAccounts);
         var entry = BalancedEntry.Create(date, $"{Capital(kind)} {number}, {party.Name}", number, postings);
         JournalEntryResponse posted;
         try
         {
-            posted = JournalPoster.Post(session, book, [entry], sources: [new EntrySourceInfo(kind.ToName(), id, number, dueDate)])[0];
+            posted = JournalPoster.Post(session, book, [entry], sources: [new EntrySourceInfo(kind.ToName(), draft.Id, number, dueDate)])[0];
         }
         catch (PostingRefusedException refused)
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The entry of {kind.Words()} {number}");
         }
-        session.Connection.Execute(IssueSql, new
-        {
-            id, bookId = book.Id, number, dueDate = DateText.Format(dueDate), entryId = posted.Id, issuedAt = Timestamps.Format(session.Now),
-        });
-        DocumentSnapshots.Record(session, book.Id, id, "document.issued", book.Digits);
+        return draft with { Status = "issued", Number = number, DueDate = DateText.Format(dueDate), EntryId = posted.Id };
     }
 
     /// <summary>Posts the reversal of an issued document without allocations, and matches its open item with the reversal's.</summary>
@@ -104,9 +144,11 @@ public static class DocumentWrites
         var voidDate = date ?? documentDate;
         if (voidDate < documentDate)
             throw new ValidationFailedException("date", $"must be on or after the {kind.Words()}'s date ({document.DocumentDate}).");
-        var party = session.Connection.QuerySingle<PartyRow>(SelectPartySql, new { bookId = book.Id, id = document.PartyId });
+        var (party, controls) = PartyAndControls(session, book.Id, document.PartyId, kind.Party());
+        if (party is null) throw new InvalidOperationException($"The party {document.PartyId} of document {id} is gone.");
+        var lines = ReadLines(session, book.Id, id);
         var reversal = BalancedEntry.Reversing(document.EntryId!.Value, voidDate, $"Void of {kind.Words()} {document.Number}, {party.Name}",
-            document.Number, Postings(session, book.Id, kind, document, party));
+            document.Number, Postings(kind, document.Gross, lines, party, controls, TaxAccounts(session, book.Id, kind, lines)));
         JournalEntryResponse posted;
         try
         {
@@ -128,42 +170,123 @@ public static class DocumentWrites
 
     private static string Capital(PartyKind kind) => kind == PartyKind.Customer ? "Customer" : "Vendor";
 
-    private static DocumentRow RequireDraft(WriteSession session, string bookId, DocumentKind kind, long id, string verb)
+    /// <summary>A stored draft as the snapshot sees it, with when it was created (the answer gives that).</summary>
+    private sealed record StoredDraft(DocumentSnapshots.DocumentRow Row, string CreatedAt);
+
+    private static StoredDraft RequireDraft(WriteSession session, string bookId, DocumentKind kind, long id, string verb)
     {
-        var document = session.Connection.QuerySingleOrDefault<DocumentRow>(SelectDocumentSql, new { bookId, kind = kind.ToName(), id })
-            ?? throw NotFound(kind, id);
-        if (document.Status != "draft")
-            throw new ConflictException($"{Capital(kind)} {document.Number} is {document.Status}: only a draft is {verb}; an issued document is corrected by voiding it or by a credit.");
-        return document;
+        // Through Command, not ReadCommand: the draft may be a row an earlier request of the group left waiting (PostgreSQL).
+        using var reader = session.Command(SelectDraftSql).Bind("@book_id", bookId).Bind("@kind", kind.ToName()).Bind("@id", id).ExecuteReader();
+        if (!reader.Read()) throw NotFound(kind, id);
+        var row = new DocumentSnapshots.DocumentRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), Text(reader, 3), reader.GetInt64(4),
+            reader.GetString(5), Text(reader, 6), Text(reader, 7), Text(reader, 8), reader.GetString(9), Long(reader, 10), reader.GetInt64(11),
+            reader.GetInt64(12), reader.GetInt64(13), Long(reader, 14), Long(reader, 15), Long(reader, 16));
+        if (row.Status != "draft")
+            throw new ConflictException($"{Capital(kind)} {row.Number} is {row.Status}: only a draft is {verb}; an issued document is corrected by voiding it or by a credit.");
+        return new StoredDraft(row, reader.GetString(17));
     }
 
-    /// <summary>The entry of a document: the gross on the control account with the party, each line's net, each tax account's tax.</summary>
-    private static List<Posting> Postings(WriteSession session, string bookId, DocumentKind kind, DocumentRow document, PartyRow party)
+    private static List<DocumentSnapshots.LineRow> ReadLines(WriteSession session, string bookId, long id)
     {
-        var control = ControlAccounts.Read(session.Connection, bookId).For(kind.Party());
+        var lines = new List<DocumentSnapshots.LineRow>();
+        using var reader = session.Command(SelectLinesSql).Bind("@book_id", bookId).Bind("@id", id).ExecuteReader();
+        while (reader.Read())
+            lines.Add(new DocumentSnapshots.LineRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), Text(reader, 6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9)));
+        return lines;
+    }
+
+    private static string? Text(System.Data.Common.DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    private static long? Long(System.Data.Common.DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
+
+    /// <summary>
+    /// The party of the kind (null if the book has none with that id) and the book's control accounts, in one round trip:
+    /// both are needed by every document written. Parties and books are never rows left waiting, so ReadCommand serves.
+    /// </summary>
+    private static (PartyRow? Party, ControlAccounts Controls) PartyAndControls(WriteSession session, string bookId, long partyId, PartyKind kind)
+    {
+        using var reader = session.ReadCommand(SelectPartyAndControlsSql)
+            .Bind("@book_id", bookId).Bind("@id", partyId).Bind("@kind", kind == PartyKind.Customer ? "customer" : "vendor").ExecuteReader();
+        if (!reader.Read()) throw new InvalidOperationException($"Book {bookId} is gone.");
+        var controls = new ControlAccounts(Text(reader, 0), Text(reader, 1));
+        var party = reader.IsDBNull(2) ? null
+            : new PartyRow(reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6));
+        return (party, controls);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> (from <see cref="ByCodesSql"/>) for the distinct codes, reading each row with
+    /// <paramref name="read"/>: one statement per 256 codes, its IN list padded to a power of two so that few statements
+    /// are ever prepared.
+    /// </summary>
+    private static void ReadByCodes(WriteSession session, string[] sql, string bookId, IEnumerable<string> codes, Action<System.Data.Common.DbDataReader> read)
+    {
+        var distinct = codes.Distinct(StringComparer.Ordinal).ToList();
+        for (var start = 0; start < distinct.Count; start += MaxCodesPerQuery)
+        {
+            var chunk = distinct.GetRange(start, Math.Min(MaxCodesPerQuery, distinct.Count - start));
+            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunk.Count);
+            var command = session.ReadCommand(sql[System.Numerics.BitOperations.Log2((uint)size)]).Bind("@book_id", bookId);
+            for (var i = 0; i < size; i++) command.Bind($"@c{i}", chunk[Math.Min(i, chunk.Count - 1)]);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) read(reader);
+        }
+    }
+
+    private const int MaxCodesPerQuery = 256;
+
+    private static string[] ByCodesSql(string select) => Enumerable.Range(0, 9)
+        .Select(p => select + " AND code IN (" + string.Join(", ", Enumerable.Range(0, 1 << p).Select(i => $"@c{i}")) + ")").ToArray();
+
+    private static readonly string[] SelectAccountsSql = ByCodesSql("SELECT code, archived FROM accounts WHERE book_id = @book_id");
+
+    private static readonly string[] SelectTaxRatesSql =
+        ByCodesSql("SELECT code, rate, archived, sales_account, purchase_account FROM tax_rates WHERE book_id = @book_id");
+
+    private sealed record StoredRate(string Rate, long Archived, string SalesAccount, string PurchaseAccount);
+
+    private static Dictionary<string, StoredRate> ReadTaxRates(WriteSession session, string bookId, IEnumerable<string> codes)
+    {
+        var rates = new Dictionary<string, StoredRate>(StringComparer.Ordinal);
+        ReadByCodes(session, SelectTaxRatesSql, bookId, codes,
+            reader => rates[reader.GetString(0)] = new StoredRate(reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4)));
+        return rates;
+    }
+
+    /// <summary>The account each tax rate of the lines posts to: sales for customer documents, purchase for vendor documents.</summary>
+    private static Dictionary<string, string> TaxAccounts(WriteSession session, string bookId, DocumentKind kind, IEnumerable<DocumentSnapshots.LineRow> lines) =>
+        TaxAccounts(kind, ReadTaxRates(session, bookId, lines.Where(l => l.Tax > 0).Select(l => l.TaxRate!)));
+
+    private static Dictionary<string, string> TaxAccounts(DocumentKind kind, Dictionary<string, StoredRate> rates) =>
+        rates.ToDictionary(r => r.Key, r => kind.Party() == PartyKind.Customer ? r.Value.SalesAccount : r.Value.PurchaseAccount, StringComparer.Ordinal);
+
+    /// <summary>The entry of a document: the gross on the control account with the party, each line's net, each tax account's tax.</summary>
+    private static List<Posting> Postings(DocumentKind kind, long gross, IReadOnlyList<DocumentSnapshots.LineRow> lines, PartyRow party,
+        ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
+    {
+        var control = controls.For(kind.Party());
         if (control is null)
             throw new ConflictException($"The book has no {(kind.Party() == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
         var side = kind.ControlSide();
         var other = side == Side.Debit ? Side.Credit : Side.Debit;
-        var postings = new List<Posting> { new(control, side, new Amount(document.Gross), null, new PartyRef(kind.Party(), party.Id)) };
-        var lines = session.Connection.Query<StoredLine>(SelectLinesSql, new { bookId, id = document.Id }).AsList();
+        var postings = new List<Posting> { new(control, side, new Amount(gross), null, new PartyRef(kind.Party(), party.Id)) };
         foreach (var line in lines.Where(l => l.Net > 0))
             postings.Add(new Posting(line.Account, other, new Amount(line.Net), line.Description));
-        var taxColumn = kind.Party() == PartyKind.Customer ? "sales_account" : "purchase_account";
         foreach (var group in lines.Where(l => l.Tax > 0).GroupBy(l => l.TaxRate!).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var account = session.Connection.QuerySingle<string>(
-                $"SELECT {taxColumn} FROM tax_rates WHERE book_id = @bookId AND code = @code", new { bookId, code = group.Key });
-            postings.Add(new Posting(account, other, new Amount(group.Sum(l => l.Tax)), $"Tax {group.Key}"));
-        }
+            postings.Add(new Posting(taxAccounts[group.Key], other, new Amount(group.Sum(l => l.Tax)), $"Tax {group.Key}"));
         return postings;
     }
 
-    private sealed record PreparedDraft(long PartyId, long? CorrectsId, AmountsAre AmountsAre, List<PreparedLine> Lines, DocumentTotals Totals);
+    private sealed record PreparedDraft(PartyRow Party, ControlAccounts Controls, long? CorrectsId, AmountsAre AmountsAre, List<PreparedLine> Lines,
+        DocumentTotals Totals, IReadOnlyDictionary<string, string> TaxAccounts);
 
     private sealed record PreparedLine(string Description, string Quantity, string UnitPrice, string Account, string? TaxRate, DocumentLineAmounts Amounts);
 
-    /// <summary>Checks a request against the book (party, accounts, tax rates, the corrected document) and rounds its figures.</summary>
+    /// <summary>
+    /// Checks a request against the book (party, accounts, tax rates, the corrected document) and rounds its figures. What
+    /// it reads on the way (the party, the control accounts, the tax rates' accounts) is kept for issuing.
+    /// </summary>
     private static PreparedDraft Prepare(WriteSession session, BookIdentity book, DocumentKind kind, DocumentRequest request, long? replacing)
     {
         var partyKind = kind.Party();
@@ -173,9 +296,8 @@ public static class DocumentWrites
             throw new ValidationFailedException(partyKind == PartyKind.Customer ? "vendor" : "customer", $"A {kind.Words()} names a {partyField}.");
         var partyId = (partyKind == PartyKind.Customer ? request.Customer : request.Vendor)
             ?? throw new ValidationFailedException(partyField, $"'{partyField}' must not be empty.");
-        var party = session.Connection.QuerySingleOrDefault<PartyRow>(SelectPartySql + " AND kind = @kind",
-                new { bookId = book.Id, id = partyId, kind = partyField })
-            ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
+        var (found, controls) = PartyAndControls(session, book.Id, partyId, partyKind);
+        var party = found ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
         if (party.Archived != 0)
             throw new ConflictException($"{Capital(partyKind)} {party.Code} is archived and gets no new documents; unarchive it first.");
 
@@ -198,17 +320,19 @@ public static class DocumentWrites
             throw new ConflictException($"Vendor {party.Code} already has a bill with reference '{vendorReference}'.");
 
         AmountsAreText.TryParse(request.AmountsAre ?? "exclusive", out var amountsAre);
-        var controls = ControlAccounts.Read(session.Connection, book.Id);
+        // Every account and tax rate the lines name, read together rather than line by line.
+        var archivedAccounts = new Dictionary<string, bool>(StringComparer.Ordinal);
+        ReadByCodes(session, SelectAccountsSql, book.Id, request.Lines!.Select(l => l!.Account!),
+            reader => archivedAccounts[reader.GetString(0)] = reader.GetInt64(1) != 0);
+        var storedRates = ReadTaxRates(session, book.Id, request.Lines!.Where(l => l!.TaxRate is not null).Select(l => l!.TaxRate!));
         var errors = new Dictionary<string, string[]>();
         var lines = new List<PreparedLine>();
         var rates = new Dictionary<string, TaxRate>(StringComparer.Ordinal);
         for (var i = 0; i < request.Lines!.Count; i++)
         {
             var line = request.Lines[i]!;
-            var account = session.Connection.QuerySingleOrDefault<(string Type, long Archived)?>(
-                "SELECT type, archived FROM accounts WHERE book_id = @bookId AND code = @code", new { bookId = book.Id, code = line.Account });
-            if (account is null) errors[$"lines[{i}].account"] = [$"No account '{line.Account}' in this book."];
-            else if (account.Value.Archived != 0) errors[$"lines[{i}].account"] = [$"Account '{line.Account}' is archived and takes no new postings."];
+            if (!archivedAccounts.TryGetValue(line.Account!, out var archived)) errors[$"lines[{i}].account"] = [$"No account '{line.Account}' in this book."];
+            else if (archived) errors[$"lines[{i}].account"] = [$"Account '{line.Account}' is archived and takes no new postings."];
             else if (controls.Contains(line.Account))
                 errors[$"lines[{i}].account"] = [$"must not be a control account: the document posts '{line.Account}' itself."];
             TaxRate? rate = null;
@@ -216,11 +340,9 @@ public static class DocumentWrites
             {
                 if (!rates.TryGetValue(code, out var known))
                 {
-                    var stored = session.Connection.QuerySingleOrDefault<(string Rate, long Archived)?>(
-                        "SELECT rate, archived FROM tax_rates WHERE book_id = @bookId AND code = @code", new { bookId = book.Id, code });
-                    if (stored is null) { errors[$"lines[{i}].taxRate"] = [$"No tax rate '{code}' in this book."]; continue; }
-                    if (stored.Value.Archived != 0) { errors[$"lines[{i}].taxRate"] = [$"Tax rate '{code}' is archived."]; continue; }
-                    TaxRate.TryParse(stored.Value.Rate, out known, out _);
+                    if (!storedRates.TryGetValue(code, out var stored)) { errors[$"lines[{i}].taxRate"] = [$"No tax rate '{code}' in this book."]; continue; }
+                    if (stored.Archived != 0) { errors[$"lines[{i}].taxRate"] = [$"Tax rate '{code}' is archived."]; continue; }
+                    TaxRate.TryParse(stored.Rate, out known, out _);
                     rates[code] = known;
                 }
                 rate = known;
@@ -247,38 +369,45 @@ public static class DocumentWrites
         {
             throw new ValidationFailedException("lines", "The document's total is too large for 64-bit minor units.");
         }
-        return new PreparedDraft(partyId, corrects, amountsAre, lines, totals);
+        return new PreparedDraft(party, controls, corrects, amountsAre, lines, totals, TaxAccounts(kind, storedRates));
     }
 
-    private static void InsertLines(WriteSession session, string bookId, long id, List<PreparedLine> lines)
-    {
-        for (var i = 0; i < lines.Count; i++)
+    /// <summary>The row of a checked request as a draft: no number, no entry, the due date as given.</summary>
+    private static DocumentSnapshots.DocumentRow DraftRow(long id, DocumentKind kind, DocumentRequest request, PreparedDraft draft) =>
+        new(id, kind.ToName(), "draft", null, draft.Party.Id, request.Date!, request.DueDate, request.Reference, request.VendorReference,
+            draft.AmountsAre.ToName(), draft.CorrectsId, draft.Totals.Net.MinorUnits, draft.Totals.Tax.MinorUnits, draft.Totals.Gross.MinorUnits,
+            EntryId: null, VoidEntryId: null, EventSequence: null);
+
+    private static List<DocumentSnapshots.LineRow> LineRows(long id, List<PreparedLine> lines) =>
+        lines.Select((l, i) => new DocumentSnapshots.LineRow(id, i, l.Description, l.Quantity, l.UnitPrice, l.Account, l.TaxRate,
+            l.Amounts.Net.MinorUnits, l.Amounts.Tax.MinorUnits, l.Amounts.Gross.MinorUnits)).ToList();
+
+    private static void InsertLines(WriteSession session, string bookId, IReadOnlyList<DocumentSnapshots.LineRow> lines) =>
+        session.InsertRows("document_lines", LineColumns, lines.Select(l => new object?[]
         {
-            var line = lines[i];
-            session.Connection.Execute(InsertLineSql, new
-            {
-                id, lineNo = i, bookId, description = line.Description, quantity = line.Quantity, unitPrice = line.UnitPrice,
-                account = line.Account, taxRate = line.TaxRate, net = line.Amounts.Net.MinorUnits, tax = line.Amounts.Tax.MinorUnits,
-                gross = line.Amounts.Gross.MinorUnits,
-            });
-        }
-    }
+            l.DocumentId, l.LineNo, bookId, l.Description, l.Quantity, l.UnitPrice, l.Account, l.TaxRate, l.Net, l.Tax, l.Gross,
+        }).ToList());
 
-    /// <summary>The next number of the kind, gapless per book: "INV-000001".</summary>
+    /// <summary>Writes a stored document's row as it now is (changed, issued, or both), naming its last event.</summary>
+    private static void Update(WriteSession session, string bookId, DocumentSnapshots.DocumentRow row, string? issuedAt) =>
+        session.Command(UpdateDocumentSql)
+            .Bind("@book_id", bookId).Bind("@id", row.Id).Bind("@party_id", row.PartyId).Bind("@status", row.Status).Bind("@number", row.Number)
+            .Bind("@document_date", row.DocumentDate).Bind("@due_date", row.DueDate).Bind("@reference", row.Reference)
+            .Bind("@vendor_reference", row.VendorReference).Bind("@amounts_are", row.AmountsAre).Bind("@corrects_id", row.CorrectsId)
+            .Bind("@net", row.Net).Bind("@tax", row.Tax).Bind("@gross", row.Gross).Bind("@entry_id", row.EntryId).Bind("@issued_at", issuedAt)
+            .Bind("@event_sequence", row.EventSequence)
+            .ExecuteNonQuery();
+
+    /// <summary>
+    /// The next number of the kind, gapless per book: "INV-000001". One statement takes it and counts on (the first
+    /// document of a kind creates the counter); the request's rollback gives it back.
+    /// </summary>
     private static string NextNumber(WriteSession session, string bookId, DocumentKind kind)
     {
-        var sequence = kind.ToName();
-        var row = session.Connection.QuerySingleOrDefault<(string Prefix, long Next)?>(
-            "SELECT prefix, next_number FROM book_sequences WHERE book_id = @bookId AND kind = @sequence", new { bookId, sequence });
-        if (row is null)
-        {
-            session.Connection.Execute("INSERT INTO book_sequences (book_id, kind, prefix, next_number) VALUES (@bookId, @sequence, @prefix, 1)",
-                new { bookId, sequence, prefix = kind.NumberPrefix() });
-            row = (kind.NumberPrefix(), 1);
-        }
-        session.Connection.Execute("UPDATE book_sequences SET next_number = next_number + 1 WHERE book_id = @bookId AND kind = @sequence",
-            new { bookId, sequence });
-        return row.Value.Prefix + row.Value.Next.ToString("D6", CultureInfo.InvariantCulture);
+        using var reader = session.Command(NextNumberSql).Bind("@book_id", bookId).Bind("@kind", kind.ToName()).Bind("@prefix", kind.NumberPrefix())
+            .ExecuteReader();
+        if (!reader.Read()) throw new InvalidOperationException($"The {kind.ToName()} counter of book {bookId} gave no number.");
+        return reader.GetString(0) + reader.GetInt64(1).ToString("D6", CultureInfo.InvariantCulture);
     }
 
     internal sealed record PartyRow(long Id, string Code, string Name, long PaymentTermsDays, long Archived);
@@ -286,11 +415,15 @@ public static class DocumentWrites
     internal sealed record DocumentRow(long Id, string Kind, long PartyId, string Status, string? Number, string DocumentDate, string? DueDate,
         long Gross, long? EntryId);
 
-    private sealed record StoredLine(string Description, string Account, string? TaxRate, long Net, long Tax);
-
     internal const string SelectPartySql = """
         SELECT id AS Id, code AS Code, name AS Name, payment_terms_days AS PaymentTermsDays, archived AS Archived
         FROM parties WHERE book_id = @bookId AND id = @id
+        """;
+
+    private const string SelectPartyAndControlsSql = """
+        SELECT b.receivables_account, b.payables_account, p.id, p.code, p.name, p.payment_terms_days, p.archived
+        FROM books b LEFT JOIN parties p ON p.book_id = b.id AND p.id = @id AND p.kind = @kind
+        WHERE b.id = @book_id
         """;
 
     private const string SelectDocumentSql = """
@@ -299,33 +432,41 @@ public static class DocumentWrites
         FROM documents WHERE book_id = @bookId AND kind = @kind AND id = @id
         """;
 
+    // The columns of DocumentSnapshots.DocumentRow in its order, then created_at.
+    private const string SelectDraftSql = """
+        SELECT id, kind, status, number, party_id, document_date, due_date, reference, vendor_reference, amounts_are, corrects_id,
+               net, tax, gross, entry_id, void_entry_id, event_sequence, created_at
+        FROM documents WHERE book_id = @book_id AND kind = @kind AND id = @id
+        """;
+
+    // The columns of DocumentSnapshots.LineRow in its order.
     private const string SelectLinesSql = """
-        SELECT description AS Description, account AS Account, tax_rate AS TaxRate, net AS Net, tax AS Tax
-        FROM document_lines WHERE book_id = @bookId AND document_id = @id ORDER BY line_no
+        SELECT document_id, line_no, description, quantity, unit_price, account, tax_rate, net, tax, gross
+        FROM document_lines WHERE book_id = @book_id AND document_id = @id ORDER BY line_no
         """;
 
-    private const string InsertDocumentSql = """
-        INSERT INTO documents (id, book_id, kind, party_id, status, number, document_date, due_date, reference, vendor_reference,
-                               amounts_are, corrects_id, net, tax, gross, entry_id, void_entry_id, created_at, issued_at, voided_at)
-        VALUES (@id, @bookId, @kind, @partyId, 'draft', NULL, @date, @dueDate, @reference, @vendorReference,
-                @amountsAre, @correctsId, @net, @tax, @gross, NULL, NULL, @createdAt, NULL, NULL)
-        """;
+    private static readonly string[] DocumentColumns =
+        ["id", "book_id", "kind", "party_id", "status", "number", "document_date", "due_date", "reference", "vendor_reference", "amounts_are",
+         "corrects_id", "net", "tax", "gross", "entry_id", "void_entry_id", "created_at", "issued_at", "voided_at", "event_sequence"];
 
-    private const string UpdateDraftSql = """
+    private static readonly string[] LineColumns =
+        ["document_id", "line_no", "book_id", "description", "quantity", "unit_price", "account", "tax_rate", "net", "tax", "gross"];
+
+    private const string UpdateDocumentSql = """
         UPDATE documents
-        SET party_id = @partyId, document_date = @date, due_date = @dueDate, reference = @reference, vendor_reference = @vendorReference,
-            amounts_are = @amountsAre, corrects_id = @correctsId, net = @net, tax = @tax, gross = @gross
-        WHERE book_id = @bookId AND id = @id
+        SET party_id = @party_id, status = @status, number = @number, document_date = @document_date, due_date = @due_date,
+            reference = @reference, vendor_reference = @vendor_reference, amounts_are = @amounts_are, corrects_id = @corrects_id,
+            net = @net, tax = @tax, gross = @gross, entry_id = @entry_id, issued_at = @issued_at, event_sequence = @event_sequence
+        WHERE book_id = @book_id AND id = @id
         """;
 
-    private const string InsertLineSql = """
-        INSERT INTO document_lines (document_id, line_no, book_id, description, quantity, unit_price, account, tax_rate, net, tax, gross)
-        VALUES (@id, @lineNo, @bookId, @description, @quantity, @unitPrice, @account, @taxRate, @net, @tax, @gross)
-        """;
+    private const string DeleteLinesSql = "DELETE FROM document_lines WHERE book_id = @book_id AND document_id = @id";
 
-    private const string IssueSql = """
-        UPDATE documents SET status = 'issued', number = @number, due_date = @dueDate, entry_id = @entryId, issued_at = @issuedAt
-        WHERE book_id = @bookId AND id = @id
+    // The counter holds the next number to give: an existing one counts on, a missing one starts at 2 having given 1.
+    private const string NextNumberSql = """
+        INSERT INTO book_sequences (book_id, kind, prefix, next_number) VALUES (@book_id, @kind, @prefix, 2)
+        ON CONFLICT (book_id, kind) DO UPDATE SET next_number = book_sequences.next_number + 1
+        RETURNING prefix, next_number - 1
         """;
 
     private const string VoidSql = """

@@ -123,12 +123,7 @@ public static class DocumentsEndpoints
         var book = await books.GetAsync(bookId);
         var today = writer.Now().InUtc().Date;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"create-{kind.ToName()}", request, options,
-            session =>
-            {
-                var id = DocumentWrites.CreateDraft(session, book, kind, request);
-                if (request.Issue == true) DocumentWrites.Issue(session, book, kind, id);
-                return Read(session.Connection, book, kind, id, today)!;
-            },
+            session => Answer(book, kind, DocumentWrites.Create(session, book, kind, request), today),
             created => Location(kind, bookId, created.Id));
     }
 
@@ -138,11 +133,7 @@ public static class DocumentsEndpoints
         var book = await books.GetAsync(bookId);
         var today = clock.GetCurrentInstant().InUtc().Date;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"issue-{kind.ToName()}/{id}", id, options,
-            session =>
-            {
-                DocumentWrites.Issue(session, book, kind, id);
-                return Read(session.Connection, book, kind, id, today)!;
-            },
+            session => Answer(book, kind, DocumentWrites.Issue(session, book, kind, id), today),
             issued => Location(kind, bookId, id));
     }
 
@@ -169,11 +160,7 @@ public static class DocumentsEndpoints
         var book = await books.GetAsync(bookId);
         var today = clock.GetCurrentInstant().InUtc().Date;
         var replaced = await writer.WriteBookAsync(bookId, session =>
-        {
-            DocumentWrites.ReplaceDraft(session, book, kind, id, request);
-            if (request.Issue == true) DocumentWrites.Issue(session, book, kind, id);
-            return Read(session.Connection, book, kind, id, today)!;
-        });
+            Answer(book, kind, DocumentWrites.ReplaceDraft(session, book, kind, id, request), today));
         return TypedResults.Ok(replaced);
     }
 
@@ -241,7 +228,6 @@ public static class DocumentsEndpoints
         var row = connection.QuerySingleOrDefault<StoredDocument>(SelectSql, new { bookId = book.Id, kind = kind.ToName(), id });
         if (row is null) return null;
         var lines = connection.Query<StoredLine>(SelectLinesSql, new { bookId = book.Id, id }).AsList();
-        string F(long minor) => new Amount(minor).Format(book.Digits);
         long paid = 0;
         List<AppliedAllocation> applied = [];
         if (row.Status == "issued")
@@ -250,6 +236,26 @@ public static class DocumentsEndpoints
             paid = Math.Abs(row.Gross) - OpenItemAllocations.OpenAmount(connection, book.Id, item);
             applied = OpenItemAllocations.AppliedTo(connection, book.Id, item.Id, book.Digits);
         }
+        return Answer(book, kind, row, lines, paid, applied, today);
+    }
+
+    /// <summary>
+    /// The answer for a document the request has just written, a draft or just issued, from what it wrote: nothing can be
+    /// paid on it or allocated to it yet, so nothing is read back. The same as <see cref="Read"/> gives for it afterwards.
+    /// </summary>
+    private static DocumentResponse Answer(BookIdentity book, DocumentKind kind, DocumentWrites.Written written, LocalDate today)
+    {
+        var r = written.Row;
+        var row = new StoredDocument(r.Id, r.PartyId, r.Status, r.Number, r.DocumentDate, r.DueDate, r.Reference, r.VendorReference, r.AmountsAre,
+            r.CorrectsId, r.Net, r.Tax, r.Gross, r.EntryId, written.CreatedAt, written.IssuedAt, VoidedAt: null);
+        var lines = written.Lines.Select(l => new StoredLine(l.Description, l.Quantity, l.UnitPrice, l.Account, l.TaxRate, l.Net, l.Tax, l.Gross)).ToList();
+        return Answer(book, kind, row, lines, paid: 0, applied: [], today);
+    }
+
+    private static DocumentResponse Answer(BookIdentity book, DocumentKind kind, StoredDocument row, List<StoredLine> lines, long paid,
+        List<AppliedAllocation> applied, LocalDate today)
+    {
+        string F(long minor) => new Amount(minor).Format(book.Digits);
         var due = row.Status == "issued" ? row.Gross - paid : 0;
         var status = row.Status switch
         {
