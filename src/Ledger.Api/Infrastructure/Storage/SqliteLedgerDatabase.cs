@@ -140,6 +140,48 @@ public sealed class SqliteLedgerDatabase : LedgerDatabase
         foreach (var row in rows) statement.Run(row);
     }
 
+    /// <summary>
+    /// Through SQLite's native API: Microsoft.Data.Sqlite's reader checks and converts each value on the way, which took
+    /// 80 of 117 ms to read the 200,000 items of an aged-receivables report, the query itself 36.
+    /// </summary>
+    public override Task ReadIntegerRowsAsync(DbConnection connection, string sql, IReadOnlyDictionary<string, object?> parameters, int columns,
+        Action<long[]> onRow, CancellationToken ct = default)
+    {
+        var db = ((SqliteConnection)connection).Handle ?? throw new InvalidOperationException("The connection is not open.");
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out var statement);
+        if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+        using (statement)
+        {
+            if (SQLitePCL.raw.sqlite3_column_count(statement) != columns)
+                throw new InvalidOperationException($"The read gives {SQLitePCL.raw.sqlite3_column_count(statement)} columns, not {columns}.");
+            foreach (var (name, value) in parameters)
+            {
+                var position = SQLitePCL.raw.sqlite3_bind_parameter_index(statement, name);
+                if (position <= 0) continue; // a parameter this statement does not use, as a command would ignore it
+                rc = value switch
+                {
+                    null => SQLitePCL.raw.sqlite3_bind_null(statement, position),
+                    long l => SQLitePCL.raw.sqlite3_bind_int64(statement, position, l),
+                    int n => SQLitePCL.raw.sqlite3_bind_int64(statement, position, n),
+                    string text => SQLitePCL.raw.sqlite3_bind_text(statement, position, System.Text.Encoding.UTF8.GetBytes(text)),
+                    var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
+                };
+                if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+            }
+            var row = new long[columns];
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                rc = SQLitePCL.raw.sqlite3_step(statement);
+                if (rc == SQLitePCL.raw.SQLITE_DONE) break;
+                if (rc != SQLitePCL.raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc, db);
+                for (var i = 0; i < columns; i++) row[i] = SQLitePCL.raw.sqlite3_column_int64(statement, i);
+                onRow(row);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     /// <summary>Clears every pooled connection (tests delete database files afterwards).</summary>
     public static void ClearAllPools() => SqliteConnection.ClearAllPools();
 }
