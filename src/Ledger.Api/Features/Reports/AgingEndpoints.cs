@@ -117,7 +117,8 @@ public static class AgingEndpoints
             while (await reader.ReadAsync()) allocated[reader.GetInt64(0)] = reader.GetInt64(1);
         }
         var itemBucketSql = "CASE " + string.Concat(boundaries.Select((_, i) => $"WHEN {BaseDateSql} >= @b{i} THEN {i} ")) + $"ELSE {boundaries.Length} END";
-        var sums = new Dictionary<(long Party, int Bucket), long>();
+        // Per party, its open amount in each column: one lookup by party per item (200,000 of them), not by party and bucket.
+        var byParty = new Dictionary<long, long[]>();
         var values = new Dictionary<string, object?>
         {
             ["@bookId"] = bookId, ["@ledger"] = ledger, ["@asOf"] = DateText.Format(asOf), ["@lastKnown"] = report.ThroughEntry ?? long.MaxValue,
@@ -129,25 +130,28 @@ public static class AgingEndpoints
             {
                 var open = allocated.TryGetValue(row[0], out var counted) ? checked(row[3] - counted) : row[3];
                 if (open == 0) return;
-                var key = (row[1], (int)row[2]);
-                sums[key] = checked(sums.GetValueOrDefault(key) + open);
+                ref var amounts = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(byParty, row[1], out _);
+                amounts ??= new long[columns.Count];
+                amounts[(int)row[2]] = checked(amounts[(int)row[2]] + open * sign);
             });
-        var rows = sums.Select(s => (Party: s.Key.Party, Bucket: s.Key.Bucket, Open: s.Value)).ToList();
         var parties = (await connection.QueryAsync<(long Id, string Code, string Name)>(
             "SELECT id, code, name FROM parties WHERE book_id = @bookId AND kind = @kind ORDER BY code",
-            new { bookId, kind = ledger == "receivables" ? "customer" : "vendor" })).ToDictionary(p => p.Id);
+            new { bookId, kind = ledger == "receivables" ? "customer" : "vendor" })).AsList();
+        parties.Sort((x, y) => string.CompareOrdinal(x.Code, y.Code));
 
         string F(long minor) => new Amount(minor).Format(book.Digits);
-        var byParty = rows.GroupBy(r => r.Party).ToDictionary(g => g.Key, g => g.ToList());
         var totalColumns = new long[columns.Count];
-        var partyLines = new List<AgingParty>();
-        foreach (var (id, party) in parties.OrderBy(p => p.Value.Code, StringComparer.Ordinal))
+        var partyLines = new List<AgingParty>(byParty.Count);
+        foreach (var party in parties)
         {
-            if (!byParty.TryGetValue(id, out var partyRows)) continue;
-            var amounts = new long[columns.Count];
-            foreach (var row in partyRows) amounts[row.Bucket] = checked(amounts[row.Bucket] + row.Open * sign);
-            for (var c = 0; c < amounts.Length; c++) totalColumns[c] = checked(totalColumns[c] + amounts[c]);
-            partyLines.Add(new AgingParty(id, party.Code, party.Name, ColumnsOf(columns, amounts, F), F(amounts.Sum())));
+            if (!byParty.TryGetValue(party.Id, out var amounts)) continue;
+            var partyTotal = 0L;
+            for (var c = 0; c < amounts.Length; c++)
+            {
+                totalColumns[c] = checked(totalColumns[c] + amounts[c]);
+                partyTotal = checked(partyTotal + amounts[c]);
+            }
+            partyLines.Add(new AgingParty(party.Id, party.Code, party.Name, ColumnsOf(columns, amounts, F), F(partyTotal)));
         }
         var total = totalColumns.Sum();
         // The invariant the subledger is built on: its open items are exactly the control account's lines.
