@@ -148,31 +148,22 @@ public sealed class SqliteLedgerDatabase : LedgerDatabase
         Action<long[]> onRow, CancellationToken ct = default)
     {
         var db = ((SqliteConnection)connection).Handle ?? throw new InvalidOperationException("The connection is not open.");
-        var rc = SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out var statement);
-        if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
-        using (statement)
+        using (var statement = NativeStatement.Prepare(db, sql))
         {
             if (SQLitePCL.raw.sqlite3_column_count(statement) != columns)
                 throw new InvalidOperationException($"The read gives {SQLitePCL.raw.sqlite3_column_count(statement)} columns, not {columns}.");
+            var utf8 = new byte[256];
             foreach (var (name, value) in parameters)
             {
                 var position = SQLitePCL.raw.sqlite3_bind_parameter_index(statement, name);
                 if (position <= 0) continue; // a parameter this statement does not use, as a command would ignore it
-                rc = value switch
-                {
-                    null => SQLitePCL.raw.sqlite3_bind_null(statement, position),
-                    long l => SQLitePCL.raw.sqlite3_bind_int64(statement, position, l),
-                    int n => SQLitePCL.raw.sqlite3_bind_int64(statement, position, n),
-                    string text => SQLitePCL.raw.sqlite3_bind_text(statement, position, System.Text.Encoding.UTF8.GetBytes(text)),
-                    var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
-                };
-                if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+                NativeStatement.Bind(db, statement, position, value, ref utf8);
             }
             var row = new long[columns];
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                rc = SQLitePCL.raw.sqlite3_step(statement);
+                var rc = SQLitePCL.raw.sqlite3_step(statement);
                 if (rc == SQLitePCL.raw.SQLITE_DONE) break;
                 if (rc != SQLitePCL.raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc, db);
                 for (var i = 0; i < columns; i++) row[i] = SQLitePCL.raw.sqlite3_column_int64(statement, i);
@@ -257,8 +248,7 @@ internal sealed class NativeStatement : IDisposable
     public NativeStatement(SqliteConnection connection, string sql, string[] names)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The writer's connection is not open.");
-        var rc = SQLitePCL.raw.sqlite3_prepare_v2(_db, sql, out _statement);
-        if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
+        _statement = Prepare(_db, sql);
         _positions = new int[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
@@ -275,19 +265,7 @@ internal sealed class NativeStatement : IDisposable
     {
         if (values.Length != _positions.Length)
             throw new ArgumentException($"{values.Length} values for {_positions.Length} parameters.", nameof(values));
-        for (var i = 0; i < values.Length; i++)
-        {
-            var rc = values[i] switch
-            {
-                null => SQLitePCL.raw.sqlite3_bind_null(_statement, _positions[i]),
-                long l => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], l),
-                int n => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], n),
-                bool b => SQLitePCL.raw.sqlite3_bind_int64(_statement, _positions[i], b ? 1 : 0),
-                string text => SQLitePCL.raw.sqlite3_bind_text(_statement, _positions[i], Utf8(text)),
-                var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
-            };
-            if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _db);
-        }
+        for (var i = 0; i < values.Length; i++) Bind(_db, _statement, _positions[i], values[i], ref _utf8);
         var step = SQLitePCL.raw.sqlite3_step(_statement);
         if (step is SQLitePCL.raw.SQLITE_DONE or SQLitePCL.raw.SQLITE_ROW)
         {
@@ -304,18 +282,49 @@ internal sealed class NativeStatement : IDisposable
         }
     }
 
-    private const int MaxKeptBuffer = 64 * 1024;
     private byte[] _utf8 = new byte[1024];
+
+    /// <summary>Prepares <paramref name="sql"/> on <paramref name="db"/>; a failure is the <see cref="SqliteException"/> a command would throw.</summary>
+    public static SQLitePCL.sqlite3_stmt Prepare(SQLitePCL.sqlite3 db, string sql)
+    {
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(db, sql, out var statement);
+        if (rc != SQLitePCL.raw.SQLITE_OK)
+        {
+            statement.Dispose();
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+        return statement;
+    }
+
+    /// <summary>
+    /// Binds one value (long, int, bool, string or null) at <paramref name="position"/>: the one place the writer's
+    /// statements and the integer reads bind. <paramref name="utf8"/> is the caller's reusable buffer for text.
+    /// </summary>
+    public static void Bind(SQLitePCL.sqlite3 db, SQLitePCL.sqlite3_stmt statement, int position, object? value, ref byte[] utf8)
+    {
+        var rc = value switch
+        {
+            null => SQLitePCL.raw.sqlite3_bind_null(statement, position),
+            long l => SQLitePCL.raw.sqlite3_bind_int64(statement, position, l),
+            int n => SQLitePCL.raw.sqlite3_bind_int64(statement, position, n),
+            bool b => SQLitePCL.raw.sqlite3_bind_int64(statement, position, b ? 1 : 0),
+            string text => SQLitePCL.raw.sqlite3_bind_text(statement, position, Utf8(text, ref utf8)),
+            var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
+        };
+        if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
+    }
+
+    private const int MaxKeptBuffer = 64 * 1024;
 
     // .NET's encoder, as Microsoft.Data.Sqlite uses: the stored bytes are the bytes the event hashes were taken over,
     // even for text SQLite would convert otherwise (a lone surrogate becomes U+FFFD). SQLite copies the bytes it binds.
-    private ReadOnlySpan<byte> Utf8(string text)
+    private static ReadOnlySpan<byte> Utf8(string text, ref byte[] buffer)
     {
         var most = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
         // Bounded: a rare long text (an imported statement's event) gets bytes of its own rather than growing the buffer for good.
         if (most > MaxKeptBuffer) return System.Text.Encoding.UTF8.GetBytes(text);
-        if (_utf8.Length < most) _utf8 = new byte[Math.Max(most, _utf8.Length * 2)];
-        return _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, _utf8));
+        if (buffer.Length < most) buffer = new byte[Math.Max(most, buffer.Length * 2)];
+        return buffer.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, buffer));
     }
 
     public void Dispose() => _statement.Dispose();
