@@ -109,36 +109,26 @@ public static class Idempotency
     {
         public sealed record Stored(string Fingerprint, StoredResponse Response);
 
-        private readonly Dictionary<string, Stored?> _known = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, Stored> _staged = new(StringComparer.Ordinal);
+        private readonly StagedMap<string, Stored?> _stored = new(StringComparer.Ordinal);
 
-        public bool TryGet(string key, out Stored? stored) =>
-            _staged.TryGetValue(key, out stored) || _known.TryGetValue(key, out stored);
+        public bool TryGet(string key, out Stored? stored) => _stored.TryGetValue(key, out stored);
 
-        public void Known(string key, Stored? stored) => _known[key] = stored;
+        public void Known(string key, Stored? stored) => _stored.SetKnown(key, stored);
 
         /// <summary>A key the running request stores: kept for the group only if the request is.</summary>
         public void Remembered(string key, Stored stored)
         {
-            if (_known.Count > 0) _staged[key] = stored; // only groups that prefetched consult the cache
+            if (_stored.Known.Count > 0) _stored.Stage(key, stored); // only groups that prefetched consult the cache
         }
 
-        public void KeepRequest()
-        {
-            foreach (var (key, stored) in _staged) _known[key] = stored;
-            _staged.Clear();
-        }
+        public void KeepRequest() => _stored.KeepRequest();
 
-        public void DiscardRequest() => _staged.Clear();
+        public void DiscardRequest() => _stored.DiscardRequest();
 
         // What it holds stays true when other state is written out: the rows are in the transaction.
         public void Flush(WriteSession session) { }
 
-        public void Reset()
-        {
-            _known.Clear();
-            _staged.Clear();
-        }
+        public void Reset() => _stored.Clear();
     }
 
     public static void Remember(WriteSession session, string bookId, string key, string fingerprint, StoredResponse response)

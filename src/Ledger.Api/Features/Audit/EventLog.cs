@@ -81,19 +81,18 @@ public static class EventLog
     /// </summary>
     public sealed class EventChain : IGroupState
     {
-        private readonly Dictionary<string, (long Sequence, string Hash)> _known = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, (long Sequence, string Hash)> _staged = new(StringComparer.Ordinal);
+        private readonly StagedMap<string, (long Sequence, string Hash)> _heads = new(StringComparer.Ordinal);
 
         public (long Sequence, string Hash) Head(WriteSession session, string bookId)
         {
-            if (_staged.TryGetValue(bookId, out var head) || _known.TryGetValue(bookId, out head)) return head;
+            if (_heads.TryGetValue(bookId, out var head)) return head;
             using var reader = session.ReadCommand(HeadSql).Bind("@book_id", bookId).ExecuteReader();
             head = reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, AuditChain.Genesis);
-            _known[bookId] = head;
+            _heads.SetKnown(bookId, head);
             return head;
         }
 
-        public void Advance(string bookId, long sequence, string hash) => _staged[bookId] = (sequence, hash);
+        public void Advance(string bookId, long sequence, string hash) => _heads.Stage(bookId, (sequence, hash));
 
         // Every event of a group happens at the group's instant: formatted once, not once per entry of a batch.
         private (NodaTime.Instant At, string Text)? _occurredAt;
@@ -106,22 +105,14 @@ public static class EventLog
             return text;
         }
 
-        public void KeepRequest()
-        {
-            foreach (var (book, head) in _staged) _known[book] = head;
-            _staged.Clear();
-        }
+        public void KeepRequest() => _heads.KeepRequest();
 
-        public void DiscardRequest() => _staged.Clear();
+        public void DiscardRequest() => _heads.DiscardRequest();
 
         // The rows are in the transaction already; only the heads live here.
         public void Flush(WriteSession session) { }
 
-        public void Reset()
-        {
-            _known.Clear();
-            _staged.Clear();
-        }
+        public void Reset() => _heads.Clear();
 
         private const string HeadSql = "SELECT sequence, hash FROM events WHERE book_id = @book_id ORDER BY sequence DESC LIMIT 1";
     }

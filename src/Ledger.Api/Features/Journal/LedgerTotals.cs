@@ -16,23 +16,21 @@ public sealed class LedgerTotals : IGroupState
 
     public record struct AccountTotals(long Id, bool Archived, long Debit, long Credit);
 
-    private readonly Dictionary<string, BookTotals> _books = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string BookId, string Code), AccountTotals> _accounts = [];
+    // Books and accounts the group changed; what the running request changed is staged in them until it is kept.
+    private readonly StagedMap<string, BookTotals> _books = new(StringComparer.Ordinal);
+    private readonly StagedMap<(string BookId, string Code), AccountTotals> _accounts = new();
     private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _periods = [];
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _read = [];
     private readonly HashSet<string> _chartsRead = new(StringComparer.Ordinal);
 
-    // What the running request staged; kept when its savepoint is released, dropped if it rolls back.
-    private readonly Dictionary<string, BookTotals> _stagedBooks = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string BookId, string Code), AccountTotals> _stagedAccounts = [];
+    // What the running request added to months (deltas, not values, so not a StagedMap); kept when its savepoint is
+    // released, dropped if it rolls back.
     private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _stagedPeriods = [];
 
-    public bool TryGetBook(string bookId, out BookTotals book) =>
-        _stagedBooks.TryGetValue(bookId, out book) || _books.TryGetValue(bookId, out book);
+    public bool TryGetBook(string bookId, out BookTotals book) => _books.TryGetValue(bookId, out book);
 
     public bool TryGetAccount(string bookId, string code, out AccountTotals account) =>
-        _stagedAccounts.TryGetValue((bookId, code), out account) || _accounts.TryGetValue((bookId, code), out account)
-        || _read.TryGetValue((bookId, code), out account);
+        _accounts.TryGetValue((bookId, code), out account) || _read.TryGetValue((bookId, code), out account);
 
     /// <summary>An account as read in this group, not changed: served from here until the group ends, never written back.</summary>
     public void RememberRead(string bookId, string code, AccountTotals account) => _read[(bookId, code)] = account;
@@ -42,9 +40,9 @@ public sealed class LedgerTotals : IGroupState
 
     public void ChartRead(string bookId) => _chartsRead.Add(bookId);
 
-    public void Stage(string bookId, BookTotals book) => _stagedBooks[bookId] = book;
+    public void Stage(string bookId, BookTotals book) => _books.Stage(bookId, book);
 
-    public void Stage(string bookId, string code, AccountTotals account) => _stagedAccounts[(bookId, code)] = account;
+    public void Stage(string bookId, string code, AccountTotals account) => _accounts.Stage((bookId, code), account);
 
     /// <summary>Adds to an account's month. Cannot overflow: it is bounded by the account's checked all-time totals.</summary>
     public void AddToPeriod(string bookId, long accountId, int period, long debit, long credit)
@@ -55,8 +53,8 @@ public sealed class LedgerTotals : IGroupState
 
     public void KeepRequest()
     {
-        foreach (var (key, book) in _stagedBooks) _books[key] = book;
-        foreach (var (key, account) in _stagedAccounts) _accounts[key] = account;
+        _books.KeepRequest();
+        _accounts.KeepRequest();
         foreach (var (key, delta) in _stagedPeriods)
         {
             _periods.TryGetValue(key, out var current);
@@ -67,8 +65,8 @@ public sealed class LedgerTotals : IGroupState
 
     public void DiscardRequest()
     {
-        _stagedBooks.Clear();
-        _stagedAccounts.Clear();
+        _books.DiscardRequest();
+        _accounts.DiscardRequest();
         _stagedPeriods.Clear();
     }
 
@@ -81,16 +79,16 @@ public sealed class LedgerTotals : IGroupState
 
     public void Flush(WriteSession session)
     {
-        if (_books.Count == 0 && _accounts.Count == 0 && _periods.Count == 0)
+        if (_books.Known.Count == 0 && _accounts.Known.Count == 0 && _periods.Count == 0)
         {
             Reset(); // forgets the rows it read too: work that does not defer may change them
             return;
         }
         // One statement per touched row; the port sends each kind in one round trip where that is what costs (PostgreSQL).
         session.ExecuteMany(UpdateBookSql, BookParameters,
-            _books.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
+            _books.Known.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
         session.ExecuteMany(UpdateAccountTotalsSql, AccountParameters,
-            _accounts.Select(a => new object?[] { a.Value.Id, a.Value.Debit, a.Value.Credit, a.Key.BookId }).ToList(), UpdateAccountTotalsRowsSql);
+            _accounts.Known.Select(a => new object?[] { a.Value.Id, a.Value.Debit, a.Value.Credit, a.Key.BookId }).ToList(), UpdateAccountTotalsRowsSql);
         session.ExecuteMany(UpsertPeriodTotalSql, PeriodParameters,
             _periods.Select(p => new object?[] { p.Key.BookId, p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
             UpsertPeriodTotalsRowsSql);
