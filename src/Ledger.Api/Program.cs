@@ -35,6 +35,7 @@ app.MapParties();
 app.MapDocuments();
 app.MapPayments();
 app.MapAllocations();
+app.MapOpenItems();
 app.MapTaxRates();
 app.MapPartyReports();
 app.MapBankAccounts();

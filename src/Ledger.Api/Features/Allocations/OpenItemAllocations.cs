@@ -20,21 +20,49 @@ namespace Ledger.Api.Features.Allocations;
 /// </summary>
 public sealed record OpenItem(long Id, long PartyId, string Ledger, long Amount, string ItemDate, string SourceType, long? SourceId, long EntryId);
 
-public sealed record AllocateRequest(long? Document, long? Against, AmountInput? Amount, string? Date);
+/// <summary>
+/// Each side is named by its document or payment (<c>document</c>, <c>against</c>) or by its open item's own id
+/// (<c>documentItem</c>, <c>againstItem</c>): the only way to name what a hand-posted journal line put on a control
+/// account (an opening balance, a write-off), which has no document.
+/// </summary>
+public sealed record AllocateRequest(long? Document, long? Against, AmountInput? Amount, string? Date, long? DocumentItem = null,
+    long? AgainstItem = null);
 
-/// <summary>An allocation seen from one of its items: the document or payment on the other side.</summary>
-public sealed record AppliedAllocation(long Id, long Against, string Amount, string Date);
+/// <summary>
+/// An allocation seen from one of its items: the document or payment on the other side (null when a hand-posted journal
+/// line made that item) and that item's id.
+/// </summary>
+public sealed record AppliedAllocation(long Id, long? Against, long AgainstItem, string Amount, string Date);
 
-public sealed record AllocationResponse(long Id, long Document, long Against, string Amount, string Date, string RecordedAt,
-    string? UndoneAt);
+/// <summary>
+/// <c>document</c> is the invoice or bill side (the debit item on receivables, the credit on payables), <c>against</c>
+/// what settles it; either is null when its item was posted by a hand-made journal line, and the item ids are always there.
+/// </summary>
+public sealed record AllocationResponse(long Id, long? Document, long DocumentItem, long? Against, long AgainstItem, string Amount,
+    string Date, string RecordedAt, string? UndoneAt);
+
+/// <summary>One side of an allocation as a request names it: a document or payment id, or an open item's own id.</summary>
+public readonly record struct ItemReference(long Id, bool IsOpenItem, string Field)
+{
+    public static ItemReference ForDocument(long id, string field) => new(id, false, field);
+
+    public static ItemReference ForOpenItem(long id, string field) => new(id, true, field);
+
+    public override string ToString() => IsOpenItem ? $"open item {Id}" : Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 public sealed class AllocateRequestValidator : AbstractValidator<AllocateRequest>
 {
     public AllocateRequestValidator()
     {
-        RuleFor(x => x.Document).NotNull();
-        RuleFor(x => x.Against).NotNull();
+        RuleFor(x => x.Document).NotNull().When(x => x.DocumentItem is null)
+            .WithMessage("Name the document or payment (or its open item as documentItem).");
+        RuleFor(x => x.DocumentItem).Null().When(x => x.Document is not null).WithMessage("Name document or documentItem, not both.");
+        RuleFor(x => x.Against).NotNull().When(x => x.AgainstItem is null)
+            .WithMessage("Name the payment or credit that settles the document (or its open item as againstItem).");
+        RuleFor(x => x.AgainstItem).Null().When(x => x.Against is not null).WithMessage("Name against or againstItem, not both.");
         RuleFor(x => x.Against).NotEqual(x => x.Document).When(x => x.Document is not null).WithMessage("must differ from document.");
+        RuleFor(x => x.AgainstItem).NotEqual(x => x.DocumentItem).When(x => x.DocumentItem is not null).WithMessage("must differ from documentItem.");
         RuleFor(x => x.Amount).NotNull();
         RuleFor(x => x.Date).Must(d => DateText.TryParseDate(d, out _)).When(x => x.Date is not null)
             .WithMessage("must be a calendar date written YYYY-MM-DD.");
@@ -80,8 +108,11 @@ public static class OpenItemAllocations
             session =>
             {
                 var date = request.Date is { } given && DateText.TryParseDate(given, out var d) ? d : (NodaTime.LocalDate?)null;
-                var id = Allocate(session, book, request.Document!.Value, request.Against!.Value, amount.Value.MinorUnits, date, keyId,
-                    "document", "against", "amount");
+                var first = request.Document is { } document
+                    ? ItemReference.ForDocument(document, "document") : ItemReference.ForOpenItem(request.DocumentItem!.Value, "documentItem");
+                var second = request.Against is { } against
+                    ? ItemReference.ForDocument(against, "against") : ItemReference.ForOpenItem(request.AgainstItem!.Value, "againstItem");
+                var id = Allocate(session, book, first, second, amount.Value.MinorUnits, date, keyId, "amount");
                 return Read(session.Connection, book, id)!;
             },
             created => $"/v1/books/{bookId}/allocations/{created.Id}");
@@ -109,25 +140,37 @@ public static class OpenItemAllocations
     /// refusing with the reason what the books do not allow. Returns the allocation's id.
     /// </summary>
     public static long Allocate(WriteSession session, BookIdentity book, long documentId, long againstId, long amount,
-        NodaTime.LocalDate? date, string recordedBy, string documentField, string againstField, string amountField)
+        NodaTime.LocalDate? date, string recordedBy, string documentField, string againstField, string amountField) =>
+        Allocate(session, book, ItemReference.ForDocument(documentId, documentField), ItemReference.ForDocument(againstId, againstField),
+            amount, date, recordedBy, amountField);
+
+    /// <summary>
+    /// Allocates <paramref name="amount"/> between two open items, each named by its document or payment or by its own
+    /// id, refusing with the reason what the books do not allow. Returns the allocation's id.
+    /// </summary>
+    public static long Allocate(WriteSession session, BookIdentity book, ItemReference documentSide, ItemReference againstSide, long amount,
+        NodaTime.LocalDate? date, string recordedBy, string amountField)
     {
-        var first = SourceItem(session.Connection, book.Id, documentId, documentField);
-        var second = SourceItem(session.Connection, book.Id, againstId, againstField);
+        var first = Resolve(session.Connection, book.Id, documentSide);
+        var second = Resolve(session.Connection, book.Id, againstSide);
+        // Two references can name one item (a payment by its id and its item by its own): nothing to match.
+        if (first.Id == second.Id)
+            throw new ValidationFailedException(againstSide.Field, $"{againstSide} is the same open item as {documentSide}.");
         if (first.PartyId != second.PartyId || first.Ledger != second.Ledger)
-            throw new ConflictException($"{documentId} and {againstId} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
+            throw new ConflictException($"{documentSide} and {againstSide} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
         if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
-            throw new ConflictException($"{documentId} and {againstId} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
+            throw new ConflictException($"{documentSide} and {againstSide} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
         var latest = Later(DateText.ParseStoredDate(first.ItemDate), DateText.ParseStoredDate(second.ItemDate));
         // Never before either item exists: aging as of any date then counts both items or neither, so it ties out.
         if (date is { } given && given < latest)
             throw new ValidationFailedException("date", $"must be on or after both items' dates ({DateText.Format(latest)}).");
         var allocationDate = date ?? latest;
         RefuseLocked(session, book.Id, allocationDate, "An allocation");
-        foreach (var (item, id) in new[] { (first, documentId), (second, againstId) })
+        foreach (var (item, side) in new[] { (first, documentSide), (second, againstSide) })
         {
             var open = OpenAmount(session.Connection, book.Id, item);
             if (amount > open)
-                throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {id}.");
+                throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {side}.");
         }
         var (debit, credit) = first.Amount > 0 ? (first, second) : (second, first);
         return Insert(session, book.Id, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
@@ -186,14 +229,14 @@ public static class OpenItemAllocations
 
     /// <summary>The allocations on an item that are not undone, each with the document or payment on its other side.</summary>
     public static List<AppliedAllocation> AppliedTo(DbConnection connection, string bookId, long itemId, int digits) =>
-        connection.Query<(long Id, long? Against, long Amount, string Date)>("""
-            SELECT a.id, o.source_id, a.amount, a.allocation_date FROM allocations a
+        connection.Query<(long Id, long? Against, long AgainstItem, long Amount, string Date)>("""
+            SELECT a.id, o.source_id, o.id, a.amount, a.allocation_date FROM allocations a
             JOIN open_items o ON o.book_id = a.book_id AND o.id = CASE WHEN a.debit_item_id = @itemId THEN a.credit_item_id ELSE a.debit_item_id END
             WHERE a.book_id = @bookId AND a.undone_at IS NULL AND a.recorded_by <> @voided
               AND (a.debit_item_id = @itemId OR a.credit_item_id = @itemId)
             ORDER BY a.id
             """, new { bookId, itemId, voided = VoidedBy })
-            .Select(a => new AppliedAllocation(a.Id, a.Against ?? 0, new Amount(a.Amount).Format(digits), a.Date)).ToList();
+            .Select(a => new AppliedAllocation(a.Id, a.Against, a.AgainstItem, new Amount(a.Amount).Format(digits), a.Date)).ToList();
 
     /// <summary>
     /// What the live allocations on open item <c>o</c> add up to, as a column of a query over <c>open_items o</c>: its open
@@ -208,6 +251,23 @@ public static class OpenItemAllocations
     public static long OpenAmount(DbConnection connection, string bookId, OpenItem item) =>
         Math.Abs(item.Amount) - connection.ExecuteScalar<long>(
             $"SELECT {AllocatedOnItemSql} FROM open_items o WHERE o.book_id = @bookId AND o.id = @itemId", new { bookId, itemId = item.Id });
+
+    /// <summary>
+    /// The open item a reference names. An item a document or payment posted answers as naming that document or payment
+    /// would (drafts, voids and reversals refused alike); one a hand-posted journal line made is allocated as it is.
+    /// </summary>
+    private static OpenItem Resolve(DbConnection connection, string bookId, ItemReference reference)
+    {
+        if (!reference.IsOpenItem) return SourceItem(connection, bookId, reference.Id, reference.Field);
+        var item = connection.QuerySingleOrDefault<OpenItem>(SelectItemSql + " AND id = @itemId", new { bookId, itemId = reference.Id })
+            ?? throw new ValidationFailedException(reference.Field, $"No open item {reference.Id} in this book.");
+        if (item.SourceId is not { } sourceId) return item;
+        var issued = SourceItem(connection, bookId, sourceId, reference.Field);
+        // A document's or payment's later items are its void's reversal, matched with the first in full when it was voided.
+        if (issued.Id != item.Id)
+            throw new ConflictException($"{reference.Field} {reference.Id} is what the void of {item.SourceType.Replace('_', ' ')} {sourceId} posted; it is matched with the original already.");
+        return issued;
+    }
 
     /// <summary>The issued document's or payment's item: drafts and void documents have none to allocate.</summary>
     private static OpenItem SourceItem(DbConnection connection, string bookId, long id, string field)
@@ -247,18 +307,19 @@ public static class OpenItemAllocations
 
     // The document is the debit's source on receivables (an invoice) and the credit's on payables (a bill).
     private const string SelectAllocationSql = """
-        SELECT a.id AS Id, a.ledger AS Ledger, d.source_id AS DebitSource, c.source_id AS CreditSource, a.amount AS Amount,
+        SELECT a.id AS Id, a.ledger AS Ledger, d.source_id AS DebitSource, c.source_id AS CreditSource, a.debit_item_id AS DebitItem,
+               a.credit_item_id AS CreditItem, a.amount AS Amount,
                a.allocation_date AS AllocationDate, a.recorded_at AS RecordedAt, a.recorded_by AS RecordedBy, a.undone_at AS UndoneAt
         FROM allocations a
         JOIN open_items d ON d.id = a.debit_item_id AND d.book_id = a.book_id
         JOIN open_items c ON c.id = a.credit_item_id AND c.book_id = a.book_id
         """;
 
-    private sealed record AllocationRow(long Id, string Ledger, long? DebitSource, long? CreditSource, long Amount, string AllocationDate,
-        string RecordedAt, string RecordedBy, string? UndoneAt)
+    private sealed record AllocationRow(long Id, string Ledger, long? DebitSource, long? CreditSource, long DebitItem, long CreditItem,
+        long Amount, string AllocationDate, string RecordedAt, string RecordedBy, string? UndoneAt)
     {
         public AllocationResponse ToResponse(int digits) => Ledger == "receivables"
-            ? new(Id, DebitSource ?? 0, CreditSource ?? 0, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt)
-            : new(Id, CreditSource ?? 0, DebitSource ?? 0, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt);
+            ? new(Id, DebitSource, DebitItem, CreditSource, CreditItem, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt)
+            : new(Id, CreditSource, CreditItem, DebitSource, DebitItem, new Amount(Amount).Format(digits), AllocationDate, RecordedAt, UndoneAt);
     }
 }

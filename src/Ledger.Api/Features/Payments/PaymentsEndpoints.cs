@@ -18,7 +18,8 @@ using Microsoft.Extensions.Options;
 
 namespace Ledger.Api.Features.Payments;
 
-public sealed record PaymentAllocationRequest(long? Document, AmountInput? Amount);
+/// <summary>What of the payment goes to a document, named by its id or by its open item's id (<c>item</c>: the way to settle what a hand-posted journal line put on the party, such as an opening balance).</summary>
+public sealed record PaymentAllocationRequest(long? Document, AmountInput? Amount, long? Item = null);
 
 public sealed record PaymentRequest(long? Customer, long? Vendor, string? Direction, string? Date, AmountInput? Amount, string? Account,
     string? Reference, IReadOnlyList<PaymentAllocationRequest?>? Allocations);
@@ -65,7 +66,8 @@ public sealed class PaymentRequestValidator : AbstractValidator<PaymentRequest>
             .WithMessage($"A payment allocates to at most {MaxAllocations} documents.");
         RuleForEach(x => x.Allocations).ChildRules(allocation =>
         {
-            allocation.RuleFor(a => a!.Document).NotNull();
+            allocation.RuleFor(a => a!.Document).NotNull().When(a => a!.Item is null).WithMessage("Name the document (or its open item as item).");
+            allocation.RuleFor(a => a!.Item).Null().When(a => a!.Document is not null).WithMessage("Name document or item, not both.");
             allocation.RuleFor(a => a!.Amount).NotNull();
         }).When(x => x.Allocations is { Count: <= MaxAllocations });
     }
@@ -113,16 +115,20 @@ public static class PaymentsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var amount = ParseAmount(request.Amount!.Value, book.Digits, "amount");
-        var allocations = (request.Allocations ?? []).Select((a, i) => (a!.Document!.Value, ParseAmount(a.Amount!.Value, book.Digits, $"allocations[{i}].amount"), i)).ToList();
+        var allocations = (request.Allocations ?? []).Select((a, i) => (
+            Target: a!.Document is { } document
+                ? ItemReference.ForDocument(document, $"allocations[{i}].document")
+                : ItemReference.ForOpenItem(a.Item!.Value, $"allocations[{i}].item"),
+            Amount: ParseAmount(a.Amount!.Value, book.Digits, $"allocations[{i}].amount"), Index: i)).ToList();
         var keyId = http.Caller().KeyId;
         var options = json.Value.SerializerOptions;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, "create-payment", request, options,
             session =>
             {
                 var id = Record(session, book, request, amount);
-                foreach (var (document, allocated, i) in allocations)
-                    OpenItemAllocations.Allocate(session, book, document, id, allocated, null, keyId,
-                        $"allocations[{i}].document", "payment", $"allocations[{i}].amount");
+                foreach (var (target, allocated, i) in allocations)
+                    OpenItemAllocations.Allocate(session, book, target, ItemReference.ForDocument(id, "payment"), allocated, null, keyId,
+                        $"allocations[{i}].amount");
                 return Read(session.Connection, book, id)!;
             },
             created => $"/v1/books/{bookId}/payments/{created.Id}");

@@ -40,9 +40,12 @@ public sealed record AgingTotals(IReadOnlyDictionary<string, string> Columns, st
 
 public sealed record AgingControlAccount(string? Account, string Balance);
 
-/// <summary>One open item (detail=true): what posted it, its dates, how late it is, and what of it is open.</summary>
+/// <summary>
+/// One open item (detail=true): what posted it, its dates, how late it is, what of it is open, and its id (the one
+/// <c>open-items</c> lists and allocations accept as documentItem or againstItem).
+/// </summary>
 public sealed record AgingItem(long Party, string SourceType, long? SourceId, string? Number, string Date, string DueDate, int DaysOverdue,
-    string Column, string Amount, string Open);
+    string Column, string Amount, string Open, long Item);
 
 public sealed record AgingResponse(
     string AsOf,
@@ -161,15 +164,15 @@ public static class AgingEndpoints
         if (query.Detail == true)
         {
             items = [];
-            var detail = await connection.QueryAsync<(long Party, string SourceType, long? SourceId, string? Number, string ItemDate, string DueDate, string BaseDate, long Amount, long Open)>(
-                OpenItemsSql + "SELECT i.party_id, i.source_type, i.source_id, d.number, i.item_date, i.due_date, i.base_date, i.amount, i.open_amount FROM items i " +
+            var detail = await connection.QueryAsync<(long Party, string SourceType, long? SourceId, string? Number, string ItemDate, string DueDate, string BaseDate, long Amount, long Open, long Id)>(
+                OpenItemsSql + "SELECT i.party_id, i.source_type, i.source_id, d.number, i.item_date, i.due_date, i.base_date, i.amount, i.open_amount, i.id FROM items i " +
                 "LEFT JOIN documents d ON d.book_id = @bookId AND d.id = i.source_id AND i.source_type <> 'payment' " +
                 "WHERE i.open_amount <> 0 ORDER BY i.party_id, i.base_date, i.id", parameters);
             foreach (var item in detail)
             {
                 var days = Period.Between(DateText.TryParseDate(item.BaseDate, out var baseDate) ? baseDate : asOf, asOf, PeriodUnits.Days).Days;
                 items.Add(new AgingItem(item.Party, item.SourceType, item.SourceId, item.Number, item.ItemDate, item.DueDate, days,
-                    buckets.ColumnOf(days), F(item.Amount * sign), F(item.Open * sign)));
+                    buckets.ColumnOf(days), F(item.Amount * sign), F(item.Open * sign), item.Id));
             }
         }
 
