@@ -9,11 +9,15 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Ledger.Api.Features.PartyReports;
 
-/// <summary>Query of a report over a period: from and to (the fiscal year to date by default), JSON or CSV.</summary>
+/// <summary>
+/// Query of a report over a period: from and to (the fiscal year to date by default), knownAt (only what was recorded
+/// by that instant, so the report can be pulled again exactly as it was), JSON or CSV.
+/// </summary>
 public sealed record PartyPeriodQuery(
     [property: FromQuery(Name = "from")] string? From,
     [property: FromQuery(Name = "to")] string? To,
-    [property: FromQuery(Name = "format")] string? Format);
+    [property: FromQuery(Name = "format")] string? Format,
+    [property: FromQuery(Name = "knownAt")] string? KnownAt = null);
 
 public sealed class PartyPeriodQueryValidator : AbstractValidator<PartyPeriodQuery>
 {
@@ -22,6 +26,7 @@ public sealed class PartyPeriodQueryValidator : AbstractValidator<PartyPeriodQue
         RuleFor(x => x.From).IsDate().IsNotAfter(x => x.To, "to");
         RuleFor(x => x.To).IsDate();
         RuleFor(x => x.Format).IsReportFormat();
+        RuleFor(x => x.KnownAt).IsInstant();
     }
 }
 

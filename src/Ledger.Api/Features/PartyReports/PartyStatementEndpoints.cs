@@ -38,7 +38,8 @@ public sealed record PartyStatementResponse(
     string Currency,
     string OpeningBalance,
     IReadOnlyList<PartyStatementLine> Lines,
-    string ClosingBalance);
+    string ClosingBalance,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? KnownAt = null);
 
 /// <summary>
 /// Statements. Every line on a control account is an open item of its party, so a party's lines are exactly what it
@@ -52,17 +53,22 @@ public static class PartyStatementEndpoints
     public const string ClosingBalanceName = "Closing balance";
 
     public static Task<Results<Ok<PartyStatementResponse>, CsvResult, ValidationProblem, ProblemHttpResult>> GetCustomerStatement(
-        string bookId, long id, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock) =>
-        GetAsync(PartyKind.Customer, bookId, id, query, http, books, database, clock);
+        string bookId, long id, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock,
+        LedgerWriter writer) =>
+        GetAsync(PartyKind.Customer, bookId, id, query, http, books, database, clock, writer);
 
     public static Task<Results<Ok<PartyStatementResponse>, CsvResult, ValidationProblem, ProblemHttpResult>> GetVendorStatement(
-        string bookId, long id, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock) =>
-        GetAsync(PartyKind.Vendor, bookId, id, query, http, books, database, clock);
+        string bookId, long id, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock,
+        LedgerWriter writer) =>
+        GetAsync(PartyKind.Vendor, bookId, id, query, http, books, database, clock, writer);
 
     private static async Task<Results<Ok<PartyStatementResponse>, CsvResult, ValidationProblem, ProblemHttpResult>> GetAsync(PartyKind kind,
-        string bookId, long id, PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock)
+        string bookId, long id, PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock,
+        LedgerWriter writer)
     {
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var connection = report.Connection;
         var party = await PartyReportsEndpoints.FindPartyAsync(connection, bookId, kind, id);
         if (party is null) return Problems.NotFound($"No {(kind == PartyKind.Customer ? "customer" : "vendor")} {id} in this book.");
@@ -70,7 +76,8 @@ public static class PartyStatementEndpoints
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
         var sign = PartyReportsEndpoints.Sign(kind);
-        var args = new { bookId, partyId = id, ledger = PartyReportsEndpoints.Ledger(kind), from = DateText.Format(from), to = DateText.Format(to) };
+        var args = new { bookId, partyId = id, ledger = PartyReportsEndpoints.Ledger(kind), from = DateText.Format(from), to = DateText.Format(to),
+            lastKnown = report.ThroughEntry ?? long.MaxValue };
         var opening = checked(sign * await connection.ExecuteScalarAsync<long>(OpeningSql, args));
         var rows = await connection.QueryAsync<LineRow>(LinesSql, args);
 
@@ -89,7 +96,7 @@ public static class PartyStatementEndpoints
         }
 
         var response = new PartyStatementResponse(party, DateText.Format(from), DateText.Format(to), report.Book.Currency.Code,
-            report.Format(opening), lines, report.Format(balance));
+            report.Format(opening), lines, report.Format(balance), knownAt is { } k ? DateText.Format(k) : null);
         if (!ReportFormat.WantsCsv(http, query.Format)) return TypedResults.Ok(response);
         var table = new CsvTable("date", "type", "id", "number", "reference", "description", "dueDate", "reversal", "entryId", "amount", "balance");
         table.Row(response.From, null, null, null, null, OpeningBalanceName, null, null, null, null, response.OpeningBalance);
@@ -116,7 +123,7 @@ public static class PartyStatementEndpoints
 
     private const string OpeningSql = """
         SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM open_items
-        WHERE book_id = @bookId AND party_id = @partyId AND ledger = @ledger AND item_date < @from
+        WHERE book_id = @bookId AND party_id = @partyId AND ledger = @ledger AND item_date < @from AND entry_id <= @lastKnown
         """;
 
     // A document's reference; for a vendor's document the vendor's own reference when it has one (what the vendor's
@@ -133,6 +140,7 @@ public static class PartyStatementEndpoints
         LEFT JOIN documents d ON d.book_id = o.book_id AND d.id = o.source_id AND o.source_type NOT IN ('payment', 'journal')
         LEFT JOIN payments p ON p.book_id = o.book_id AND p.id = o.source_id AND o.source_type = 'payment'
         WHERE o.book_id = @bookId AND o.party_id = @partyId AND o.ledger = @ledger AND o.item_date >= @from AND o.item_date <= @to
+          AND o.entry_id <= @lastKnown
         ORDER BY o.item_date, o.entry_id, o.line_no
         """;
 }

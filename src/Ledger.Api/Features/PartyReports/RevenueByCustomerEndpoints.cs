@@ -22,25 +22,29 @@ public sealed record RevenueByCustomerResponse(
     string Currency,
     IReadOnlyList<RevenueByCustomerLine> Customers,
     string Total,
-    long InvoiceCount);
+    long InvoiceCount,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? KnownAt = null);
 
 public static class RevenueByCustomerEndpoints
 {
     public static async Task<Results<Ok<RevenueByCustomerResponse>, CsvResult, ValidationProblem>> GetRevenueByCustomer(
-        string bookId, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock)
+        string bookId, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock,
+        LedgerWriter writer)
     {
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
         var rows = (await report.Connection.QueryAsync<(long Id, string Code, string Name, long Revenue, long Invoices)>(RevenueSql,
-            new { bookId, from = DateText.Format(from), to = DateText.Format(to) })).AsList();
+            new { bookId, from = DateText.Format(from), to = DateText.Format(to), lastKnown = report.ThroughEntry ?? long.MaxValue })).AsList();
         var total = rows.Aggregate(0L, (sum, r) => checked(sum + r.Revenue));
         var ranked = rows.OrderByDescending(r => r.Revenue).ThenBy(r => r.Code, StringComparer.Ordinal)
             .Select((r, i) => new RevenueByCustomerLine(i + 1, r.Id, r.Code, r.Name, report.Format(r.Revenue), Share(r.Revenue, total), r.Invoices))
             .ToList();
         var response = new RevenueByCustomerResponse(DateText.Format(from), DateText.Format(to), report.Book.Currency.Code, ranked,
-            report.Format(total), rows.Aggregate(0L, (sum, r) => sum + r.Invoices));
+            report.Format(total), rows.Aggregate(0L, (sum, r) => sum + r.Invoices), knownAt is { } k ? DateText.Format(k) : null);
         if (!ReportFormat.WantsCsv(http, query.Format)) return TypedResults.Ok(response);
 
         var table = new CsvTable("rank", "id", "code", "name", "revenue", "share", "invoiceCount");
@@ -60,7 +64,8 @@ public static class RevenueByCustomerEndpoints
         : Math.Round((decimal)revenue * 100m / total, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture);
 
     // Customers with an issued invoice or credit note dated in the period. Void documents were taken back by their
-    // reversal and drafts never posted: neither is revenue.
+    // reversal and drafts never posted: neither is revenue. As known at an instant: issued by then, and not yet void
+    // then (a document voided later was still revenue at that instant).
     private const string RevenueSql = """
         SELECT c.id, c.code, c.name, r.revenue, r.invoices
         FROM (
@@ -68,7 +73,8 @@ public static class RevenueByCustomerEndpoints
                    CAST(SUM(CASE WHEN kind = 'invoice' THEN net ELSE -net END) AS BIGINT) AS revenue,
                    CAST(SUM(CASE WHEN kind = 'invoice' THEN 1 ELSE 0 END) AS BIGINT) AS invoices
             FROM documents
-            WHERE book_id = @bookId AND status = 'issued' AND kind IN ('invoice', 'credit_note')
+            WHERE book_id = @bookId AND kind IN ('invoice', 'credit_note') AND entry_id <= @lastKnown
+              AND (status = 'issued' OR (status = 'void' AND void_entry_id > @lastKnown))
               AND document_date >= @from AND document_date <= @to
             GROUP BY party_id
         ) r

@@ -28,7 +28,8 @@ public sealed record TaxSummaryRate(
 public sealed record TaxSummaryTotals(TaxSummaryAmounts Sales, TaxSummaryAmounts Purchases, string NetTaxDue);
 
 /// <summary>The tax summary over [from, to]: one row per rate used, by code, the lines without a rate last, and the totals.</summary>
-public sealed record TaxSummaryResponse(string From, string To, string Currency, IReadOnlyList<TaxSummaryRate> Rates, TaxSummaryTotals Totals);
+public sealed record TaxSummaryResponse(string From, string To, string Currency, IReadOnlyList<TaxSummaryRate> Rates, TaxSummaryTotals Totals,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? KnownAt = null);
 
 /// <summary>
 /// Sales and purchase tax per rate, counted as the tax accounts see it: each issued document at its date (it posted
@@ -40,14 +41,17 @@ public sealed record TaxSummaryResponse(string From, string To, string Currency,
 public static class TaxSummaryEndpoints
 {
     public static async Task<Results<Ok<TaxSummaryResponse>, CsvResult, ValidationProblem>> GetTaxSummary(
-        string bookId, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock)
+        string bookId, [AsParameters] PartyPeriodQuery query, HttpRequest http, BookCatalog books, LedgerDatabase database, IClock clock,
+        LedgerWriter writer)
     {
-        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database);
+        var knownAt = ReportQueryRules.InstantOrNull(query.KnownAt);
+        if (await ReportQueryRules.SettleKnownAtAsync(bookId, knownAt, writer) is { } unsettled) return unsettled;
+        await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (from, to) = await ReportQueryRules.PeriodAsync(report, query.From, query.To, clock);
         if (from > to) return Problems.Validation("from", "must be on or before to.");
 
         var rows = await report.Connection.QueryAsync<(string? Code, string Kind, long Net, long Tax)>(LinesSql,
-            new { bookId, from = DateText.Format(from), to = DateText.Format(to) });
+            new { bookId, from = DateText.Format(from), to = DateText.Format(to), lastKnown = report.ThroughEntry ?? long.MaxValue });
         var rates = (await report.Connection.QueryAsync<(string Code, string Name, string Rate, string SalesAccount, string PurchaseAccount)>(
             "SELECT code, name, rate, sales_account, purchase_account FROM tax_rates WHERE book_id = @bookId", new { bookId }))
             .ToDictionary(r => r.Code, StringComparer.Ordinal);
@@ -88,7 +92,8 @@ public static class TaxSummaryEndpoints
 
         var response = new TaxSummaryResponse(DateText.Format(from), DateText.Format(to), report.Book.Currency.Code, lines,
             new TaxSummaryTotals(new TaxSummaryAmounts(report.Format(totals[0]), report.Format(totals[1])),
-                new TaxSummaryAmounts(report.Format(totals[2]), report.Format(totals[3])), report.Format(checked(totals[1] - totals[3]))));
+                new TaxSummaryAmounts(report.Format(totals[2]), report.Format(totals[3])), report.Format(checked(totals[1] - totals[3]))),
+            knownAt is { } k ? DateText.Format(k) : null);
         if (!ReportFormat.WantsCsv(http, query.Format)) return TypedResults.Ok(response);
 
         var table = new CsvTable("taxRate", "name", "rate", "salesAccount", "purchaseAccount", "salesNet", "salesTax", "purchasesNet",
@@ -106,6 +111,7 @@ public static class TaxSummaryEndpoints
         SELECT l.tax_rate, d.kind, CAST(SUM(l.net) AS BIGINT), CAST(SUM(l.tax) AS BIGINT)
         FROM documents d JOIN document_lines l ON l.book_id = d.book_id AND l.document_id = d.id
         WHERE d.book_id = @bookId AND d.status IN ('issued', 'void') AND d.document_date >= @from AND d.document_date <= @to
+          AND d.entry_id <= @lastKnown
         GROUP BY l.tax_rate, d.kind
         UNION ALL
         SELECT l.tax_rate, d.kind, CAST(-SUM(l.net) AS BIGINT), CAST(-SUM(l.tax) AS BIGINT)
@@ -113,6 +119,7 @@ public static class TaxSummaryEndpoints
         JOIN journal_entries e ON e.id = d.void_entry_id AND e.book_id = d.book_id
         JOIN document_lines l ON l.book_id = d.book_id AND l.document_id = d.id
         WHERE d.book_id = @bookId AND d.status = 'void' AND e.entry_date >= @from AND e.entry_date <= @to
+          AND d.void_entry_id <= @lastKnown
         GROUP BY l.tax_rate, d.kind
         """;
 }
