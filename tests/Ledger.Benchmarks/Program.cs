@@ -997,6 +997,11 @@ static class Table
         s.AppendLine($"| aged receivables as of {aged["asOf"]}, {aged["customersWithOpenItems"]} customers, {aged["openInvoices"]} open invoices (median of {aged["calls"]}) | {aged["medianMs"]} ms (first call {aged["firstCallMs"]} ms, {aged["responseKB"]} KB; total {aged["total"]} = control account, difference {aged["difference"]}) | {aged["load"]} | ≤ 200 ms |");
         s.AppendLine($"| the same with detail=true (median of {aged["detailCalls"]}) | {aged["detailMedianMs"]} ms ({aged["detailResponseMB"]} MB) | | |");
         s.AppendLine($"| baseline: trial balance of the same book as of {aged["asOf"]} (median of {aged["calls"]}) | {aged["trialBalanceSameDateMedianMs"]} ms | | |");
+        if (r["lists"] is { } lists)
+        {
+            s.AppendLine($"| first page of 500 invoices (median of {lists["calls"]}) | {lists["invoicesFirstPage500MedianMs"]} ms | {lists["load"]} | |");
+            s.AppendLine($"| one customer's {lists["oneCustomerInvoices"]} invoices (median of {lists["calls"]}) | {lists["oneCustomerInvoicesMedianMs"]} ms | | |");
+        }
         s.AppendLine($"| server peak RSS after receivables | {r["serverPeakRssMB"]} MB | | |");
         return s.ToString();
     }

@@ -81,6 +81,8 @@ static class ReceivablesScenario
         }
         result["agedReceivables"] = await AgedReceivablesAsync(http, bookId, Date(lastDate), Minor(expectedTotal), expectedItems);
         Console.WriteLine($"receivables: aged receivables: {result["agedReceivables"]!.ToJsonString()}");
+        result["lists"] = await ListsAsync(http, bookId, customerIds[0]);
+        Console.WriteLine($"receivables: lists: {result["lists"]!.ToJsonString()}");
         result["serverPeakRssMB"] = server.PeakRssMegabytes();
         return result;
     }
@@ -151,6 +153,38 @@ static class ReceivablesScenario
             ["detailCalls"] = detailTimes.Length,
             ["detailResponseMB"] = Math.Round(detailBytes / (1024.0 * 1024), 1),
             ["trialBalanceSameDateMedianMs"] = Math.Round(Scenarios.Percentile(trialTimes, 0.5), 2),
+            ["load"] = Load(),
+        };
+    }
+
+    /// <summary>
+    /// What a front end's list screens wait for: the first page of 500 invoices of the book, and one customer's
+    /// invoices (about invoices / customers of them), each the median of <see cref="ReportCalls"/> calls.
+    /// </summary>
+    private static async Task<JsonObject> ListsAsync(HttpClient http, string bookId, long customer)
+    {
+        async Task<(double Median, int Items)> TimeAsync(string url)
+        {
+            var times = new double[ReportCalls];
+            var items = 0;
+            for (var i = 0; i < times.Length; i++)
+            {
+                var (page, ms, _) = await GetJsonAsync(http, url);
+                items = page["items"]!.AsArray().Count;
+                times[i] = ms;
+            }
+            Array.Sort(times);
+            return (Math.Round(Scenarios.Percentile(times, 0.5), 2), items);
+        }
+        var firstPage = await TimeAsync($"/v1/books/{bookId}/invoices?limit=500");
+        if (firstPage.Items != 500) throw new InvalidOperationException($"The first page of invoices held {firstPage.Items}, not 500.");
+        var oneCustomer = await TimeAsync($"/v1/books/{bookId}/invoices?customer={customer}&limit=500");
+        return new JsonObject
+        {
+            ["invoicesFirstPage500MedianMs"] = firstPage.Median,
+            ["oneCustomerInvoicesMedianMs"] = oneCustomer.Median,
+            ["oneCustomerInvoices"] = oneCustomer.Items,
+            ["calls"] = ReportCalls,
             ["load"] = Load(),
         };
     }

@@ -252,4 +252,61 @@ public sealed class DocumentsTests(SharedApp shared) : SharedAppTest(shared)
         await (await Admin.PostJsonAsync(Url(book, "payments"), new { customer, date = "2026-02-20", amount = "5.00", account = "1200" })).AssertValidationErrorAsync("account");
         await (await Admin.PostJsonAsync(Url(book, "payments"), new { date = "2026-02-20", amount = "5.00", account = "1010" })).AssertValidationErrorAsync("customer");
     }
+
+    [Fact]
+    public async Task Lists_filter_by_party_dates_and_status_and_every_page_answers_as_the_single_reads_do()
+    {
+        var book = await StandardBookAsync();
+        var acme = await App.CreateCustomerAsync(book, "Acme");
+        var globex = await App.CreateCustomerAsync(book, "Globex");
+        var ids = new Dictionary<long, (long Customer, string Date)>();
+        for (var i = 0; i < 7; i++)
+        {
+            var customer = i % 3 == 0 ? globex : acme;
+            var date = $"2026-03-{i + 1:D2}";
+            ids[(await IssuedInvoiceAsync(book, customer, $"{10 + i}.00", date))["id"]!.GetValue<long>()] = (customer, date);
+        }
+        var draft = await (await Admin.PostJsonAsync(Url(book, "invoices"), Invoice(acme, "2026-03-04", ("Draft", null, "5.00", "4000")))).AssertCreatedAsync();
+        ids[draft["id"]!.GetValue<long>()] = (acme, "2026-03-04");
+        var acmeInvoices = ids.Where(i => i.Value.Customer == acme && i.Key != draft["id"]!.GetValue<long>()).Select(i => i.Key).Order().ToList();
+        var payment = await (await Admin.PostJsonAsync(Url(book, "payments"), new
+        {
+            customer = acme, date = "2026-03-10", amount = "30.00", account = "1010",
+            allocations = new[] { new { document = acmeInvoices[0], amount = "11.00" }, new { document = acmeInvoices[1], amount = "5.00" } },
+        })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync(Url(book, "payments"), new { customer = globex, date = "2026-03-11", amount = "1.00", account = "1010" })).AssertCreatedAsync();
+
+        async Task<List<JsonNode>> ListAsync(string route, string query)
+        {
+            var items = new List<JsonNode>();
+            string? cursor = null;
+            for (var page = 0; page < 50; page++)
+            {
+                var json = await Admin.GetJsonAsync($"{Url(book, route)}?limit=2&{query}" + (cursor is null ? "" : $"&cursor={cursor}"));
+                items.AddRange(json["items"]!.AsArray().Select(i => i!.DeepClone()));
+                cursor = json["nextCursor"]?.GetValue<string>();
+                if (cursor is null) return items;
+            }
+            throw new InvalidOperationException("The list does not end.");
+        }
+        async Task SameAsSingleReads(string route, List<JsonNode> listed, IEnumerable<long> expected)
+        {
+            Assert.Equal(expected.OrderDescending(), listed.Select(i => i["id"]!.GetValue<long>()));
+            foreach (var item in listed)
+                Assert.Equal((await Admin.GetJsonAsync($"{Url(book, route)}/{item["id"]}")).ToJsonString(), item.ToJsonString());
+        }
+
+        await SameAsSingleReads("invoices", await ListAsync("invoices", $"customer={acme}"), ids.Where(i => i.Value.Customer == acme).Select(i => i.Key));
+        await SameAsSingleReads("invoices", await ListAsync("invoices", "from=2026-03-03&to=2026-03-05"),
+            ids.Where(i => string.CompareOrdinal(i.Value.Date, "2026-03-03") >= 0 && string.CompareOrdinal(i.Value.Date, "2026-03-05") <= 0).Select(i => i.Key));
+        await SameAsSingleReads("invoices", await ListAsync("invoices", $"customer={acme}&status=paid"), [acmeInvoices[0]]);
+        await SameAsSingleReads("invoices", await ListAsync("invoices", $"customer={acme}&status=partiallyPaid"), [acmeInvoices[1]]);
+        await SameAsSingleReads("invoices", await ListAsync("invoices", "status=draft"), [draft["id"]!.GetValue<long>()]);
+        var acmePayments = await ListAsync("payments", $"customer={acme}");
+        await SameAsSingleReads("payments", acmePayments, [payment["id"]!.GetValue<long>()]);
+        Assert.Equal(("16.00", "14.00", 2), (acmePayments[0]["allocated"]!.GetValue<string>(), acmePayments[0]["unallocated"]!.GetValue<string>(),
+            acmePayments[0]["allocations"]!.AsArray().Count));
+        Assert.Equal(2, (await ListAsync("payments", "from=2026-03-10")).Count);
+        Assert.Empty(await ListAsync("payments", $"vendor={acme}"));
+    }
 }

@@ -227,16 +227,61 @@ public static class OpenItemAllocations
             WHERE book_id = @bookId AND undone_at IS NULL AND (debit_item_id = @itemId OR credit_item_id = @itemId) ORDER BY id
             """, new { bookId, itemId }).AsList();
 
-    /// <summary>The allocations on an item that are not undone, each with the document or payment on its other side.</summary>
-    public static List<AppliedAllocation> AppliedTo(DbConnection connection, string bookId, long itemId, int digits) =>
-        connection.Query<(long Id, long? Against, long AgainstItem, long Amount, string Date)>("""
-            SELECT a.id, o.source_id, o.id, a.amount, a.allocation_date FROM allocations a
-            JOIN open_items o ON o.book_id = a.book_id AND o.id = CASE WHEN a.debit_item_id = @itemId THEN a.credit_item_id ELSE a.debit_item_id END
-            WHERE a.book_id = @bookId AND a.undone_at IS NULL AND a.recorded_by <> @voided
-              AND (a.debit_item_id = @itemId OR a.credit_item_id = @itemId)
-            ORDER BY a.id
-            """, new { bookId, itemId, voided = VoidedBy })
-            .Select(a => new AppliedAllocation(a.Id, a.Against, a.AgainstItem, new Amount(a.Amount).Format(digits), a.Date)).ToList();
+    /// <summary>What the live (not undone) allocations on an item take of it, and those of them to show on its document or payment.</summary>
+    public sealed record ItemAllocations(long Allocated, List<AppliedAllocation> Applied);
+
+    /// <summary>
+    /// The live allocations on each of <paramref name="itemIds"/> (one page of a list at most), read in one query: what
+    /// they add up to (the match a void makes with its reversal included, so size − allocated is what is open) and, in
+    /// the order made, the ones to show, each with the document or payment and the item on its other side. Items
+    /// without any are absent.
+    /// </summary>
+    public static Dictionary<long, ItemAllocations> LiveOn(DbConnection connection, string bookId, IReadOnlyCollection<long> itemIds, int digits)
+    {
+        var result = new Dictionary<long, ItemAllocations>();
+        if (itemIds.Count == 0) return result;
+        var (list, _, parameters) = SqlIdList.Of(itemIds);
+        parameters.Add("bookId", bookId);
+        var rows = connection.Query<(long ItemId, long Id, long? Against, long AgainstItem, long Amount, string Date, string RecordedBy)>(
+            LiveOnItemsSql.Replace("@items", list, StringComparison.Ordinal), parameters).AsList();
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        foreach (var row in rows)
+        {
+            if (!result.TryGetValue(row.ItemId, out var on)) result[row.ItemId] = on = new ItemAllocations(0, []);
+            on = on with { Allocated = checked(on.Allocated + row.Amount) };
+            if (row.RecordedBy != VoidedBy)
+                on.Applied.Add(new AppliedAllocation(row.Id, row.Against, row.AgainstItem, new Amount(row.Amount).Format(digits), row.Date));
+            result[row.ItemId] = on;
+        }
+        return result;
+    }
+
+    // Each side through its own index ((book_id, debit_item_id) and (book_id, credit_item_id)), with the item opposite.
+    private const string LiveOnItemsSql = """
+        SELECT a.debit_item_id, a.id, o.source_id, o.id, a.amount, a.allocation_date, a.recorded_by FROM allocations a
+        JOIN open_items o ON o.book_id = a.book_id AND o.id = a.credit_item_id
+        WHERE a.book_id = @bookId AND a.undone_at IS NULL AND a.debit_item_id IN @items
+        UNION ALL
+        SELECT a.credit_item_id, a.id, o.source_id, o.id, a.amount, a.allocation_date, a.recorded_by FROM allocations a
+        JOIN open_items o ON o.book_id = a.book_id AND o.id = a.debit_item_id
+        WHERE a.book_id = @bookId AND a.undone_at IS NULL AND a.credit_item_id IN @items
+        """;
+
+    /// <summary>
+    /// The item each of <paramref name="sourceIds"/> (documents of one kind, or payments) posted when issued or recorded:
+    /// its first, before any void. Sources without one (drafts) are absent.
+    /// </summary>
+    public static Dictionary<long, OpenItem> ItemsOf(DbConnection connection, string bookId, string sourceType, IReadOnlyCollection<long> sourceIds)
+    {
+        var result = new Dictionary<long, OpenItem>();
+        if (sourceIds.Count == 0) return result;
+        var (list, _, parameters) = SqlIdList.Of(sourceIds);
+        parameters.Add("bookId", bookId);
+        parameters.Add("sourceType", sourceType);
+        foreach (var item in connection.Query<OpenItem>(SelectItemSql + $" AND source_type = @sourceType AND source_id IN {list} ORDER BY id", parameters))
+            result.TryAdd(item.SourceId!.Value, item);
+        return result;
+    }
 
     /// <summary>
     /// What the live allocations on open item <c>o</c> add up to, as a column of a query over <c>open_items o</c>: its open

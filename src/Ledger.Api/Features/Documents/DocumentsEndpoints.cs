@@ -1,3 +1,4 @@
+using System.Text;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -194,27 +195,35 @@ public static class DocumentsEndpoints
         var party = kind.Party() == PartyKind.Customer ? query.Customer : query.Vendor;
         // Status and overdue depend on what is paid, which the page computes for its own rows: the SQL narrows by what the
         // row holds, and the page is read in bounded steps until it is full or the list ends.
+        // Only the filters given are in the SQL: "(@party IS NULL OR party_id = @party)" would keep either engine's planner
+        // from using the party's index, and one customer's page would walk every document of the book.
+        var filtered = new StringBuilder(SelectSql).Append(" AND id < @before");
+        if (party is not null) filtered.Append(" AND party_id = @party");
+        if (query.From is not null) filtered.Append(" AND document_date >= @from");
+        if (query.To is not null) filtered.Append(" AND document_date <= @to");
+        if (query.Status is not null) filtered.Append(" AND status = @stored");
+        var sql = filtered.Append(" ORDER BY id DESC LIMIT @take").ToString();
         var items = new List<DocumentResponse>();
         await using var connection = await database.OpenReplicaReadAsync();
         for (var round = 0; round < 100 && items.Count <= limit; round++)
         {
-            var ids = (await connection.QueryAsync<long>(ListSql, new
+            var rows = (await connection.QueryAsync<StoredDocument>(sql, new
             {
                 bookId, kind = kind.ToName(), party, before = before ?? long.MaxValue, from = query.From, to = query.To,
                 stored = query.Status switch { "draft" => "draft", "void" => "void", null => null, _ => "issued" },
                 take = limit + 1,
             })).AsList();
-            foreach (var id in ids)
+            if (rows.Count == 0) break;
+            foreach (var document in Answers(connection, book, kind, rows, today))
             {
-                var document = Read(connection, book, kind, id, today)!;
                 if (query.Status is { } status && document.Status != status) continue;
                 if (query.Overdue == true && !document.Overdue) continue;
                 if (query.Overdue == false && document.Overdue) continue;
                 items.Add(document);
                 if (items.Count > limit) break;
             }
-            if (ids.Count <= limit) break;
-            before = ids[^1];
+            if (rows.Count <= limit) break;
+            before = rows[^1].Id;
         }
         var more = items.Count > limit;
         if (more) items.RemoveAt(items.Count - 1);
@@ -225,18 +234,39 @@ public static class DocumentsEndpoints
     /// <summary>A document with its lines and what is paid on it now, or null if the book has no such document of this kind.</summary>
     public static DocumentResponse? Read(DbConnection connection, BookIdentity book, DocumentKind kind, long id, LocalDate today)
     {
-        var row = connection.QuerySingleOrDefault<StoredDocument>(SelectSql, new { bookId = book.Id, kind = kind.ToName(), id });
-        if (row is null) return null;
-        var lines = connection.Query<StoredLine>(SelectLinesSql, new { bookId = book.Id, id }).AsList();
-        long paid = 0;
-        List<AppliedAllocation> applied = [];
-        if (row.Status == "issued")
+        var row = connection.QuerySingleOrDefault<StoredDocument>(SelectSql + " AND id = @id", new { bookId = book.Id, kind = kind.ToName(), id });
+        return row is null ? null : Answers(connection, book, kind, [row], today)[0];
+    }
+
+    /// <summary>
+    /// The answers for stored documents of one kind (one page at most), in their order: their lines, their items and the
+    /// allocations on those are read for all of them at once, three queries for the page rather than five per document.
+    /// </summary>
+    private static List<DocumentResponse> Answers(DbConnection connection, BookIdentity book, DocumentKind kind,
+        IReadOnlyList<StoredDocument> rows, LocalDate today)
+    {
+        var (list, _, parameters) = SqlIdList.Of(rows.Select(r => r.Id).ToArray());
+        parameters.Add("bookId", book.Id);
+        var lines = connection.Query<StoredLine>(SelectLinesSql.Replace("@ids", list, StringComparison.Ordinal), parameters)
+            .ToLookup(l => l.DocumentId);
+        var items = OpenItemAllocations.ItemsOf(connection, book.Id, kind.ToName(), rows.Where(r => r.Status == "issued").Select(r => r.Id).ToArray());
+        var allocations = OpenItemAllocations.LiveOn(connection, book.Id, items.Values.Select(i => i.Id).ToArray(), book.Digits);
+        var answers = new List<DocumentResponse>(rows.Count);
+        foreach (var row in rows)
         {
-            var item = OpenItemAllocations.ItemOf(connection, book.Id, kind.ToName(), id);
-            paid = Math.Abs(row.Gross) - OpenItemAllocations.OpenAmount(connection, book.Id, item);
-            applied = OpenItemAllocations.AppliedTo(connection, book.Id, item.Id, book.Digits);
+            long paid = 0;
+            List<AppliedAllocation> applied = [];
+            if (row.Status == "issued")
+            {
+                // Every issued document posted its item; its open amount is its size less the live allocations on it.
+                var item = items[row.Id];
+                var on = allocations.GetValueOrDefault(item.Id);
+                paid = Math.Abs(row.Gross) - (Math.Abs(item.Amount) - (on?.Allocated ?? 0));
+                applied = on?.Applied ?? [];
+            }
+            answers.Add(Answer(book, kind, row, lines[row.Id].ToList(), paid, applied, today));
         }
-        return Answer(book, kind, row, lines, paid, applied, today);
+        return answers;
     }
 
     /// <summary>
@@ -248,7 +278,7 @@ public static class DocumentsEndpoints
         var r = written.Row;
         var row = new StoredDocument(r.Id, r.PartyId, r.Status, r.Number, r.DocumentDate, r.DueDate, r.Reference, r.VendorReference, r.AmountsAre,
             r.CorrectsId, r.Net, r.Tax, r.Gross, r.EntryId, written.CreatedAt, written.IssuedAt, VoidedAt: null);
-        var lines = written.Lines.Select(l => new StoredLine(l.Description, l.Quantity, l.UnitPrice, l.Account, l.TaxRate, l.Net, l.Tax, l.Gross)).ToList();
+        var lines = written.Lines.Select(l => new StoredLine(r.Id, l.Description, l.Quantity, l.UnitPrice, l.Account, l.TaxRate, l.Net, l.Tax, l.Gross)).ToList();
         return Answer(book, kind, row, lines, paid: 0, applied: [], today);
     }
 
@@ -276,27 +306,19 @@ public static class DocumentsEndpoints
         string? Reference, string? VendorReference, string AmountsAre, long? CorrectsId, long Net, long Tax, long Gross, long? EntryId,
         string CreatedAt, string? IssuedAt, string? VoidedAt);
 
-    private sealed record StoredLine(string Description, string Quantity, string UnitPrice, string Account, string? TaxRate, long Net, long Tax, long Gross);
+    private sealed record StoredLine(long DocumentId, string Description, string Quantity, string UnitPrice, string Account, string? TaxRate,
+        long Net, long Tax, long Gross);
 
     private const string SelectSql = """
         SELECT id AS Id, party_id AS PartyId, status AS Status, number AS Number, document_date AS DocumentDate, due_date AS DueDate,
                reference AS Reference, vendor_reference AS VendorReference, amounts_are AS AmountsAre, corrects_id AS CorrectsId,
                net AS Net, tax AS Tax, gross AS Gross, entry_id AS EntryId, created_at AS CreatedAt, issued_at AS IssuedAt, voided_at AS VoidedAt
-        FROM documents WHERE book_id = @bookId AND kind = @kind AND id = @id
+        FROM documents WHERE book_id = @bookId AND kind = @kind
         """;
 
     private const string SelectLinesSql = """
-        SELECT description AS Description, quantity AS Quantity, unit_price AS UnitPrice, account AS Account, tax_rate AS TaxRate,
-               net AS Net, tax AS Tax, gross AS Gross
-        FROM document_lines WHERE book_id = @bookId AND document_id = @id ORDER BY line_no
-        """;
-
-    private const string ListSql = """
-        SELECT id FROM documents
-        WHERE book_id = @bookId AND kind = @kind AND id < @before
-          AND (@party IS NULL OR party_id = @party)
-          AND (@from IS NULL OR document_date >= @from) AND (@to IS NULL OR document_date <= @to)
-          AND (@stored IS NULL OR status = @stored)
-        ORDER BY id DESC LIMIT @take
+        SELECT document_id AS DocumentId, description AS Description, quantity AS Quantity, unit_price AS UnitPrice, account AS Account,
+               tax_rate AS TaxRate, net AS Net, tax AS Tax, gross AS Gross
+        FROM document_lines WHERE book_id = @bookId AND document_id IN @ids ORDER BY document_id, line_no
         """;
 }

@@ -60,8 +60,7 @@ public static class JournalQueries
         // Looked up by id, each id as a row of a VALUES list joined to the entries: with "id IN (…) AND book_id = @bookId"
         // SQLite would rather walk the book's (book_id, number) index than look up a hundred ids, and the book filter
         // must be there for a sharded PostgreSQL to route the query to the book's node. CROSS JOIN fixes the order in SQLite.
-        // The list is spelled out as parameters: Dapper would hand Npgsql an array, which "IN" does not take there.
-        var (list, rows, parameters) = IdList(ids);
+        var (list, rows, parameters) = SqlIdList.Of(ids);
         parameters.Add("bookId", bookId);
         var heads = (await connection.QueryAsync<EntryRow>(SelectEntriesSql.Replace("{rows}", rows, StringComparison.Ordinal), parameters))
             .ToDictionary(r => r.Id);
@@ -76,25 +75,6 @@ public static class JournalQueries
                 head.IsClosing != 0, head.SourceType is { } type ? new EntrySource(type, head.SourceId!.Value, head.SourceNumber) : null));
         }
         return result;
-    }
-
-    /// <summary>"(@id0, @id1, …)" and its parameters; at most one page of ids (<see cref="MaxPageSize"/>) is ever asked for.</summary>
-    private static (string List, string Rows, DynamicParameters Parameters) IdList(IReadOnlyCollection<long> ids)
-    {
-        if (ids.Count > MaxPageSize + 1) throw new ArgumentOutOfRangeException(nameof(ids), "At most one page of entries is loaded at once.");
-        var parameters = new DynamicParameters();
-        var names = new StringBuilder("(");
-        var rows = new StringBuilder();
-        var i = 0;
-        foreach (var id in ids)
-        {
-            if (i > 0) { names.Append(", "); rows.Append(", "); }
-            names.Append("@id").Append(i);
-            rows.Append("(@id").Append(i).Append(')');
-            parameters.Add($"id{i}", id);
-            i++;
-        }
-        return (names.Append(')').ToString(), rows.ToString(), parameters);
     }
 
     private sealed record EntryKey(string EntryDate, long Id);

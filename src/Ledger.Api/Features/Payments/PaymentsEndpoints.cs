@@ -1,6 +1,7 @@
 using Ledger.Api.Features.Audit;
 using System.Data.Common;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
@@ -266,34 +267,54 @@ public static class PaymentsEndpoints
         var book = await books.GetAsync(bookId);
         var limit = Math.Min(query.Limit ?? 50, 500);
         long before = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : long.MaxValue;
+        // Only the filters given are in the SQL, so that one party's page goes through the party's index.
+        var sql = new StringBuilder(SelectSql).Append(" WHERE p.book_id = @bookId AND p.id < @before");
+        if (query.Customer is not null) sql.Append(" AND c.kind = 'customer' AND p.party_id = @customer");
+        if (query.Vendor is not null) sql.Append(" AND c.kind = 'vendor' AND p.party_id = @vendor");
+        if (query.From is not null) sql.Append(" AND p.payment_date >= @from");
+        if (query.To is not null) sql.Append(" AND p.payment_date <= @to");
+        sql.Append(" ORDER BY p.id DESC LIMIT @take");
         await using var connection = await database.OpenReplicaReadAsync();
-        var ids = (await connection.QueryAsync<long>("""
-            SELECT p.id FROM payments p JOIN parties c ON c.id = p.party_id AND c.book_id = p.book_id
-            WHERE p.book_id = @bookId AND p.id < @before
-              AND (@customer IS NULL OR (c.kind = 'customer' AND p.party_id = @customer))
-              AND (@vendor IS NULL OR (c.kind = 'vendor' AND p.party_id = @vendor))
-              AND (@from IS NULL OR p.payment_date >= @from) AND (@to IS NULL OR p.payment_date <= @to)
-            ORDER BY p.id DESC LIMIT @take
-            """, new { bookId, before, customer = query.Customer, vendor = query.Vendor, from = query.From, to = query.To, take = limit + 1 })).AsList();
-        var more = ids.Count > limit;
-        if (more) ids.RemoveAt(ids.Count - 1);
-        var items = ids.Select(id => Read(connection, book, id)!).ToList();
-        return TypedResults.Ok(new Page<PaymentResponse>(items, more ? PageCursor.Encode(ids[^1].ToString(CultureInfo.InvariantCulture)) : null));
+        var rows = (await connection.QueryAsync<StoredPayment>(sql.ToString(),
+            new { bookId, before, customer = query.Customer, vendor = query.Vendor, from = query.From, to = query.To, take = limit + 1 })).AsList();
+        var more = rows.Count > limit;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        var items = Answers(connection, book, rows);
+        return TypedResults.Ok(new Page<PaymentResponse>(items, more ? PageCursor.Encode(rows[^1].Id.ToString(CultureInfo.InvariantCulture)) : null));
     }
 
     public static PaymentResponse? Read(DbConnection connection, BookIdentity book, long id)
     {
         var row = connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId = book.Id, id });
-        if (row is null) return null;
+        return row is null ? null : Answers(connection, book, [row])[0];
+    }
+
+    /// <summary>The answers for stored payments (one page at most), in their order, with their items and allocations read for all at once.</summary>
+    private static List<PaymentResponse> Answers(DbConnection connection, BookIdentity book, IReadOnlyList<StoredPayment> rows)
+    {
+        if (rows.Count == 0) return [];
         string F(long minor) => new Amount(minor).Format(book.Digits);
-        var item = OpenItemAllocations.ItemOf(connection, book.Id, "payment", id);
-        var open = row.VoidedAt is null ? OpenItemAllocations.OpenAmount(connection, book.Id, item) : 0;
-        var applied = row.VoidedAt is null ? OpenItemAllocations.AppliedTo(connection, book.Id, item.Id, book.Digits) : [];
-        var allocated = row.VoidedAt is null ? row.Amount - open : 0;
-        var customer = row.Kind == "customer";
-        return new PaymentResponse(row.Id, customer ? row.PartyId : null, customer ? null : row.PartyId, row.Direction, row.PaymentDate,
-            F(row.Amount), row.Account, row.Reference, F(allocated), F(open), applied, row.VoidedAt is null ? "posted" : "void", row.EntryId,
-            row.CreatedAt, row.VoidedAt);
+        var items = OpenItemAllocations.ItemsOf(connection, book.Id, "payment", rows.Where(r => r.VoidedAt is null).Select(r => r.Id).ToArray());
+        var allocations = OpenItemAllocations.LiveOn(connection, book.Id, items.Values.Select(i => i.Id).ToArray(), book.Digits);
+        var answers = new List<PaymentResponse>(rows.Count);
+        foreach (var row in rows)
+        {
+            long open = 0;
+            List<AppliedAllocation> applied = [];
+            if (row.VoidedAt is null)
+            {
+                var item = items[row.Id];
+                var on = allocations.GetValueOrDefault(item.Id);
+                open = Math.Abs(item.Amount) - (on?.Allocated ?? 0);
+                applied = on?.Applied ?? [];
+            }
+            var allocated = row.VoidedAt is null ? row.Amount - open : 0;
+            var customer = row.Kind == "customer";
+            answers.Add(new PaymentResponse(row.Id, customer ? row.PartyId : null, customer ? null : row.PartyId, row.Direction, row.PaymentDate,
+                F(row.Amount), row.Account, row.Reference, F(allocated), F(open), applied, row.VoidedAt is null ? "posted" : "void", row.EntryId,
+                row.CreatedAt, row.VoidedAt));
+        }
+        return answers;
     }
 
     private sealed record StoredPayment(long Id, long PartyId, string Kind, string Direction, string PaymentDate, long Amount, string Account,
