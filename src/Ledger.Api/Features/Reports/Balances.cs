@@ -22,7 +22,8 @@ public static class Balances
     {
         var args = new DynamicParameters(new { bookId });
         Dictionary<long, long> net;
-        var latest = await connection.ExecuteScalarAsync<string?>(LatestEntryDateSql, args);
+        // Both ends of the book's history in one round trip (each a lookup at one end of the date index).
+        var (earliest, latest) = await connection.QuerySingleAsync<(string? Earliest, string? Latest)>(HistoryEndsSql, args);
         if (latest is null) return [];
 
         if (string.CompareOrdinal(DateText.Format(asOf), latest) >= 0)
@@ -38,7 +39,6 @@ public static class Balances
             args.Add("period", period);
             // Read from the nearer end of history: the months before asOf summed forward, or the all-time totals less
             // the months after it (a book with post-dated entries asks "as of today" near its end, not its start).
-            var earliest = await connection.ExecuteScalarAsync<string>(EarliestEntryDateSql, args);
             var backward = DateText.TryParseDate(earliest, out var first) && DateText.TryParseDate(latest, out var last)
                 && MonthIndex(last) - MonthIndex(asOf) < MonthIndex(asOf) - MonthIndex(first);
             // Within asOf's month, sum whichever part is shorter: the days up to asOf, or the days after it.
@@ -52,9 +52,14 @@ public static class Balances
             };
             net = backward ? ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args)) : [];
             Add(net, await connection.QueryAsync<AccountAmount>(periodsSql, args), periodsSign);
-            args.Add("from", DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)));
-            args.Add("to", DateText.Format(firstHalf ? asOf : monthEnd));
-            Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), firstHalf ? +1 : -1);
+            // On the month's last day the days after it are none: nothing to read (the query would still probe every
+            // account's postings to find that out).
+            if (firstHalf || asOf < monthEnd)
+            {
+                args.Add("from", DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)));
+                args.Add("to", DateText.Format(firstHalf ? asOf : monthEnd));
+                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), firstHalf ? +1 : -1);
+            }
         }
 
         if (throughEntry is { } lastKnown)
@@ -88,9 +93,12 @@ public static class Balances
         public long Amount { get; init; }
     }
 
-    private const string LatestEntryDateSql = "SELECT MAX(entry_date) FROM journal_entries WHERE book_id = @bookId";
-
-    private const string EarliestEntryDateSql = "SELECT MIN(entry_date) FROM journal_entries WHERE book_id = @bookId";
+    // Two subqueries rather than MIN and MAX in one: SQLite answers a lone MIN or MAX from one end of the index, but
+    // both together by scanning the book's whole range of it.
+    private const string HistoryEndsSql = """
+        SELECT (SELECT MIN(entry_date) FROM journal_entries WHERE book_id = @bookId) AS Earliest,
+               (SELECT MAX(entry_date) FROM journal_entries WHERE book_id = @bookId) AS Latest
+        """;
 
     private const string AllTimeSql =
         "SELECT id AS AccountId, debit_total - credit_total AS Amount FROM accounts WHERE book_id = @bookId";
