@@ -83,18 +83,15 @@ public static class Idempotency
     /// Looks up, in one query, every key a group is about to check (PostgreSQL, where each query is a round trip). The
     /// group holds its book's lock, so no other process can add a key of the book before it commits.
     /// </summary>
-    public static void Prefetch(WriteSession session, string bookId, IReadOnlyCollection<string> keys)
+    public static void Prefetch(WriteSession session, LedgerDatabase database, string bookId, IReadOnlyList<string> keys)
     {
         if (keys.Count == 0) return;
         var cache = session.GroupState<KeyCache>();
-        var names = string.Join(", ", keys.Select((_, i) => $"@k{i}"));
-        var command = session.Command($"SELECT request_hash, status_code, location, response_body, idempotency_key FROM idempotency_keys WHERE book_id = @book_id AND idempotency_key IN ({names})");
-        command.Bind("@book_id", bookId);
-        var k = 0;
-        foreach (var key in keys) command.Bind($"@k{k++}", key);
         var found = new Dictionary<string, KeyCache.Stored>(StringComparer.Ordinal);
-        using (var reader = command.ExecuteReader())
+        database.LookUpGroupKeys(session, bookId, keys, reader =>
+        {
             while (reader.Read()) found[reader.GetString(4)] = Read(reader);
+        });
         foreach (var key in keys) cache.Known(key, found.GetValueOrDefault(key));
     }
 

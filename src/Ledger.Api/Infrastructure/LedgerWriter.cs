@@ -285,7 +285,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         try
         {
             if (bookId is not null)
-                Idempotency.Prefetch(session, bookId, group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
+                Idempotency.Prefetch(session, _database, bookId,
+                    group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
         }
         catch (Exception ex)
         {
@@ -319,9 +320,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             try
             {
+                // From here nothing reads: the group's rows, totals, commit record and COMMIT go together.
+                session.Finishing = true;
                 session.FlushGroupState();
                 session.RecordCommit();
-                session.Execute("COMMIT"); // sends the rows still waiting first, then commits
+                session.Commit();
             }
             catch (Exception ex) when (session.IsOpen)
             {
@@ -566,11 +569,20 @@ public sealed class WriteSession : IDisposable
     private readonly DbConnection _connection;
     private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
     // PostgreSQL: rows of this request not yet sent, and ids drawn from sequences under this group's book lock.
-    private readonly List<PendingRows> _pendingWrites = [];
+    private readonly List<Deferred> _pendingWrites = [];
     private readonly Dictionary<string, Queue<long>> _idBlocks = new(StringComparer.Ordinal);
 
+    /// <summary>A write waiting to be sent with the request's other writes (PostgreSQL).</summary>
+    internal abstract record Deferred;
+
     /// <summary>Rows of one table waiting to be sent with the request's other writes.</summary>
-    internal sealed record PendingRows(string Table, string[] Columns, IReadOnlyList<object?[]> Rows);
+    internal sealed record PendingRows(string Table, string[] Columns, IReadOnlyList<object?[]> Rows) : Deferred;
+
+    /// <summary>
+    /// A statement run once per row of values (see <see cref="LedgerDatabase.ExecuteMany"/>), deferred only while the
+    /// group finishes (<see cref="Finishing"/>), when nothing reads after it.
+    /// </summary>
+    internal sealed record PendingStatement(string Sql, string[] Names, IReadOnlyList<object?[]> Rows, string? RowsSql) : Deferred;
     private readonly Dictionary<string, long> _nextIds = new(StringComparer.Ordinal);
     private readonly List<Action> _afterCommit = [];
     private readonly List<Action> _requestAfterCommit = [];
@@ -603,6 +615,30 @@ public sealed class WriteSession : IDisposable
     /// <summary>Rows to send with the request's other writes (PostgreSQL; see <see cref="FlushWrites"/>).</summary>
     internal void DeferRows(string table, string[] columns, IReadOnlyList<object?[]> rows) =>
         _pendingWrites.Add(new PendingRows(table, columns, rows.ToArray()));
+
+    /// <summary>A statement to send with the group's last writes and its commit (see <see cref="Finishing"/>).</summary>
+    internal void DeferStatement(string sql, string[] names, IReadOnlyList<object?[]> rows, string? rowsSql)
+    {
+        if (!Finishing) throw new InvalidOperationException("Statements are deferred only while a group finishes: a read could miss them otherwise.");
+        _pendingWrites.Add(new PendingStatement(sql, names, rows.ToArray(), rowsSql));
+    }
+
+    /// <summary>
+    /// True from when the group starts writing out its state until it commits: nothing reads in between, so the engine
+    /// may hold every statement back and send them with the COMMIT (PostgreSQL: one round trip for the group's rows, its
+    /// running totals, its commit record and the commit, each of which was one before).
+    /// </summary>
+    internal bool Finishing { get; set; }
+
+    /// <summary>Sends what is still deferred and commits, in one round trip where the engine allows it.</summary>
+    internal void Commit()
+    {
+        var pending = _pendingWrites.ToArray();
+        _pendingWrites.Clear();
+        _requestPendingStart = 0;
+        Finishing = false;
+        _database.CommitWith(this, _connection, pending);
+    }
 
     /// <summary>Sends every deferred row in one round trip. Any command the request runs next sees them.</summary>
     internal void FlushWrites()
@@ -733,6 +769,7 @@ public sealed class WriteSession : IDisposable
     {
         Now = now;
         _groupBookId = bookId;
+        Finishing = false;
         RequestsLeftInGroup = 1;
         // Nothing cached outlives a group: ids are drawn under one group's lock and used in that group only.
         ResetGroupState();
@@ -793,15 +830,13 @@ public sealed class WriteSession : IDisposable
                 .ExecuteNonQuery();
             return;
         }
-        // PostgreSQL: per book, for the book this group locked; a bookless group (keys, purges) touches no report.
+        // PostgreSQL: per book, for the book this group locked; a bookless group (keys, purges) touches no report. Written
+        // as rows, which the engine sends with the group's other writes.
         if (_groupBookId is null) return;
-        Command("INSERT INTO commits (id, book_id, recorded_at, max_entry_id) VALUES (@id, @book_id, @recorded_at, @max_entry_id)")
-            .Bind("@id", NextId("commits"))
-            .Bind("@book_id", _groupBookId)
-            .Bind("@recorded_at", Timestamps.Format(Now))
-            .Bind("@max_entry_id", _maxEntryIdInGroup)
-            .ExecuteNonQuery();
+        InsertRows("commits", CommitColumns, [[NextId("commits"), _groupBookId, Timestamps.Format(Now), _maxEntryIdInGroup]]);
     }
+
+    private static readonly string[] CommitColumns = ["id", "book_id", "recorded_at", "max_entry_id"];
 
     // A request that released its savepoint keeps its notes; called before the next request starts and at commit.
     internal void KeepRequest()

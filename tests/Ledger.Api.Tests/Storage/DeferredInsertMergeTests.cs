@@ -17,13 +17,15 @@ public sealed class DeferredInsertMergeTests
     private static WriteSession.PendingRows Insert(string table, params long[] ids) =>
         new(table, ["id"], ids.Select(id => new object?[] { id }).ToArray());
 
-    private static string Shape(IEnumerable<WriteSession.PendingRows> statements) =>
-        string.Join(" ", statements.Select(s => $"{s.Table}({string.Join(",", s.Rows.Select(r => r[0]))})"));
+    private static string Shape(IEnumerable<WriteSession.Deferred> statements) =>
+        string.Join(" ", statements.Select(s => s is WriteSession.PendingRows rows
+            ? $"{rows.Table}({string.Join(",", rows.Rows.Select(r => r[0]))})"
+            : "statement"));
 
     [Fact]
     public void A_groups_single_posts_become_one_insert_per_table_each_row_after_what_it_references()
     {
-        var pending = new[]
+        var pending = new WriteSession.Deferred[]
         {
             Insert("journal_entries", 1), Insert("postings", 10, 11), Insert("events", 100), Insert("idempotency_keys", 1000),
             Insert("journal_entries", 2), Insert("postings", 20, 21), Insert("events", 200), Insert("idempotency_keys", 2000),
@@ -36,7 +38,7 @@ public sealed class DeferredInsertMergeTests
     public void Rows_never_move_before_an_insert_into_a_table_they_reference()
     {
         // The second request creates an account and posts to it: its postings stay after that account's insert.
-        var pending = new[]
+        var pending = new WriteSession.Deferred[]
         {
             Insert("journal_entries", 1), Insert("postings", 10), Insert("accounts", 7), Insert("journal_entries", 2), Insert("postings", 20),
         };
@@ -46,11 +48,21 @@ public sealed class DeferredInsertMergeTests
     [Fact]
     public void Inserts_of_other_columns_stay_apart_and_the_rows_keep_their_order()
     {
-        var pending = new[]
+        var pending = new WriteSession.Deferred[]
         {
             Insert("events", 1), new WriteSession.PendingRows("events", ["id", "hash"], [[2L, "h"]]), Insert("events", 3),
         };
         Assert.Equal("events(1) events(2) events(3)", Shape(PostgresLedgerDatabase.MergeInserts(pending, References)));
-        Assert.Equal("a(1,2,3) b(4)", Shape(PostgresLedgerDatabase.MergeInserts([Insert("a", 1, 2), Insert("b", 4), Insert("a", 3)], References)));
+        Assert.Equal("a(1,2,3) b(4)", Shape(PostgresLedgerDatabase.MergeInserts(new WriteSession.Deferred[] { Insert("a", 1, 2), Insert("b", 4), Insert("a", 3) }, References)));
+    }
+
+    [Fact]
+    public void Nothing_moves_past_a_statement_the_group_sends_with_its_commit()
+    {
+        var pending = new WriteSession.Deferred[]
+        {
+            Insert("events", 1), new WriteSession.PendingStatement("UPDATE books SET x = @x", ["@x"], [[1L]], null), Insert("events", 2),
+        };
+        Assert.Equal("events(1) statement events(2)", Shape(PostgresLedgerDatabase.MergeInserts(pending, References)));
     }
 }

@@ -100,6 +100,14 @@ public abstract class LedgerDatabase
         throw new InvalidOperationException($"{Engine} has a single writer; it locks no book rows.");
 
     /// <summary>
+    /// Looks up a group's idempotency keys of one book in one round trip (engines with several writing processes, where
+    /// each statement is one), handing <paramref name="read"/> a reader over the stored keys' rows: request_hash,
+    /// status_code, location, response_body, idempotency_key.
+    /// </summary>
+    internal virtual void LookUpGroupKeys(WriteSession session, string bookId, IReadOnlyList<string> keys, Action<DbDataReader> read) =>
+        throw new InvalidOperationException($"{Engine} has a single writer; its requests look up their own keys.");
+
+    /// <summary>
     /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
     /// command per row here; PostgreSQL sends them all in one round trip.
     /// </summary>
@@ -141,8 +149,17 @@ public abstract class LedgerDatabase
     }
 
     /// <summary>Sends rows that a session deferred (only engines whose <see cref="InsertRows"/> defers need this).</summary>
-    internal virtual void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.PendingRows> pending) =>
+    internal virtual void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending) =>
         throw new InvalidOperationException($"{Engine} does not defer writes.");
+
+    /// <summary>Sends what a session still defers, then commits its transaction.</summary>
+    internal virtual void CommitWith(WriteSession session, DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending)
+    {
+        if (pending.Count > 0) WriteDeferred(connection, pending);
+        using var commit = connection.CreateCommand();
+        commit.CommandText = "COMMIT";
+        commit.ExecuteNonQuery();
+    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _insertSql = new(StringComparer.Ordinal);
 
