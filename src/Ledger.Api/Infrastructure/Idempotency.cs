@@ -80,18 +80,16 @@ public static class Idempotency
     }
 
     /// <summary>
-    /// Looks up, in one query, every key a group is about to check (PostgreSQL, where each query is a round trip). The
-    /// group holds its book's lock, so no other process can add a key of the book before it commits.
+    /// Tells the group which of its requests' keys are stored, as looked up when it began (PostgreSQL, where each query is
+    /// a round trip; see <see cref="LedgerDatabase.BeginBookGroup"/>). The group holds its book's lock, so no other process
+    /// can add a key of the book before it commits.
     /// </summary>
-    public static void Prefetch(WriteSession session, LedgerDatabase database, string bookId, IReadOnlyList<string> keys)
+    internal static void Known(WriteSession session, IReadOnlyList<string> keys, IReadOnlyList<LedgerDatabase.StoredKey> stored)
     {
         if (keys.Count == 0) return;
         var cache = session.GroupState<KeyCache>();
         var found = new Dictionary<string, KeyCache.Stored>(StringComparer.Ordinal);
-        database.LookUpGroupKeys(session, bookId, keys, reader =>
-        {
-            while (reader.Read()) found[reader.GetString(4)] = Read(reader);
-        });
+        foreach (var row in stored) found[row.Key] = new KeyCache.Stored(row.RequestHash, new StoredResponse(row.StatusCode, row.Location, row.ResponseBody));
         foreach (var key in keys) cache.Known(key, found.GetValueOrDefault(key));
     }
 

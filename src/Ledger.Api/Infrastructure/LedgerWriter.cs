@@ -276,23 +276,21 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// </summary>
     private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry)
     {
-        if (!BeginSharedRun(session, group, bookId, out var stamp, failOnError: !canRetry))
+        // Read as the group begins, in the same round trip: its keys, and the commit record's id and a journal-entry id
+        // per request (ids left over are never used; numbers, not ids, are gapless).
+        var reads = new LedgerDatabase.GroupStartReads
+        {
+            Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+            Ids = bookId is null ? [] : [("commits", 1), ("journal_entries", group.Count)],
+        };
+        if (!BeginSharedRun(session, group, bookId, reads, out var stamp, failOnError: !canRetry))
             return canRetry ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         session.BeginGroup(stamp, bookId);
+        foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
+        Idempotency.Known(session, reads.Keys, reads.StoredKeys);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
         var rerun = false;
-        try
-        {
-            if (bookId is not null)
-                Idempotency.Prefetch(session, _database, bookId,
-                    group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList());
-        }
-        catch (Exception ex)
-        {
-            _logger.LogWarning(ex, "Looking up a group's idempotency keys failed; running its {Count} requests carefully.", group.Count);
-            rerun = true;
-        }
         for (var i = 0; i < group.Count && !rerun; i++)
         {
             session.BeginRequest(group[i].DefersGroupState);
@@ -359,7 +357,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             return SharedOutcome.Done;
         }
         // The careful run: every request again, in order, each in its own savepoint (held refusals are judged again too).
-        if (BeginSharedRun(session, group, bookId, out stamp, failOnError: true))
+        if (BeginSharedRun(session, group, bookId, new LedgerDatabase.GroupStartReads(), out stamp, failOnError: true))
         {
             session.RequestsLeftInGroup = 1;
             CommitGroup(session, group, stamp, bookId, begun: true);
@@ -371,14 +369,15 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// Begins a run of a group: its transaction, its book's row lock, and its stamp. False if that fails: with
     /// <paramref name="failOnError"/> its requests have failed; without, nothing was sent and they wait for a retry.
     /// </summary>
-    private bool BeginSharedRun(WriteSession session, List<WriteRequest> group, string? bookId, out Instant stamp, bool failOnError)
+    private bool BeginSharedRun(WriteSession session, List<WriteRequest> group, string? bookId, LedgerDatabase.GroupStartReads reads,
+        out Instant stamp, bool failOnError)
     {
         stamp = default;
         try
         {
             // Waits for any other process's group on this book to commit: from here on this transaction sees its
             // totals, its number and its idempotency keys, and stamps after it.
-            var last = _database.BeginBookGroup(session, bookId);
+            var last = _database.BeginBookGroup(session, bookId, reads);
             stamp = RecordingClock.WholeTicks(_systemClock.GetCurrentInstant());
             // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
             if (last is not null) stamp = RecordingClock.Max(stamp, Timestamps.Parse(last));
@@ -728,6 +727,13 @@ public sealed class WriteSession : IDisposable
         }
         for (var i = 0; i < count; i++) ids[i] = block.Count > 0 ? block.Dequeue() : throw new InvalidOperationException("The sequence gave too few ids.");
         return ids;
+    }
+
+    /// <summary>Ids drawn for <paramref name="table"/> as the group began (PostgreSQL), used before any drawn later.</summary>
+    internal void AddDrawnIds(string table, IReadOnlyList<long> ids)
+    {
+        if (!_idBlocks.TryGetValue(table, out var block)) _idBlocks[table] = block = new Queue<long>();
+        foreach (var id in ids) block.Enqueue(id);
     }
 
     /// <summary>How many requests of the group, this one included, are still to run (PostgreSQL sizes id blocks by it).</summary>

@@ -18,9 +18,9 @@ public sealed class PersistenceTests : AppTest
         var book = await StandardBookAsync();
         var other = await StandardBookAsync("KWD");
         await App.PostEntryOkAsync(book, "2026-01-05", "capital", ("1010", "10000.00", null), ("3000", null, "10000.00"));
-        await App.PostEntryOkAsync(book, "2025-12-31", "backdated", ("1000", "50.00", null), ("3000", null, "50.00"));
+        var backdated = await App.PostEntryOkAsync(book, "2025-12-31", "backdated", ("1000", "50.00", null), ("3000", null, "50.00"));
         var idempotent = await (await Admin.PostRawAsync(EntriesUrl(book), IdempotentBody, "rent-feb")).AssertCreatedAsync();
-        await (await Admin.PostRawAsync($"{EntriesUrl(book)}/2/reverse", """{"date":"2026-01-31"}""")).AssertCreatedAsync();
+        await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{backdated["id"]}/reverse", """{"date":"2026-01-31"}""")).AssertCreatedAsync();
         await App.PostEntryOkAsync(other, "2026-01-05", "kwd", ("1010", "1.234", null), ("4000", null, "1.234"));
         Assert.Equal(HttpStatusCode.OK, (await Admin.PatchJsonAsync($"{AccountsUrl(book)}/1400", new { archived = true, name = "Old prepaid" })).StatusCode);
         var readKey = await App.CreateKeyAsync(book, "read");
@@ -52,7 +52,7 @@ public sealed class PersistenceTests : AppTest
         await (await App.Client(revoked["key"]!.GetValue<string>()).GetAsync(EntriesUrl(book))).AssertProblemAsync(HttpStatusCode.Unauthorized);
         await (await Admin.PostEntryAsync(book, "2026-03-01", "archived", ("1400", "1.00", null), ("1010", null, "1.00")))
             .AssertValidationErrorAsync("lines[0].account");
-        await (await Admin.PostRawAsync($"{EntriesUrl(book)}/2/reverse", "{}")).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{backdated["id"]}/reverse", "{}")).AssertProblemAsync(HttpStatusCode.Conflict);
         var replay = await Admin.PostRawAsync(EntriesUrl(book), IdempotentBody, "rent-feb");
         Assert.True(JsonNode.DeepEquals(idempotent, await replay.AssertCreatedAsync()));
         Assert.True(replay.Headers.Contains("Idempotency-Replayed"));

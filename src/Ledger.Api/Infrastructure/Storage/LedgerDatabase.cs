@@ -96,16 +96,10 @@ public abstract class LedgerDatabase
     /// processes share: locks the book's row, so the group waits for any other process's group on the book, and answers
     /// the book's last commit stamp. Only engines with several writing processes have it.
     /// </summary>
-    internal virtual string? BeginBookGroup(WriteSession session, string? bookId) =>
+    /// <param name="reads">What the group reads as it begins, under the book's lock, in the same round trip: its
+    /// requests' idempotency keys (a book group only) and blocks of ids.</param>
+    internal virtual string? BeginBookGroup(WriteSession session, string? bookId, GroupStartReads reads) =>
         throw new InvalidOperationException($"{Engine} has a single writer; it locks no book rows.");
-
-    /// <summary>
-    /// Looks up a group's idempotency keys of one book in one round trip (engines with several writing processes, where
-    /// each statement is one), handing <paramref name="read"/> a reader over the stored keys' rows: request_hash,
-    /// status_code, location, response_body, idempotency_key.
-    /// </summary>
-    internal virtual void LookUpGroupKeys(WriteSession session, string bookId, IReadOnlyList<string> keys, Action<DbDataReader> read) =>
-        throw new InvalidOperationException($"{Engine} has a single writer; its requests look up their own keys.");
 
     /// <summary>
     /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
@@ -147,6 +141,24 @@ public abstract class LedgerDatabase
             onRow(row);
         }
     }
+
+    /// <summary>
+    /// What a group on an engine with several writing processes reads as it begins (see <see cref="BeginBookGroup"/>):
+    /// asked for in <see cref="Keys"/> and <see cref="Ids"/>, answered in <see cref="StoredKeys"/> and <see cref="DrawnIds"/>.
+    /// </summary>
+    internal sealed class GroupStartReads
+    {
+        public IReadOnlyList<string> Keys { get; init; } = [];
+
+        public IReadOnlyList<(string Table, int Count)> Ids { get; init; } = [];
+
+        /// <summary>The keys of <see cref="Keys"/> already stored for the book.</summary>
+        public List<StoredKey> StoredKeys { get; } = [];
+
+        public Dictionary<string, List<long>> DrawnIds { get; } = new(StringComparer.Ordinal);
+    }
+
+    internal sealed record StoredKey(string Key, string RequestHash, int StatusCode, string? Location, string ResponseBody);
 
     /// <summary>Sends rows that a session deferred (only engines whose <see cref="InsertRows"/> defers need this).</summary>
     internal virtual void WriteDeferred(DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending) =>
