@@ -283,8 +283,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
             Ids = bookId is null ? [] : [("commits", 1), ("journal_entries", group.Count)],
         };
+        // Retried only when the connection went before anything was sent and the requests are still waiting: once
+        // BeginSharedRun has failed them (a live connection that refused, a lock timeout), running them again could commit
+        // writes their callers were told were not written.
         if (!BeginSharedRun(session, group, bookId, reads, out var stamp, failOnError: !canRetry))
-            return canRetry ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
+            return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         session.BeginGroup(stamp, bookId);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);

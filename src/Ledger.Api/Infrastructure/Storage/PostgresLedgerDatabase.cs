@@ -138,7 +138,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_custom_plan"));
                 batch.BatchCommands.Add(KeyLookup(bookId, reads.Keys));
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = auto"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode TO DEFAULT"));
             }
         }
         // Drawn after the lock: later groups of the book, in any process, draw higher ids.
