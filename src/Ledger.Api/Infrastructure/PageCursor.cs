@@ -1,4 +1,5 @@
 using System.Text;
+using FluentValidation;
 
 namespace Ledger.Api.Infrastructure;
 
@@ -29,6 +30,26 @@ public static class PageCursor
             return false;
         }
     }
+}
+
+/// <summary>
+/// The cursor of a list ordered by a numeric id (documents, payments, open items, statement lines, events, …): the id
+/// written in invariant digits and encoded as <see cref="PageCursor"/> encodes any key.
+/// </summary>
+public static class IdCursor
+{
+    public static string Encode(long id) => PageCursor.Encode(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public static bool TryDecode(string? cursor, out long id)
+    {
+        id = 0;
+        return PageCursor.TryDecode(cursor, out var key)
+            && long.TryParse(key, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out id);
+    }
+
+    /// <summary>The one rule every id-ordered list checks its cursor with.</summary>
+    public static IRuleBuilderOptions<T, string?> IsIdCursor<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(c => c is null || TryDecode(c, out _)).WithMessage("is not a cursor this API returned.");
 }
 
 /// <summary>One page of a list: the items, and the cursor of the next page (null on the last).</summary>

@@ -50,8 +50,7 @@ public sealed class OpenItemListQueryValidator : AbstractValidator<OpenItemListQ
         RuleFor(x => x.Vendor).Null().When(x => x.Customer is not null).WithMessage("Filter by a customer or a vendor, not both.");
         RuleFor(x => x.Status).Must(s => s is null or "open" or "settled").WithMessage("must be 'open' or 'settled'.");
         RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -78,7 +77,7 @@ public static class OpenItemsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var limit = Math.Min(query.Limit ?? JournalQueries.DefaultPageSize, JournalQueries.MaxPageSize);
-        long after = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : 0;
+        long after = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : 0;
         var sql = new StringBuilder(SelectSql);
         if (query.Customer is not null) sql.Append(" AND p.kind = 'customer' AND o.party_id = @customer");
         if (query.Vendor is not null) sql.Append(" AND p.kind = 'vendor' AND o.party_id = @vendor");
@@ -110,7 +109,7 @@ public static class OpenItemsEndpoints
                 r.Number, r.EntryId, (int)r.LineNo, r.ItemDate, r.DueDate, F(owed), F(allocated), F(owed - allocated));
         }).ToList();
         return TypedResults.Ok(new Page<OpenItemResponse>(items,
-            more ? PageCursor.Encode(rows[^1].Id.ToString(CultureInfo.InvariantCulture)) : null));
+            more ? IdCursor.Encode(rows[^1].Id) : null));
     }
 
     // Properties, not a positional record: on SQLite an empty result types the computed column as a blob, which

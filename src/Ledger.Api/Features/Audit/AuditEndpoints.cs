@@ -44,8 +44,7 @@ public sealed class EventFeedQueryValidator : AbstractValidator<EventFeedQuery>
         RuleFor(x => x.Limit).InclusiveBetween(1, 1000).WithMessage("must be from 1 to 1000.");
         RuleFor(x => x.Types).MaximumLength(1000).Matches("^[a-z_.*]+(,[a-z_.*]+)*$").When(x => x.Types is not null)
             .WithMessage("must be event types separated by commas, such as journal_entry.posted,document.*.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -79,7 +78,7 @@ public static class AuditEndpoints
     {
         _ = await books.GetAsync(bookId);
         var limit = query.Limit ?? 100;
-        var after = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : query.After ?? 0;
+        var after = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : query.After ?? 0;
         var (exact, prefixes) = Types(query.Types);
         var items = new List<LedgerEvent>(Math.Min(limit, 1000));
         long? last = null;
@@ -108,7 +107,7 @@ public static class AuditEndpoints
                 break;
             }
         }
-        var cursor = more && last is { } l ? PageCursor.Encode(l.ToString(CultureInfo.InvariantCulture)) : null;
+        var cursor = more && last is { } l ? IdCursor.Encode(l) : null;
         return TypedResults.Ok(new EventPage(items, cursor, items.Count > 0 ? items[^1].Sequence : null));
     }
 

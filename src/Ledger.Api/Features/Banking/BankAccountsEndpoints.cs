@@ -88,8 +88,7 @@ public sealed class BankAccountListQueryValidator : AbstractValidator<BankAccoun
     public BankAccountListQueryValidator()
     {
         RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -157,7 +156,7 @@ public static class BankAccountsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var limit = Math.Min(query.Limit ?? 50, 500);
-        long after = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        long after = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : 0;
         await using var connection = await database.OpenReplicaReadAsync();
         var ids = (await connection.QueryAsync<long>(
             "SELECT id FROM bank_accounts WHERE book_id = @bookId AND id > @after ORDER BY id LIMIT @take",
@@ -167,7 +166,7 @@ public static class BankAccountsEndpoints
         var today = clock.GetCurrentInstant().InUtc().Date;
         var items = ids.Select(id => Read(connection, book, id, today)!).ToList();
         return TypedResults.Ok(new Page<BankAccountResponse>(items,
-            more ? PageCursor.Encode(ids[^1].ToString(System.Globalization.CultureInfo.InvariantCulture)) : null));
+            more ? IdCursor.Encode(ids[^1]) : null));
     }
 
     private static async Task<Results<Ok<BankAccountResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books,

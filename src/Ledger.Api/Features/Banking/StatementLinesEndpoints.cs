@@ -55,8 +55,7 @@ public sealed class StatementLineListQueryValidator : AbstractValidator<Statemen
         RuleFor(x => x.From).Must(d => DateText.TryParseDate(d, out _)).When(x => x.From is not null).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.To).Must(d => DateText.TryParseDate(d, out _)).When(x => x.To is not null).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.Limit).InclusiveBetween(1, 1000).WithMessage("must be from 1 to 1000.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -130,7 +129,7 @@ public static class StatementLinesEndpoints
     {
         var book = await books.GetAsync(bookId);
         var limit = query.Limit ?? 100;
-        long after = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : 0;
+        long after = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : 0;
         await using var connection = await database.OpenReplicaReadAsync();
         _ = BankAccountsEndpoints.Find(connection, bookId, id);
         // Ordered by id, which follows import order; within one import, file order.
@@ -144,7 +143,7 @@ public static class StatementLinesEndpoints
         if (more) rows.RemoveAt(rows.Count - 1);
         var matches = MatchesOf(connection, bookId, rows.Where(r => r.Status == "matched").Select(r => r.Id).ToList());
         var items = rows.Select(r => ToResponse(r, matches.GetValueOrDefault(r.Id), book.Digits)).ToList();
-        return TypedResults.Ok(new Page<StatementLineResponse>(items, more ? PageCursor.Encode(rows[^1].Id.ToString(CultureInfo.InvariantCulture)) : null));
+        return TypedResults.Ok(new Page<StatementLineResponse>(items, more ? IdCursor.Encode(rows[^1].Id) : null));
     }
 
     private static async Task<Results<Ok<StatementLineResponse>, ProblemHttpResult>> GetAsync(string bookId, long lineId, BookCatalog books,

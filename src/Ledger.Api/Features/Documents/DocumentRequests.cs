@@ -169,7 +169,6 @@ public sealed class DocumentListQueryValidator : AbstractValidator<DocumentListQ
         RuleFor(x => x.From).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.To).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }

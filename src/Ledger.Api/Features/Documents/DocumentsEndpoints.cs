@@ -191,7 +191,7 @@ public static class DocumentsEndpoints
         var book = await books.GetAsync(bookId);
         var today = clock.GetCurrentInstant().InUtc().Date;
         var limit = Math.Min(query.Limit ?? DefaultPageSize, MaxPageSize);
-        long? before = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : null;
+        long? before = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : null;
         var party = kind.Party() == PartyKind.Customer ? query.Customer : query.Vendor;
         // Status and overdue depend on what is paid, which the page computes for its own rows: the SQL narrows by what the
         // row holds, and the page is read in bounded steps until it is full or the list ends.
@@ -228,7 +228,7 @@ public static class DocumentsEndpoints
         var more = items.Count > limit;
         if (more) items.RemoveAt(items.Count - 1);
         return TypedResults.Ok(new Page<DocumentResponse>(items,
-            more ? PageCursor.Encode(items[^1].Id.ToString(CultureInfo.InvariantCulture)) : null));
+            more ? IdCursor.Encode(items[^1].Id) : null));
     }
 
     /// <summary>A document with its lines and what is paid on it now, or null if the book has no such document of this kind.</summary>

@@ -81,8 +81,7 @@ public sealed class PaymentListQueryValidator : AbstractValidator<PaymentListQue
         RuleFor(x => x.From).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.To).Must(d => d is null || DateText.TryParseDate(d, out _)).WithMessage("must be a date written YYYY-MM-DD.");
         RuleFor(x => x.Limit).GreaterThanOrEqualTo(1).WithMessage("must be at least 1.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -266,7 +265,7 @@ public static class PaymentsEndpoints
     {
         var book = await books.GetAsync(bookId);
         var limit = Math.Min(query.Limit ?? 50, 500);
-        long before = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : long.MaxValue;
+        long before = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : long.MaxValue;
         // Only the filters given are in the SQL, so that one party's page goes through the party's index.
         var sql = new StringBuilder(SelectSql).Append(" WHERE p.book_id = @bookId AND p.id < @before");
         if (query.Customer is not null) sql.Append(" AND c.kind = 'customer' AND p.party_id = @customer");
@@ -280,7 +279,7 @@ public static class PaymentsEndpoints
         var more = rows.Count > limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         var items = Answers(connection, book, rows);
-        return TypedResults.Ok(new Page<PaymentResponse>(items, more ? PageCursor.Encode(rows[^1].Id.ToString(CultureInfo.InvariantCulture)) : null));
+        return TypedResults.Ok(new Page<PaymentResponse>(items, more ? IdCursor.Encode(rows[^1].Id) : null));
     }
 
     public static PaymentResponse? Read(DbConnection connection, BookIdentity book, long id)

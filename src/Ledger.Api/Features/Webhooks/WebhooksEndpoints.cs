@@ -82,8 +82,7 @@ public sealed class WebhookDeliveriesQueryValidator : AbstractValidator<WebhookD
     public WebhookDeliveriesQueryValidator()
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, 1000).WithMessage("must be from 1 to 1000.");
-        RuleFor(x => x.Cursor).Must(c => c is null || PageCursor.TryDecode(c, out var key) && long.TryParse(key, CultureInfo.InvariantCulture, out _))
-            .WithMessage("is not a cursor this API returned.");
+        RuleFor(x => x.Cursor).IsIdCursor();
     }
 }
 
@@ -274,7 +273,7 @@ public static class WebhooksEndpoints
     {
         _ = await books.GetAsync(bookId);
         var limit = query.Limit ?? 100;
-        var before = PageCursor.TryDecode(query.Cursor, out var key) ? long.Parse(key, CultureInfo.InvariantCulture) : long.MaxValue;
+        var before = IdCursor.TryDecode(query.Cursor, out var cursorId) ? cursorId : long.MaxValue;
         await using var connection = await database.OpenReadAsync();
         if (WebhookStore.Find(connection, bookId, id) is null) throw NotFound(id);
         var rows = (await connection.QueryAsync<WebhookStore.DeliveryRow>("""
@@ -288,7 +287,7 @@ public static class WebhooksEndpoints
         var items = rows.Select(r => new WebhookDeliveryResponse(r.Sequence, r.Attempt, r.AttemptedAt, (int?)r.StatusCode, r.Outcome, r.Error, r.DurationMs))
             .ToList();
         return TypedResults.Ok(new WebhookDeliveryPage(items,
-            more ? PageCursor.Encode(rows[^1].AttemptNo.ToString(CultureInfo.InvariantCulture)) : null));
+            more ? IdCursor.Encode(rows[^1].AttemptNo) : null));
     }
 }
 
