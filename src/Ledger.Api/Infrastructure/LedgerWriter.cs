@@ -635,11 +635,16 @@ public sealed class WriteSession : IDisposable
     /// <summary>Sends what is still deferred and commits, in one round trip where the engine allows it.</summary>
     internal void Commit()
     {
+        Finishing = false;
+        _database.CommitWith(this, _connection, TakePending());
+    }
+
+    private Deferred[] TakePending()
+    {
         var pending = _pendingWrites.ToArray();
         _pendingWrites.Clear();
         _requestPendingStart = 0;
-        Finishing = false;
-        _database.CommitWith(this, _connection, pending);
+        return pending;
     }
 
     /// <summary>Sends every deferred row in one round trip. Any command the request runs next sees them.</summary>
@@ -647,10 +652,7 @@ public sealed class WriteSession : IDisposable
     {
         if (_pendingWrites.Count == 0) return;
         RequestWrote = true;
-        var pending = _pendingWrites.ToArray();
-        _pendingWrites.Clear();
-        _requestPendingStart = 0;
-        _database.WriteDeferred(_connection, pending);
+        _database.WriteDeferred(_connection, TakePending());
     }
 
     /// <summary>The book this group writes (PostgreSQL groups hold one book); null on SQLite, whose groups hold any.</summary>

@@ -132,8 +132,8 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         using var batch = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(BeginWriteSql) } };
         if (bookId is not null)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id FROM books WHERE id = $1 FOR UPDATE") { Parameters = { Text(bookId) } });
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT MAX(recorded_at) FROM commits WHERE book_id = $1") { Parameters = { Text(bookId) } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id FROM books WHERE id = $1 FOR UPDATE") { Parameters = { Parameter(null, bookId) } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT MAX(recorded_at) FROM commits WHERE book_id = $1") { Parameters = { Parameter(null, bookId) } });
             if (reads.Keys.Count > 0)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_custom_plan"));
@@ -145,23 +145,31 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         foreach (var (table, count) in reads.Ids)
             batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT nextval('{table}_id_seq') FROM generate_series(1, $1)")
             {
-                Parameters = { new NpgsqlParameter { Value = (long)count, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint } },
+                Parameters = { Parameter(null, (long)count) },
             });
         if (batch.BatchCommands.Count == 1)
         {
             batch.ExecuteNonQuery();
             return null;
         }
-        // Results in order; Npgsql's reader passes over the statements without rows (BEGIN, SET).
+        // Results in the order asked; Npgsql's reader starts on the first statement with rows and passes over those
+        // without (BEGIN, SET), so each result below is reached by one more step.
         using var reader = batch.ExecuteReader();
+        var started = false;
+        void NextResult()
+        {
+            if (started) reader.NextResult();
+            started = true;
+        }
         string? last = null;
         if (bookId is not null)
         {
-            reader.NextResult(); // past the lock's row, if the book exists
+            NextResult(); // the lock's row, if the book exists
+            NextResult();
             last = reader.Read() && !reader.IsDBNull(0) ? reader.GetString(0) : null;
             if (reads.Keys.Count > 0)
             {
-                reader.NextResult();
+                NextResult();
                 while (reader.Read())
                     reads.StoredKeys.Add(new StoredKey(reader.GetString(4), reader.GetString(0), (int)reader.GetInt64(1),
                         reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
@@ -169,14 +177,12 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         }
         foreach (var (table, _) in reads.Ids)
         {
-            if (bookId is not null || table != reads.Ids[0].Table) reader.NextResult();
+            NextResult();
             var ids = reads.DrawnIds[table] = [];
             while (reader.Read()) ids.Add(reader.GetInt64(0));
         }
         return last;
     }
-
-    private static NpgsqlParameter Text(string value) => new() { Value = value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
 
     /// <summary>
     /// One probe of the key index per key. As "idempotency_key IN (…)", auto_explain showed the lookup in a fresh database
@@ -189,11 +195,11 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     {
         var values = new System.Text.StringBuilder();
         var select = new NpgsqlBatchCommand();
-        select.Parameters.Add(Text(bookId));
+        select.Parameters.Add(Parameter(null, bookId));
         for (var i = 0; i < keys.Count; i++)
         {
             values.Append(i == 0 ? "($" : ", ($").Append(i + 2).Append(')');
-            select.Parameters.Add(Text(keys[i]));
+            select.Parameters.Add(Parameter(null, keys[i]));
         }
         select.CommandText = $"""
             SELECT x.request_hash, x.status_code, x.location, x.response_body, x.idempotency_key
