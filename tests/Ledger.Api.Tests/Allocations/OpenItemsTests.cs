@@ -15,19 +15,8 @@ public sealed class OpenItemsTests(SharedApp shared) : SharedAppTest(shared)
 
     private static string Text(JsonNode node, string field) => node[field]!.GetValue<string>();
 
-    private async Task<List<JsonNode>> ItemsAsync(string book, string query)
-    {
-        var items = new List<JsonNode>();
-        string? cursor = null;
-        for (var page = 0; page < 100; page++)
-        {
-            var json = await Admin.GetJsonAsync($"{Url(book, "open-items")}?{query}&limit=2" + (cursor is null ? "" : $"&cursor={cursor}"));
-            items.AddRange(json["items"]!.AsArray().Select(i => i!.DeepClone()));
-            cursor = json["nextCursor"]?.GetValue<string>();
-            if (cursor is null) return items;
-        }
-        throw new InvalidOperationException("The open-item list does not end.");
-    }
+    private Task<List<JsonNode>> ItemsAsync(string book, string query) =>
+        Admin.AllPagesAsync($"{Url(book, "open-items")}?{query}&limit=2", maxPages: 100);
 
     private async Task<JsonNode> AgingAsync(string book, string ledger, string asOf) =>
         await Admin.GetJsonAsync($"{Url(book, $"reports/aged-{ledger}")}?asOf={asOf}&detail=true");

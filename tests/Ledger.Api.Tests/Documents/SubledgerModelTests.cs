@@ -857,19 +857,9 @@ public sealed class SubledgerModelTests(SharedApp shared) : SharedAppTest(shared
     private async Task<Dictionary<long, JsonNode>> ListAsync(string route, string query = "")
     {
         var items = new Dictionary<long, JsonNode>();
-        string? cursor = null;
-        for (var page = 0; ; page++)
-        {
-            Assert.True(page < 1000, $"The {route} list does not end.");
-            var parts = new List<string> { "limit=50" };
-            if (query.Length > 0) parts.Add(query);
-            if (cursor is not null) parts.Add($"cursor={Uri.EscapeDataString(cursor)}");
-            var json = await Admin.GetJsonAsync($"{Url(route)}?{string.Join('&', parts)}");
-            foreach (var item in json["items"]!.AsArray())
-                Assert.True(items.TryAdd(item!["id"]!.GetValue<long>(), item), $"The {route} list has {item["id"]} twice.");
-            cursor = json["nextCursor"]?.GetValue<string>();
-            if (cursor is null) return items;
-        }
+        foreach (var item in await Admin.AllPagesAsync($"{Url(route)}?limit=50" + (query.Length > 0 ? $"&{query}" : ""), maxPages: 1000))
+            Assert.True(items.TryAdd(item["id"]!.GetValue<long>(), item), $"The {route} list has {item["id"]} twice.");
+        return items;
     }
 
     // --- helpers ---

@@ -150,22 +150,12 @@ public sealed class LedgerApp : IAsyncDisposable
         Admin.GetJsonAsync($"/v1/books/{bookId}/accounts/{Uri.EscapeDataString(code)}");
 
     /// <summary>Every journal entry the list endpoint serves for <paramref name="query"/>, walking all pages.</summary>
-    public async Task<List<JsonNode>> AllEntriesAsync(string bookId, string query = "", int? limit = null, HttpClient? client = null)
+    public Task<List<JsonNode>> AllEntriesAsync(string bookId, string query = "", int? limit = null, HttpClient? client = null)
     {
-        var entries = new List<JsonNode>();
-        string? cursor = null;
-        for (var page = 0; ; page++)
-        {
-            Assert.True(page < 10_000, "The entry list does not end.");
-            var parts = new List<string>();
-            if (query.Length > 0) parts.Add(query);
-            if (limit is not null) parts.Add($"limit={limit}");
-            if (cursor is not null) parts.Add($"cursor={Uri.EscapeDataString(cursor)}");
-            var json = await (client ?? Admin).GetJsonAsync($"/v1/books/{bookId}/journal-entries?{string.Join('&', parts)}");
-            entries.AddRange(json["items"]!.AsArray().Select(i => i!.DeepClone()));
-            cursor = json["nextCursor"]?.GetValue<string>();
-            if (cursor is null) return entries;
-        }
+        var parts = new List<string>();
+        if (query.Length > 0) parts.Add(query);
+        if (limit is not null) parts.Add($"limit={limit}");
+        return (client ?? Admin).AllPagesAsync($"/v1/books/{bookId}/journal-entries?{string.Join('&', parts)}");
     }
 
     /// <summary>
@@ -249,6 +239,25 @@ public static class HttpTestExtensions
         var errors = json["errors"]!.AsObject();
         Assert.True(errors.ContainsKey(fieldPath), $"Expected an error on '{fieldPath}', got: {body}");
         return json;
+    }
+
+    /// <summary>
+    /// Every item a list answers for <paramref name="url"/> (its query included), following nextCursor page by page;
+    /// fails if the list has not ended after <paramref name="maxPages"/> pages.
+    /// </summary>
+    public static async Task<List<JsonNode>> AllPagesAsync(this HttpClient client, string url, int maxPages = 10_000)
+    {
+        var items = new List<JsonNode>();
+        string? cursor = null;
+        for (var page = 0; ; page++)
+        {
+            Assert.True(page < maxPages, $"GET {url}: the list does not end.");
+            var pageUrl = cursor is null ? url : $"{url}{(url.Contains('?') ? '&' : '?')}cursor={Uri.EscapeDataString(cursor)}";
+            var json = await client.GetJsonAsync(pageUrl);
+            items.AddRange(json["items"]!.AsArray().Select(i => i!.DeepClone()));
+            cursor = json["nextCursor"]?.GetValue<string>();
+            if (cursor is null) return items;
+        }
     }
 
     /// <summary>GETs JSON, asserting 200.</summary>
