@@ -43,17 +43,21 @@ public sealed class PartyAccountTests : FakeClockAppTest
         await Admin.VoidAsync(book, "payments", voidedPayment);
         await Admin.PaymentAsync(book, acme, customer: true, "2026-03-20", "5.00", direction: "out");              // a refund
         await Admin.InvoiceAsync(book, other, "2026-01-01", "777.00");
+        // Hand-posted on receivables: an opening balance (due on its own date, so overdue) and a debit dated today (not yet).
+        await App.PostEntryOkAsync(book, "2025-03-31", "Opening balance", ($"1200/customer:{acme}", "70.00", null), ("3000", null, "70.00"));
+        await App.PostEntryOkAsync(book, "2026-04-01", "Recharge", ($"1200/customer:{acme}", "7.00", null), ("4000", null, "7.00"));
 
         var account = await Admin.GetJsonAsync(Url(book, $"customers/{acme}/account"));
         Assert.Equal(("Acme", "2026-04-01", "EUR"), (account["party"]!["name"].Text(), account["asOf"].Text(), account["currency"].Text()));
         // Net of tax, credit notes deducted, issued only: this year 200; last year 100 + 300 + 400 − 50; 12 months 300 + 400 + 200 − 50.
         Assert.Equal(("200.00", "750.00", "850.00"), Periods(account["revenue"]!));
-        // Owed now: 119 + 300 open of January + 200 − 50 credit note − 60 unallocated payment + 5 refunded.
-        Assert.Equal("514.00", account["openBalance"].Text());
-        Assert.Equal("514.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-receivables")))["parties"]!.AsArray()
+        // Owed now: 119 + 300 open of January + 200 − 50 credit note − 60 unallocated payment + 5 refunded + 70 + 7 by hand.
+        Assert.Equal("591.00", account["openBalance"].Text());
+        Assert.Equal("591.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-receivables")))["parties"]!.AsArray()
             .Single(p => p!["id"]!.GetValue<long>() == acme)!["total"].Text());
-        // Past due: 119 (due 2025-05-01) and 300 of January; the April invoice is not due yet.
-        Assert.Equal("419.00", account["overdueBalance"].Text());
+        // Past due: 119 (due 2025-05-01) and 300 of January, which the overdue invoice list shows, and the opening balance;
+        // the April invoice and today's recharge are not due yet, and neither credits nor the refund are a debt fallen due.
+        Assert.Equal("489.00", account["overdueBalance"].Text());
         var overdue = await Admin.GetJsonAsync($"{Url(book, "invoices")}?customer={acme}&overdue=true");
         Assert.Equal(419.00m, overdue["items"]!.AsArray().Sum(i => decimal.Parse(i!["amountDue"].Text(), CultureInfo.InvariantCulture)));
         // (300 × 11 + 100 × 30) / 400 = 15.75: the void's match, the undone allocation and last March's payment do not count.
@@ -84,14 +88,23 @@ public sealed class PartyAccountTests : FakeClockAppTest
         await Admin.DocumentAsync(book, "vendor-credits", vendor, "2026-02-01", [new Line("100.00")]);
         await Admin.BillAsync(book, vendor, "2026-03-01", "300.00");                                                 // due 2026-03-31
         await Admin.BillAsync(book, vendor, "2026-03-02", "50.00");                                                  // due today: not overdue
+        // An opening balance owed to the vendor, posted by hand (overdue), half of it paid by naming its item.
+        await App.PostEntryOkAsync(book, "2025-12-31", "Opening balance", ("3000", "40.00", null), ($"2000/vendor:{vendor}", null, "40.00"));
+        var opening = (await Admin.GetJsonAsync($"{Url(book, "open-items")}?vendor={vendor}&status=open"))["items"]!.AsArray()
+            .Single(i => i!["sourceType"].Text() == "journal")!["id"]!.GetValue<long>();
+        Assert.Equal(HttpStatusCode.Created, (await Admin.PostJsonAsync(Url(book, "payments"), new
+        {
+            vendor, date = "2026-01-15", amount = "15.00", account = "1010", allocations = new[] { new { item = opening, amount = "15.00" } },
+        })).StatusCode);
 
         var account = await Admin.GetJsonAsync(Url(book, $"vendors/{vendor}/account"));
         Assert.Null(account["revenue"]);
         Assert.Equal(("250.00", "1500.00", "1250.00"), Periods(account["spend"]!));
-        Assert.Equal(("750.00", "800.00"), (account["openBalance"].Text(), account["overdueBalance"].Text()));
-        Assert.Equal("750.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-payables")))["totals"]!["total"].Text());
-        Assert.Equal(20.0m, account["averageDaysToPay"]!.GetValue<decimal>());
-        Assert.Equal((4L, "2026-03-02", "2025-10-21"), (account["invoiceCount"]!.GetValue<long>(), account["lastInvoiceDate"].Text(), account["lastPaymentDate"].Text()));
+        Assert.Equal(("775.00", "825.00"), (account["openBalance"].Text(), account["overdueBalance"].Text()));
+        Assert.Equal("775.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-payables")))["totals"]!["total"].Text());
+        // (1000 × 20 + 15 × 15) / 1015 = 19.93: paying an opening balance counts from its own date.
+        Assert.Equal(19.9m, account["averageDaysToPay"]!.GetValue<decimal>());
+        Assert.Equal((4L, "2026-03-02", "2026-01-15"), (account["invoiceCount"]!.GetValue<long>(), account["lastInvoiceDate"].Text(), account["lastPaymentDate"].Text()));
     }
 
     [Fact]

@@ -18,7 +18,9 @@ public sealed record PartyPeriodAmounts(string ThisYear, string LastYear, string
 
 /// <summary>
 /// A customer as a sales team reads it, today (asOf). openBalance is what the customer owes now, credits deducted (its
-/// total in aged receivables as of today); overdueBalance what is still open of its invoices due before today;
+/// total in aged receivables as of today); overdueBalance what is still open of what it owes that fell due before today:
+/// its invoices and the debits posted by hand on its receivables (opening balances), each by its due date, a hand-posted
+/// line's due date being its own date;
 /// averageDaysToPay the days from an invoice's date to the allocations that settled it over the last 12 months,
 /// weighted by amount, to one decimal (null without any).
 /// </summary>
@@ -136,9 +138,11 @@ public static class PartyAccountEndpoints
         WHERE book_id = @bookId AND party_id = @partyId AND ledger = @ledger AND item_date <= @today
         """;
 
-    // What is open today of the invoices (bills) due before today: allocations dated up to today and not undone count,
-    // as in aging as of today. Only the item a document posted when issued is owed (amount × sign > 0); a void's
-    // reversal carries the same source with the other sign, and the void matched the two, so neither is open.
+    // What is open today of the invoices (bills) and hand-posted items due before today: allocations dated up to today and
+    // not undone count, as in aging as of today. Only owed items count (amount × sign > 0): a customer's credits are not
+    // overdue, and a void's reversal carries its document's source with the other sign, matched by the void. Refunds
+    // (payments out to a customer) and a voided credit note's reversal have the owed sign but are not a debt that fell
+    // due, so sources other than the document kind and 'journal' are left out.
     private const string OverdueSql = """
         WITH counted AS (
             SELECT a.debit_item_id AS item_id, a.amount FROM allocations a
@@ -151,7 +155,7 @@ public static class PartyAccountEndpoints
         )
         SELECT CAST(COALESCE(SUM(o.amount - COALESCE(al.amount, 0)), 0) AS BIGINT)
         FROM open_items o LEFT JOIN allocated al ON al.item_id = o.id
-        WHERE o.book_id = @bookId AND o.party_id = @partyId AND o.ledger = @ledger AND o.source_type = @document
+        WHERE o.book_id = @bookId AND o.party_id = @partyId AND o.ledger = @ledger AND o.source_type IN (@document, 'journal')
           AND o.item_date <= @today AND o.due_date < @today AND o.amount * @sign > 0
         """;
 
