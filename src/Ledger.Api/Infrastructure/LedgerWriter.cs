@@ -70,9 +70,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     /// <summary>
     /// Queues <paramref name="work"/>; completes after the transaction holding it has committed.
-    /// Work that only posts journal entries passes <paramref name="defersGroupState"/> = true: it may keep running
-    /// totals in memory for the rest of the group (<see cref="IGroupState"/>), written once before the commit.
-    /// Any other work first sees all such state written out, so its SQL reads current values.
+    /// Work that changes the running totals only by posting through JournalPoster, and reads none of them in SQL (a book's
+    /// next number and debit total, accounts' totals, monthly totals), passes
+    /// <paramref name="defersGroupState"/> = true: journal entries, documents, payments, allocations. Their totals stay in
+    /// memory for the rest of the group (<see cref="IGroupState"/>), written once before the commit. Any other work (it
+    /// changes accounts or books, or reads balances) first sees all such state written out, so its SQL reads current values.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<WriteSession, T> work, bool defersGroupState = false) =>
         Enqueue(new WriteRequest<T>(work, defersGroupState, null, null) { Actor = Actor() });
@@ -81,8 +83,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// As <see cref="WriteAsync{T}"/>, for work that reads or changes one book: on PostgreSQL its transaction holds the
     /// book's row lock, so writers in every process see each other's totals, numbers and idempotency keys.
     /// </summary>
-    public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false, string? idempotencyKey = null) =>
-        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey, Actor = Actor() });
+    /// <param name="partyId">The customer or vendor the work names, if it knows before it runs: the first request of the group
+    /// that reads a party reads every party the group's requests name, in one query (see <see cref="WriteSession.PartiesOfGroup"/>).</param>
+    public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false, string? idempotencyKey = null,
+        long? partyId = null) =>
+        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey, Actor = Actor(), PartyId = partyId });
 
     /// <summary>
     /// Makes a report of <paramref name="bookId"/> as known at <paramref name="knownAt"/> final before its snapshot
@@ -289,6 +294,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         if (!BeginSharedRun(session, group, bookId, reads, out var stamp, failOnError: !canRetry))
             return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         session.BeginGroup(stamp, bookId);
+        session.PartiesOfGroup = PartiesOf(group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
@@ -406,6 +412,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private bool CommitGroup(WriteSession session, List<WriteRequest> group, Instant stamp, string? bookId, bool begun = false)
     {
         session.BeginGroup(stamp, bookId);
+        session.PartiesOfGroup = PartiesOf(group);
         if (!begun)
         {
             try
@@ -481,6 +488,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         return true;
     }
 
+    private static List<(string BookId, long PartyId)> PartiesOf(List<WriteRequest> group)
+    {
+        var parties = new List<(string, long)>();
+        foreach (var request in group)
+            if (request is { BookId: { } bookId, PartyId: { } partyId }) parties.Add((bookId, partyId));
+        return parties;
+    }
+
     private static void RollbackGroup(WriteSession session)
     {
         session.ResetGroupState();
@@ -527,6 +542,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
         /// <summary>The API key the work runs for (null: the server's own work).</summary>
         public string? Actor { get; init; }
+
+        /// <summary>The customer or vendor the work names, if known before it runs (read for the whole group at once).</summary>
+        public long? PartyId { get; init; }
 
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
@@ -740,6 +758,12 @@ public sealed class WriteSession : IDisposable
         if (!_idBlocks.TryGetValue(table, out var block)) _idBlocks[table] = block = new Queue<long>();
         foreach (var id in ids) block.Enqueue(id);
     }
+
+    /// <summary>
+    /// The customers and vendors the group's requests said they name, by book (at most one per request): read together by
+    /// the first request that reads a party (see Features/Parties/GroupParties), where each would otherwise read its own.
+    /// </summary>
+    public IReadOnlyList<(string BookId, long PartyId)> PartiesOfGroup { get; internal set; } = [];
 
     /// <summary>How many requests of the group, this one included, are still to run (PostgreSQL sizes id blocks by it).</summary>
     internal int RequestsLeftInGroup { get; set; } = 1;

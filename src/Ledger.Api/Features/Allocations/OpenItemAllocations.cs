@@ -115,7 +115,7 @@ public static class OpenItemAllocations
                 var id = Allocate(session, book, first, second, amount.Value.MinorUnits, date, keyId, "amount");
                 return Read(session.Connection, book, id)!;
             },
-            created => $"/v1/books/{bookId}/allocations/{created.Id}");
+            created => $"/v1/books/{bookId}/allocations/{created.Id}", defersGroupState: true);
     }
 
     private static async Task<Ok<AllocationResponse>> UndoAsync(string bookId, long id, HttpContext http, BookCatalog books, LedgerWriter writer)
@@ -131,7 +131,7 @@ public static class OpenItemAllocations
             RefuseLocked(session, bookId, DateText.ParseStoredDate(row.AllocationDate), "Allocation");
             Undo(session, bookId, id, keyId);
             return Read(session.Connection, book, id)!;
-        });
+        }, defersGroupState: true);
         return TypedResults.Ok(undone);
     }
 

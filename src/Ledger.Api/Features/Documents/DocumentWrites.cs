@@ -4,6 +4,9 @@ using Dapper;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Allocations;
 using Ledger.Api.Features.Journal;
+using Ledger.Api.Features.Parties;
+using Ledger.Api.Features.TaxRates;
+using Party = Ledger.Api.Features.Parties.GroupParties.Party;
 using Ledger.Api.Infrastructure;
 using Ledger.Domain;
 using NodaTime;
@@ -93,7 +96,7 @@ public static class DocumentWrites
         var stored = RequireDraft(session, book.Id, kind, id, "issued");
         var (party, controls) = PartyAndControls(session, book.Id, stored.Row.PartyId, kind.Party());
         if (party is null) throw new InvalidOperationException($"The party {stored.Row.PartyId} of document {id} is gone.");
-        if (party.Archived != 0)
+        if (party.Archived)
             throw new ConflictException($"{Capital(kind.Party())} {party.Code} is archived and gets no new documents; unarchive it first.");
         var lines = ReadLines(session, book.Id, id);
         var row = Issue(session, book, kind, stored.Row, lines, party, controls, TaxAccounts(session, book.Id, kind, lines));
@@ -108,13 +111,13 @@ public static class DocumentWrites
     /// posts its entry and answers the row as issued (numbered, due, with its entry). The caller writes the row and its event.
     /// </summary>
     private static DocumentSnapshots.DocumentRow Issue(WriteSession session, BookIdentity book, DocumentKind kind, DocumentSnapshots.DocumentRow draft,
-        IReadOnlyList<DocumentSnapshots.LineRow> lines, PartyRow party, ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
+        IReadOnlyList<DocumentSnapshots.LineRow> lines, Party party, ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
     {
         if (draft.Gross == 0) throw new ConflictException($"A {kind.Words()} of zero cannot be issued: its lines add up to nothing.");
         var date = DateText.ParseStoredDate(draft.DocumentDate);
         var dueDate = draft.DueDate is { } due ? DateText.ParseStoredDate(due)
             : kind is DocumentKind.Invoice or DocumentKind.Bill ? date.PlusDays((int)party.PaymentTermsDays) : date;
-        var number = NextNumber(session, book.Id, kind);
+        var number = DocumentNumbers.Next(session, book.Id, kind);
         var postings = Postings(kind, draft.Gross, lines, party, controls, taxAccounts);
         var entry = BalancedEntry.Create(date, $"{Capital(kind)} {number}, {party.Name}", number, postings);
         JournalEntryResponse posted;
@@ -201,68 +204,26 @@ public static class DocumentWrites
     private static long? Long(System.Data.Common.DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
 
     /// <summary>
-    /// The party of the kind (null if the book has none with that id) and the book's control accounts, in one round trip:
-    /// both are needed by every document written. Parties and books are never rows left waiting, so ReadCommand serves.
+    /// The party of the kind (null if the book has none of that kind with that id) and the book's control accounts, as the
+    /// group has them (see <see cref="GroupParties"/>, <see cref="JournalPoster.BookOf"/>): a group of documents for a few
+    /// customers reads each once, and its entries are posted with the same reads.
     /// </summary>
-    private static (PartyRow? Party, ControlAccounts Controls) PartyAndControls(WriteSession session, string bookId, long partyId, PartyKind kind)
+    private static (Party? Party, ControlAccounts Controls) PartyAndControls(WriteSession session, string bookId, long partyId, PartyKind kind)
     {
-        using var reader = session.ReadCommand(SelectPartyAndControlsSql)
-            .Bind("@book_id", bookId).Bind("@id", partyId).Bind("@kind", kind == PartyKind.Customer ? "customer" : "vendor").ExecuteReader();
-        if (!reader.Read()) throw new InvalidOperationException($"Book {bookId} is gone.");
-        var controls = new ControlAccounts(Text(reader, 0), Text(reader, 1));
-        var party = reader.IsDBNull(2) ? null
-            : new PartyRow(reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6));
-        return (party, controls);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="sql"/> (from <see cref="ByCodesSql"/>) for the distinct codes, reading each row with
-    /// <paramref name="read"/>: one statement per 256 codes, its IN list padded to a power of two so that few statements
-    /// are ever prepared.
-    /// </summary>
-    private static void ReadByCodes(WriteSession session, string[] sql, string bookId, IEnumerable<string> codes, Action<System.Data.Common.DbDataReader> read)
-    {
-        var distinct = codes.Distinct(StringComparer.Ordinal).ToList();
-        for (var start = 0; start < distinct.Count; start += MaxCodesPerQuery)
-        {
-            var chunk = distinct.GetRange(start, Math.Min(MaxCodesPerQuery, distinct.Count - start));
-            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunk.Count);
-            var command = session.ReadCommand(sql[System.Numerics.BitOperations.Log2((uint)size)]).Bind("@book_id", bookId);
-            for (var i = 0; i < size; i++) command.Bind($"@c{i}", chunk[Math.Min(i, chunk.Count - 1)]);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) read(reader);
-        }
-    }
-
-    private const int MaxCodesPerQuery = 256;
-
-    private static string[] ByCodesSql(string select) => Enumerable.Range(0, 9)
-        .Select(p => select + " AND code IN (" + string.Join(", ", Enumerable.Range(0, 1 << p).Select(i => $"@c{i}")) + ")").ToArray();
-
-    private static readonly string[] SelectAccountsSql = ByCodesSql("SELECT code, archived FROM accounts WHERE book_id = @book_id");
-
-    private static readonly string[] SelectTaxRatesSql =
-        ByCodesSql("SELECT code, rate, archived, sales_account, purchase_account FROM tax_rates WHERE book_id = @book_id");
-
-    private sealed record StoredRate(string Rate, long Archived, string SalesAccount, string PurchaseAccount);
-
-    private static Dictionary<string, StoredRate> ReadTaxRates(WriteSession session, string bookId, IEnumerable<string> codes)
-    {
-        var rates = new Dictionary<string, StoredRate>(StringComparer.Ordinal);
-        ReadByCodes(session, SelectTaxRatesSql, bookId, codes,
-            reader => rates[reader.GetString(0)] = new StoredRate(reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4)));
-        return rates;
+        var book = JournalPoster.BookOf(session, bookId);
+        var party = GroupParties.Find(session, bookId, partyId);
+        return (party?.Kind == kind ? party : null, new ControlAccounts(book.ReceivablesAccount, book.PayablesAccount));
     }
 
     /// <summary>The account each tax rate of the lines posts to: sales for customer documents, purchase for vendor documents.</summary>
     private static Dictionary<string, string> TaxAccounts(WriteSession session, string bookId, DocumentKind kind, IEnumerable<DocumentSnapshots.LineRow> lines) =>
-        TaxAccounts(kind, ReadTaxRates(session, bookId, lines.Where(l => l.Tax > 0).Select(l => l.TaxRate!)));
+        TaxAccounts(kind, GroupTaxRates.Find(session, bookId, lines.Where(l => l.Tax > 0).Select(l => l.TaxRate!)));
 
-    private static Dictionary<string, string> TaxAccounts(DocumentKind kind, Dictionary<string, StoredRate> rates) =>
+    private static Dictionary<string, string> TaxAccounts(DocumentKind kind, Dictionary<string, GroupTaxRates.Rate> rates) =>
         rates.ToDictionary(r => r.Key, r => kind.Party() == PartyKind.Customer ? r.Value.SalesAccount : r.Value.PurchaseAccount, StringComparer.Ordinal);
 
     /// <summary>The entry of a document: the gross on the control account with the party, each line's net, each tax account's tax.</summary>
-    private static List<Posting> Postings(DocumentKind kind, long gross, IReadOnlyList<DocumentSnapshots.LineRow> lines, PartyRow party,
+    private static List<Posting> Postings(DocumentKind kind, long gross, IReadOnlyList<DocumentSnapshots.LineRow> lines, Party party,
         ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
     {
         var control = controls.For(kind.Party());
@@ -278,7 +239,7 @@ public static class DocumentWrites
         return postings;
     }
 
-    private sealed record PreparedDraft(PartyRow Party, ControlAccounts Controls, long? CorrectsId, AmountsAre AmountsAre, List<PreparedLine> Lines,
+    private sealed record PreparedDraft(Party Party, ControlAccounts Controls, long? CorrectsId, AmountsAre AmountsAre, List<PreparedLine> Lines,
         DocumentTotals Totals, IReadOnlyDictionary<string, string> TaxAccounts);
 
     private sealed record PreparedLine(string Description, string Quantity, string UnitPrice, string Account, string? TaxRate, DocumentLineAmounts Amounts);
@@ -298,7 +259,7 @@ public static class DocumentWrites
             ?? throw new ValidationFailedException(partyField, $"'{partyField}' must not be empty.");
         var (found, controls) = PartyAndControls(session, book.Id, partyId, partyKind);
         var party = found ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
-        if (party.Archived != 0)
+        if (party.Archived)
             throw new ConflictException($"{Capital(partyKind)} {party.Code} is archived and gets no new documents; unarchive it first.");
 
         var correctsField = kind.Corrects() switch { DocumentKind.Invoice => "invoice", DocumentKind.Bill => "bill", _ => null };
@@ -320,19 +281,18 @@ public static class DocumentWrites
             throw new ConflictException($"Vendor {party.Code} already has a bill with reference '{vendorReference}'.");
 
         AmountsAreText.TryParse(request.AmountsAre ?? "exclusive", out var amountsAre);
-        // Every account and tax rate the lines name, read together rather than line by line.
-        var archivedAccounts = new Dictionary<string, bool>(StringComparer.Ordinal);
-        ReadByCodes(session, SelectAccountsSql, book.Id, request.Lines!.Select(l => l!.Account!),
-            reader => archivedAccounts[reader.GetString(0)] = reader.GetInt64(1) != 0);
-        var storedRates = ReadTaxRates(session, book.Id, request.Lines!.Where(l => l!.TaxRate is not null).Select(l => l!.TaxRate!));
+        // Every account and tax rate the lines name, read together rather than line by line, and once per group: the
+        // accounts as the entry will be posted with them.
+        var accounts = JournalPoster.AccountsOf(session, book.Id, request.Lines!.Select(l => l!.Account!));
+        var storedRates = GroupTaxRates.Find(session, book.Id, request.Lines!.Where(l => l!.TaxRate is not null).Select(l => l!.TaxRate!));
         var errors = new Dictionary<string, string[]>();
         var lines = new List<PreparedLine>();
         var rates = new Dictionary<string, TaxRate>(StringComparer.Ordinal);
         for (var i = 0; i < request.Lines!.Count; i++)
         {
             var line = request.Lines[i]!;
-            if (!archivedAccounts.TryGetValue(line.Account!, out var archived)) errors[$"lines[{i}].account"] = [$"No account '{line.Account}' in this book."];
-            else if (archived) errors[$"lines[{i}].account"] = [$"Account '{line.Account}' is archived and takes no new postings."];
+            if (!accounts.TryGetValue(line.Account!, out var account)) errors[$"lines[{i}].account"] = [$"No account '{line.Account}' in this book."];
+            else if (account.Archived) errors[$"lines[{i}].account"] = [$"Account '{line.Account}' is archived and takes no new postings."];
             else if (controls.Contains(line.Account))
                 errors[$"lines[{i}].account"] = [$"must not be a control account: the document posts '{line.Account}' itself."];
             TaxRate? rate = null;
@@ -341,8 +301,8 @@ public static class DocumentWrites
                 if (!rates.TryGetValue(code, out var known))
                 {
                     if (!storedRates.TryGetValue(code, out var stored)) { errors[$"lines[{i}].taxRate"] = [$"No tax rate '{code}' in this book."]; continue; }
-                    if (stored.Archived != 0) { errors[$"lines[{i}].taxRate"] = [$"Tax rate '{code}' is archived."]; continue; }
-                    TaxRate.TryParse(stored.Rate, out known, out _);
+                    if (stored.Archived) { errors[$"lines[{i}].taxRate"] = [$"Tax rate '{code}' is archived."]; continue; }
+                    TaxRate.TryParse(stored.Percentage, out known, out _);
                     rates[code] = known;
                 }
                 rate = known;
@@ -398,33 +358,8 @@ public static class DocumentWrites
             .Bind("@event_sequence", row.EventSequence)
             .ExecuteNonQuery();
 
-    /// <summary>
-    /// The next number of the kind, gapless per book: "INV-000001". One statement takes it and counts on (the first
-    /// document of a kind creates the counter); the request's rollback gives it back.
-    /// </summary>
-    private static string NextNumber(WriteSession session, string bookId, DocumentKind kind)
-    {
-        using var reader = session.Command(NextNumberSql).Bind("@book_id", bookId).Bind("@kind", kind.ToName()).Bind("@prefix", kind.NumberPrefix())
-            .ExecuteReader();
-        if (!reader.Read()) throw new InvalidOperationException($"The {kind.ToName()} counter of book {bookId} gave no number.");
-        return reader.GetString(0) + reader.GetInt64(1).ToString("D6", CultureInfo.InvariantCulture);
-    }
-
-    internal sealed record PartyRow(long Id, string Code, string Name, long PaymentTermsDays, long Archived);
-
     internal sealed record DocumentRow(long Id, string Kind, long PartyId, string Status, string? Number, string DocumentDate, string? DueDate,
         long Gross, long? EntryId);
-
-    internal const string SelectPartySql = """
-        SELECT id AS Id, code AS Code, name AS Name, payment_terms_days AS PaymentTermsDays, archived AS Archived
-        FROM parties WHERE book_id = @bookId AND id = @id
-        """;
-
-    private const string SelectPartyAndControlsSql = """
-        SELECT b.receivables_account, b.payables_account, p.id, p.code, p.name, p.payment_terms_days, p.archived
-        FROM books b LEFT JOIN parties p ON p.book_id = b.id AND p.id = @id AND p.kind = @kind
-        WHERE b.id = @book_id
-        """;
 
     private const string SelectDocumentSql = """
         SELECT id AS Id, kind AS Kind, party_id AS PartyId, status AS Status, number AS Number, document_date AS DocumentDate,
@@ -461,13 +396,6 @@ public static class DocumentWrites
         """;
 
     private const string DeleteLinesSql = "DELETE FROM document_lines WHERE book_id = @book_id AND document_id = @id";
-
-    // The counter holds the next number to give: an existing one counts on, a missing one starts at 2 having given 1.
-    private const string NextNumberSql = """
-        INSERT INTO book_sequences (book_id, kind, prefix, next_number) VALUES (@book_id, @kind, @prefix, 2)
-        ON CONFLICT (book_id, kind) DO UPDATE SET next_number = book_sequences.next_number + 1
-        RETURNING prefix, next_number - 1
-        """;
 
     private const string VoidSql = """
         UPDATE documents SET status = 'void', void_entry_id = @voidEntryId, voided_at = @voidedAt WHERE book_id = @bookId AND id = @id

@@ -125,7 +125,7 @@ public static class DocumentsEndpoints
         var today = writer.Now().InUtc().Date;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"create-{kind.ToName()}", request, options,
             session => Answer(book, kind, DocumentWrites.Create(session, book, kind, request), today),
-            created => Location(kind, bookId, created.Id));
+            created => Location(kind, bookId, created.Id), defersGroupState: true, partyId: request.Customer ?? request.Vendor);
     }
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> IssueAsync(DocumentKind kind, string bookId, long id,
@@ -135,7 +135,7 @@ public static class DocumentsEndpoints
         var today = clock.GetCurrentInstant().InUtc().Date;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"issue-{kind.ToName()}/{id}", id, options,
             session => Answer(book, kind, DocumentWrites.Issue(session, book, kind, id), today),
-            issued => Location(kind, bookId, id));
+            issued => Location(kind, bookId, id), defersGroupState: true);
     }
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> VoidAsync(DocumentKind kind, string bookId, long id,
@@ -152,7 +152,7 @@ public static class DocumentsEndpoints
                 DocumentWrites.Void(session, book, kind, id, date, keyId);
                 return Read(session.Connection, book, kind, id, today)!;
             },
-            voided => Location(kind, bookId, id));
+            voided => Location(kind, bookId, id), defersGroupState: true);
     }
 
     private static async Task<Ok<DocumentResponse>> ReplaceAsync(DocumentKind kind, string bookId, long id, DocumentRequest request,
@@ -161,7 +161,7 @@ public static class DocumentsEndpoints
         var book = await books.GetAsync(bookId);
         var today = clock.GetCurrentInstant().InUtc().Date;
         var replaced = await writer.WriteBookAsync(bookId, session =>
-            Answer(book, kind, DocumentWrites.ReplaceDraft(session, book, kind, id, request), today));
+            Answer(book, kind, DocumentWrites.ReplaceDraft(session, book, kind, id, request), today), defersGroupState: true);
         return TypedResults.Ok(replaced);
     }
 
@@ -172,7 +172,7 @@ public static class DocumentsEndpoints
         {
             DocumentWrites.DeleteDraft(session, book, kind, id);
             return true;
-        });
+        }, defersGroupState: true);
         return TypedResults.NoContent();
     }
 

@@ -33,7 +33,7 @@ public static class JournalPoster
 
         // Resolve every account first, so a bad batch reports all its unknown accounts at once and writes nothing;
         // the ones not yet read in this group are read together.
-        var found = ReadAccounts(session, totals, book.Id, drafts);
+        var found = ReadAccounts(session, totals, book.Id, drafts.SelectMany(d => d.Lines).Select(l => l.AccountCode));
         for (var e = 0; e < drafts.Count; e++)
         {
             var draft = drafts[e];
@@ -189,54 +189,61 @@ public static class JournalPoster
     private static void CheckParties(WriteSession session, string bookId, IReadOnlyList<BalancedEntry> drafts,
         HashSet<long> partyIds, List<PostingRefusal> refusals)
     {
-        var kinds = new Dictionary<long, PartyKind>();
-        foreach (var chunk in partyIds.Chunk(256))
-        {
-            var command = session.ReadCommand(
-                $"SELECT id, kind FROM parties WHERE book_id = @book_id AND id IN ({string.Join(", ", chunk.Select((_, i) => $"@p{i}"))})")
-                .Bind("@book_id", bookId);
-            for (var i = 0; i < chunk.Length; i++) command.Bind($"@p{i}", chunk[i]);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) kinds[reader.GetInt64(0)] = reader.GetString(1) == "customer" ? PartyKind.Customer : PartyKind.Vendor;
-        }
+        // Read through the group's party cache: a document or payment has just read its party there.
+        var parties = Parties.GroupParties.Find(session, bookId, partyIds);
         for (var e = 0; e < drafts.Count; e++)
             for (var i = 0; i < drafts[e].Lines.Count; i++)
-                if (drafts[e].Lines[i].Party is { } party && (!kinds.TryGetValue(party.Id, out var kind) || kind != party.Kind))
+                if (drafts[e].Lines[i].Party is { } party && (!parties.TryGetValue(party.Id, out var found) || found.Kind != party.Kind))
                     refusals.Add(new PostingRefusal(PostingRefusalKind.UnknownParty, e, i, drafts[e].Lines[i].AccountCode, Party: party));
     }
 
     private static PostingRefusedException Refused(PostingRefusal refusal) => new([refusal]);
+
+    /// <summary>
+    /// The book's numbers, lock date and control accounts as the group sees them (read once per group, then kept with the
+    /// group's running totals): documents and payments check against what their entries will be posted with.
+    /// </summary>
+    internal static LedgerTotals.BookTotals BookOf(WriteSession session, string bookId) =>
+        ReadBook(session, session.GroupState<LedgerTotals>(), bookId);
+
+    /// <summary>
+    /// The accounts among <paramref name="codes"/> that the book has, by code, as the group sees them (the group's cache,
+    /// the rest read and remembered): documents check their lines' accounts with the reads their entries then use.
+    /// </summary>
+    internal static Dictionary<string, LedgerTotals.AccountTotals> AccountsOf(WriteSession session, string bookId, IEnumerable<string> codes) =>
+        ReadAccounts(session, session.GroupState<LedgerTotals>(), bookId, codes);
 
     private static LedgerTotals.BookTotals ReadBook(WriteSession session, LedgerTotals totals, string bookId)
     {
         if (totals.TryGetBook(bookId, out var cached)) return cached;
         using var reader = session.ReadCommand(SelectBookSql).Bind("@id", bookId).ExecuteReader();
         if (!reader.Read()) throw Refused(new PostingRefusal(PostingRefusalKind.BookNotFound, 0));
-        return new LedgerTotals.BookTotals(
+        var book = new LedgerTotals.BookTotals(
             NextNumber: reader.GetInt64(0),
             TotalDebit: reader.GetInt64(1),
             LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null,
             ReceivablesAccount: reader.IsDBNull(3) ? null : reader.GetString(3),
             PayablesAccount: reader.IsDBNull(4) ? null : reader.GetString(4));
+        totals.RememberRead(bookId, book);
+        return book;
     }
 
     /// <summary>
-    /// The accounts the entries name: from the group's cache, the rest in one query per 256 codes. The IN list is padded
-    /// to a power of two, so at most nine statements are ever prepared for it.
+    /// The accounts among the codes: from the group's cache, the rest read together (see <see cref="PaddedInQuery"/>) and
+    /// remembered for the group, or the whole chart once when many requests of the group are still to come.
     /// </summary>
     private static Dictionary<string, LedgerTotals.AccountTotals> ReadAccounts(
-        WriteSession session, LedgerTotals totals, string bookId, IReadOnlyList<BalancedEntry> entries)
+        WriteSession session, LedgerTotals totals, string bookId, IEnumerable<string> codes)
     {
         var accounts = new Dictionary<string, LedgerTotals.AccountTotals>(StringComparer.Ordinal);
         var missing = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
-            foreach (var line in entry.Lines)
-            {
-                if (!seen.Add(line.AccountCode)) continue;
-                if (totals.TryGetAccount(bookId, line.AccountCode, out var cached)) accounts[line.AccountCode] = cached;
-                else missing.Add(line.AccountCode);
-            }
+        foreach (var code in codes)
+        {
+            if (!seen.Add(code)) continue;
+            if (totals.TryGetAccount(bookId, code, out var cached)) accounts[code] = cached;
+            else missing.Add(code);
+        }
         if (missing.Count == 0) return accounts;
         // A group with many requests still to come (PostgreSQL sizes groups by book) reads the whole chart once: one
         // round trip serves every later request of the group, where each would otherwise read its own accounts.
@@ -251,31 +258,20 @@ public static class JournalPoster
                 if (totals.TryGetAccount(bookId, code, out var read)) accounts[code] = read;
             return accounts;
         }
-        for (var start = 0; start < missing.Count; start += MaxCodesPerQuery)
+        SelectAccounts.Read(session, bookId, missing, reader =>
         {
-            var codes = missing.GetRange(start, Math.Min(MaxCodesPerQuery, missing.Count - start));
-            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)codes.Count);
-            var command = session.ReadCommand(SelectAccountsSql(size)).Bind("@book_id", bookId);
-            for (var i = 0; i < size; i++) command.Bind($"@c{i}", codes[Math.Min(i, codes.Count - 1)]);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                accounts[reader.GetString(4)] = new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3));
-        }
+            var account = new LedgerTotals.AccountTotals(reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3));
+            accounts[reader.GetString(4)] = account;
+            totals.RememberRead(bookId, reader.GetString(4), account); // the entry posting them, or the next request, reads them here
+        });
         return accounts;
     }
-
-    private const int MaxCodesPerQuery = 256;
 
     private const int ChartReadThreshold = 8;
 
     private const string SelectChartSql = "SELECT id, archived, debit_total, credit_total, code FROM accounts WHERE book_id = @book_id";
 
-    private static readonly string[] AccountsSql = Enumerable.Range(0, 9).Select(p => 1 << p)
-        .Select(n => "SELECT id, archived, debit_total, credit_total, code FROM accounts WHERE book_id = @book_id AND code IN (" +
-                     string.Join(", ", Enumerable.Range(0, n).Select(i => $"@c{i}")) + ")")
-        .ToArray();
-
-    private static string SelectAccountsSql(int size) => AccountsSql[System.Numerics.BitOperations.Log2((uint)size)];
+    private static readonly PaddedInQuery SelectAccounts = new(SelectChartSql + " AND code");
 
     private const string SelectBookSql =
         "SELECT next_entry_number, total_debit, lock_date, receivables_account, payables_account FROM books WHERE id = @id";

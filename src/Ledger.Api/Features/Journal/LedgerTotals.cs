@@ -21,13 +21,17 @@ public sealed class LedgerTotals : IGroupState
     private readonly StagedMap<(string BookId, string Code), AccountTotals> _accounts = new();
     private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _periods = [];
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _read = [];
+    private readonly Dictionary<string, BookTotals> _booksRead = new(StringComparer.Ordinal);
     private readonly HashSet<string> _chartsRead = new(StringComparer.Ordinal);
 
     // What the running request added to months (deltas, not values, so not a StagedMap); kept when its savepoint is
     // released, dropped if it rolls back.
     private readonly Dictionary<(string BookId, long AccountId, int Period), (long Debit, long Credit)> _stagedPeriods = [];
 
-    public bool TryGetBook(string bookId, out BookTotals book) => _books.TryGetValue(bookId, out book);
+    public bool TryGetBook(string bookId, out BookTotals book) => _books.TryGetValue(bookId, out book) || _booksRead.TryGetValue(bookId, out book);
+
+    /// <summary>A book as read in this group, not changed: served from here until the group ends, never written back.</summary>
+    public void RememberRead(string bookId, BookTotals book) => _booksRead[bookId] = book;
 
     public bool TryGetAccount(string bookId, string code, out AccountTotals account) =>
         _accounts.TryGetValue((bookId, code), out account) || _read.TryGetValue((bookId, code), out account);
@@ -101,6 +105,7 @@ public sealed class LedgerTotals : IGroupState
         _accounts.Clear();
         _periods.Clear();
         _read.Clear();
+        _booksRead.Clear();
         _chartsRead.Clear();
         DiscardRequest();
     }

@@ -131,7 +131,7 @@ public static class PaymentsEndpoints
                         $"allocations[{i}].amount");
                 return Read(session.Connection, book, id)!;
             },
-            created => $"/v1/books/{bookId}/payments/{created.Id}");
+            created => $"/v1/books/{bookId}/payments/{created.Id}", defersGroupState: true, partyId: request.Customer ?? request.Vendor);
     }
 
     private static long ParseAmount(AmountInput input, int digits, string field)
@@ -148,11 +148,12 @@ public static class PaymentsEndpoints
         var kind = request.Customer is not null ? PartyKind.Customer : PartyKind.Vendor;
         var partyField = kind == PartyKind.Customer ? "customer" : "vendor";
         var partyId = (request.Customer ?? request.Vendor)!.Value;
-        var party = session.Connection.QuerySingleOrDefault<DocumentWrites.PartyRow>(DocumentWrites.SelectPartySql + " AND kind = @kind",
-                new { bookId = book.Id, id = partyId, kind = partyField })
-            ?? throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
+        // The party and the control accounts as the group has them, which its entry is then posted with.
+        var party = Parties.GroupParties.Find(session, book.Id, partyId) is { } found && found.Kind == kind ? found
+            : throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
         var direction = request.Direction ?? (kind == PartyKind.Customer ? "in" : "out");
-        var controls = ControlAccounts.Read(session.Connection, book.Id);
+        var bookTotals = JournalPoster.BookOf(session, book.Id);
+        var controls = new ControlAccounts(bookTotals.ReceivablesAccount, bookTotals.PayablesAccount);
         var control = controls.For(kind)
             ?? throw new ConflictException($"The book has no {(kind == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
         var account = session.Connection.QuerySingleOrDefault<(string Type, long Archived)?>(
@@ -209,7 +210,7 @@ public static class PaymentsEndpoints
                 Void(session, book, id);
                 return Read(session.Connection, book, id)!;
             },
-            voided => $"/v1/books/{bookId}/payments/{id}");
+            voided => $"/v1/books/{bookId}/payments/{id}", defersGroupState: true);
     }
 
     /// <summary>

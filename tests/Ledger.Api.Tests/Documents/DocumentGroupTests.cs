@@ -1,0 +1,85 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Ledger.Api.Infrastructure;
+using Ledger.Api.Tests.PartyReports;
+using Ledger.Api.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ledger.Api.Tests.Documents;
+
+/// <summary>
+/// Documents read their party, accounts, tax rates and number counter once per writer group and keep them in memory for
+/// the group's later requests. These tests put changes to those rows in the middle of one group and check that the
+/// documents after them see the change, and that numbers stay gapless across refusals.
+/// </summary>
+public sealed class DocumentGroupTests(SharedApp shared) : SharedAppTest(shared)
+{
+    private static string Url(string book, string route) => $"/v1/books/{book}/{route}";
+
+    private static string InvoiceJson(long customer, string account = "4000", string? taxRate = null) => new JsonObject
+    {
+        ["customer"] = customer, ["date"] = "2026-04-01", ["issue"] = true,
+        ["lines"] = new JsonArray(new JsonObject { ["description"] = "Work", ["unitPrice"] = "100.00", ["account"] = account, ["taxRate"] = taxRate }),
+    }.ToJsonString();
+
+    /// <summary>Holds the writer on a bookless request until released, so what is queued meanwhile forms one group.</summary>
+    private static async Task<(Task Blocker, ManualResetEventSlim Release)> HoldWriterAsync(LedgerWriter writer)
+    {
+        var running = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        var blocker = writer.WriteAsync(_ => { running.Set(); release.Wait(); return true; });
+        await Task.Run(() => running.Wait());
+        return (blocker, release);
+    }
+
+    /// <summary>Sends a request and waits until the writer has queued it, so requests queue in the order they are sent.</summary>
+    private static async Task<Task<HttpResponseMessage>> QueuedAsync(LedgerWriter writer, Func<Task<HttpResponseMessage>> send)
+    {
+        var before = writer.QueuedWrites;
+        var response = send();
+        for (var i = 0; i < 500 && writer.QueuedWrites == before && !response.IsCompleted; i++) await Task.Delay(10);
+        Assert.False(response.IsCompleted, "The request was answered while the writer was held.");
+        Assert.Equal(before + 1, writer.QueuedWrites);
+        return response;
+    }
+
+    [Fact]
+    public async Task Invoices_later_in_a_group_see_the_party_rate_and_number_changes_made_earlier_in_it()
+    {
+        var book = await StandardBookAsync();
+        await Admin.TaxRateAsync(book, "VAT19", "19", "2100", "1400");
+        var acme = await App.CreateCustomerAsync(book, "Acme");
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+
+        var (blocker, release) = await HoldWriterAsync(writer);
+        var invoices = Url(book, "invoices");
+        var first = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme, taxRate: "VAT19")));
+        var unknownAccount = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme, account: "9999")));
+        var archive = await QueuedAsync(writer, () => Admin.PatchJsonAsync(Url(book, $"customers/{acme}"), new { archived = true }));
+        var whileArchived = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme)));
+        var renamed = await QueuedAsync(writer, () => Admin.PatchJsonAsync(Url(book, $"customers/{acme}"), new { archived = false, name = "Acme Ltd", paymentTermsDays = 10 }));
+        var archiveRate = await QueuedAsync(writer, () => Admin.PatchJsonAsync(Url(book, "tax-rates/VAT19"), new { archived = true }));
+        var archivedRate = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme, taxRate: "VAT19")));
+        var second = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme)));
+        release.Set();
+        await blocker;
+
+        var firstInvoice = await (await first).AssertCreatedAsync();
+        Assert.Equal(("INV-000001", "119.00"), (firstInvoice["number"].Text(), firstInvoice["totals"]!["gross"].Text()));
+        await (await unknownAccount).AssertValidationErrorAsync("lines[0].account");
+        Assert.Equal(HttpStatusCode.OK, (await archive).StatusCode);
+        await (await whileArchived).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal(HttpStatusCode.OK, (await renamed).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await archiveRate).StatusCode);
+        await (await archivedRate).AssertValidationErrorAsync("lines[0].taxRate");
+        // Numbers stay gapless across the refusals, and the invoice after the rename has the new name and terms.
+        var secondInvoice = await (await second).AssertCreatedAsync();
+        Assert.Equal(("INV-000002", "2026-04-11"), (secondInvoice["number"].Text(), secondInvoice["dueDate"].Text()));
+        var entry = await Admin.GetJsonAsync(Url(book, $"journal-entries/{secondInvoice["journalEntryId"]!.GetValue<long>()}"));
+        Assert.Equal("Invoice INV-000002, Acme Ltd", entry["description"].Text());
+
+        // The counter was written back: the next group numbers on.
+        var third = await (await Admin.PostRawAsync(invoices, InvoiceJson(acme))).AssertCreatedAsync();
+        Assert.Equal("INV-000003", third["number"].Text());
+    }
+}
