@@ -194,7 +194,7 @@ public static class IdempotentWrites
     /// </summary>
     public static Task<IdempotentOutcome<T>> WriteIdempotentAsync<T>(
         this LedgerWriter writer, string bookId, string? key, Func<string> fingerprint,
-        Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false, long? partyId = null)
+        Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false, WriteHints? hints = null)
     {
         var hash = key is null ? null : fingerprint();
         return writer.WriteBookAsync(bookId, session =>
@@ -204,7 +204,7 @@ public static class IdempotentWrites
             var result = work(session);
             if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
             return new IdempotentOutcome<T>(result, null);
-        }, defersGroupState, idempotencyKey: key, partyId: partyId);
+        }, defersGroupState, idempotencyKey: key, hints: hints);
     }
 
     /// <summary>
@@ -213,11 +213,11 @@ public static class IdempotentWrites
     /// </summary>
     public static async Task<Results<Created<T>, StoredResponse>> CreateIdempotentAsync<TRequest, T>(
         this LedgerWriter writer, string bookId, string? key, string operation, TRequest request, JsonSerializerOptions options,
-        Func<WriteSession, T> work, Func<T, string?> location, bool defersGroupState = false, long? partyId = null)
+        Func<WriteSession, T> work, Func<T, string?> location, bool defersGroupState = false, WriteHints? hints = null)
     {
         var outcome = await writer.WriteIdempotentAsync(bookId, key, () => Idempotency.Fingerprint(operation, request, options), work,
             created => new StoredResponse(StatusCodes.Status201Created, location(created), JsonSerializer.Serialize(created, options)),
-            defersGroupState, partyId);
+            defersGroupState, hints);
         if (outcome.Replayed is { } replay) return replay;
         return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
     }

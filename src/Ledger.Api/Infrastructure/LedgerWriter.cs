@@ -83,11 +83,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// As <see cref="WriteAsync{T}"/>, for work that reads or changes one book: on PostgreSQL its transaction holds the
     /// book's row lock, so writers in every process see each other's totals, numbers and idempotency keys.
     /// </summary>
-    /// <param name="partyId">The customer or vendor the work names, if it knows before it runs: the first request of the group
-    /// that reads a party reads every party the group's requests name, in one query (see <see cref="WriteSession.PartiesOfGroup"/>).</param>
+    /// <param name="hints">What the work will read and draw, if it knows before it runs, so that its group reads it for all
+    /// its requests at once (see <see cref="WriteHints"/>).</param>
     public Task<T> WriteBookAsync<T>(string bookId, Func<WriteSession, T> work, bool defersGroupState = false, string? idempotencyKey = null,
-        long? partyId = null) =>
-        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey, Actor = Actor(), PartyId = partyId });
+        WriteHints? hints = null) =>
+        Enqueue(new WriteRequest<T>(work, defersGroupState, bookId, null) { IdempotencyKey = idempotencyKey, Actor = Actor(), Hints = hints });
 
     /// <summary>
     /// Makes a report of <paramref name="bookId"/> as known at <paramref name="knownAt"/> final before its snapshot
@@ -286,7 +286,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         var reads = new LedgerDatabase.GroupStartReads
         {
             Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
-            Ids = bookId is null ? [] : [("commits", 1), ("journal_entries", group.Count)],
+            Ids = bookId is null ? [] : IdsDrawnBy(group),
+            EventHead = bookId is not null,
         };
         // Retried only when the connection went before anything was sent and the requests are still waiting: once
         // BeginSharedRun has failed them (a live connection that refused, a lock timeout), running them again could commit
@@ -296,6 +297,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         session.BeginGroup(stamp, bookId);
         session.PartiesOfGroup = PartiesOf(group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
+        if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
@@ -488,11 +490,24 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The ids a book group draws as it begins: its commit record's, a journal entry's per request, and one from each table
+    /// its requests' hints name (a document's or payment's id, its open item's). Ids left over are never used.
+    /// </summary>
+    private static List<(string Table, int Count)> IdsDrawnBy(List<WriteRequest> group)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal) { ["commits"] = 1, ["journal_entries"] = group.Count };
+        foreach (var request in group)
+            foreach (var table in request.Hints?.DrawsIdsFrom ?? [])
+                counts[table] = counts.GetValueOrDefault(table) + 1;
+        return counts.Select(c => (c.Key, c.Value)).ToList();
+    }
+
     private static List<(string BookId, long PartyId)> PartiesOf(List<WriteRequest> group)
     {
         var parties = new List<(string, long)>();
         foreach (var request in group)
-            if (request is { BookId: { } bookId, PartyId: { } partyId }) parties.Add((bookId, partyId));
+            if (request is { BookId: { } bookId, Hints.PartyId: { } partyId }) parties.Add((bookId, partyId));
         return parties;
     }
 
@@ -543,8 +558,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         /// <summary>The API key the work runs for (null: the server's own work).</summary>
         public string? Actor { get; init; }
 
-        /// <summary>The customer or vendor the work names, if known before it runs (read for the whole group at once).</summary>
-        public long? PartyId { get; init; }
+        /// <summary>What the work will read and draw, if known before it runs (see <see cref="WriteHints"/>).</summary>
+        public WriteHints? Hints { get; init; }
 
         public abstract void Execute(WriteSession session);
         public abstract void Complete();
@@ -567,6 +582,14 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         public override void Fail(Exception ex) => _completion.TrySetException(ex);
     }
 }
+
+/// <summary>
+/// What a write says about itself before it runs, so that its group reads for all its requests at once rather than each
+/// in a round trip of its own (they matter on PostgreSQL): the customer or vendor it names (the group's first party read
+/// reads them all, see <see cref="WriteSession.PartiesOfGroup"/>) and the tables it draws one id from each (drawn for the
+/// group as it begins). A hint that turns out wrong costs a read or an id, never a wrong answer.
+/// </summary>
+public sealed record WriteHints(long? PartyId = null, IReadOnlyList<string>? DrawsIdsFrom = null);
 
 /// <summary>A write that was accepted by the writer but whose transaction did not commit.</summary>
 public sealed class WriteNotCommittedException(Exception inner)

@@ -92,6 +92,9 @@ public static class EventLog
             return head;
         }
 
+        /// <summary>The book's last event as read when the group began (PostgreSQL reads it with the book's lock).</summary>
+        public void Known(string bookId, long sequence, string hash) => _heads.SetKnown(bookId, (sequence, hash));
+
         public void Advance(string bookId, long sequence, string hash) => _heads.Stage(bookId, (sequence, hash));
 
         // Every event of a group happens at the group's instant: formatted once, not once per entry of a batch.

@@ -116,6 +116,10 @@ public static class DocumentsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
+    // The ids a new document draws: its own, and when it is issued its open item's (its entry's is drawn for every request).
+    private static readonly string[] DraftIds = ["subledger_items"];
+    private static readonly string[] IssuedIds = ["subledger_items", "open_items"];
+
     private static string Location(DocumentKind kind, string bookId, long id) => $"/v1/books/{bookId}/{kind.Route()}/{id}";
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> CreateAsync(DocumentKind kind, string bookId,
@@ -125,7 +129,8 @@ public static class DocumentsEndpoints
         var today = writer.Now().InUtc().Date;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"create-{kind.ToName()}", request, options,
             session => Answer(book, kind, DocumentWrites.Create(session, book, kind, request), today),
-            created => Location(kind, bookId, created.Id), defersGroupState: true, partyId: request.Customer ?? request.Vendor);
+            created => Location(kind, bookId, created.Id), defersGroupState: true,
+            hints: new WriteHints(request.Customer ?? request.Vendor, request.Issue == true ? IssuedIds : DraftIds));
     }
 
     private static async Task<Results<Created<DocumentResponse>, StoredResponse>> IssueAsync(DocumentKind kind, string bookId, long id,

@@ -109,6 +109,9 @@ public static class PaymentsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
+    // The ids a payment draws: its own and its open item's (its entry's is drawn for every request).
+    private static readonly string[] PaymentIds = ["subledger_items", "open_items"];
+
     private static async Task<Results<Created<PaymentResponse>, StoredResponse>> CreateAsync(string bookId, PaymentRequest request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, HttpContext http, BookCatalog books, LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
@@ -131,7 +134,8 @@ public static class PaymentsEndpoints
                         $"allocations[{i}].amount");
                 return Read(session.Connection, book, id)!;
             },
-            created => $"/v1/books/{bookId}/payments/{created.Id}", defersGroupState: true, partyId: request.Customer ?? request.Vendor);
+            created => $"/v1/books/{bookId}/payments/{created.Id}", defersGroupState: true,
+            hints: new WriteHints(request.Customer ?? request.Vendor, PaymentIds));
     }
 
     private static long ParseAmount(AmountInput input, int digits, string field)

@@ -152,6 +152,12 @@ public abstract class LedgerDatabase
 
         public IReadOnlyList<(string Table, int Count)> Ids { get; init; } = [];
 
+        /// <summary>Whether to read the book's last event (its sequence and hash), which the group's first event chains from.</summary>
+        public bool EventHead { get; init; }
+
+        /// <summary>The book's last event, when <see cref="EventHead"/> asked for it: (0, genesis) for a book without events.</summary>
+        public (long Sequence, string Hash)? Head { get; set; }
+
         /// <summary>The keys of <see cref="Keys"/> already stored for the book.</summary>
         public List<StoredKey> StoredKeys { get; } = [];
 

@@ -140,6 +140,12 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                 batch.BatchCommands.Add(KeyLookup(bookId, reads.Keys));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode TO DEFAULT"));
             }
+            if (reads.EventHead)
+                // The book's last event, which the group's first event chains from (EventLog.EventChain reads the same by itself).
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT sequence, hash FROM events WHERE book_id = $1 ORDER BY sequence DESC LIMIT 1")
+                {
+                    Parameters = { Parameter(null, bookId) },
+                });
         }
         // Drawn after the lock: later groups of the book, in any process, draw higher ids.
         foreach (var (table, count) in reads.Ids)
@@ -173,6 +179,11 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                 while (reader.Read())
                     reads.StoredKeys.Add(new StoredKey(reader.GetString(4), reader.GetString(0), (int)reader.GetInt64(1),
                         reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3)));
+            }
+            if (reads.EventHead)
+            {
+                NextResult();
+                reads.Head = reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, Ledger.Domain.AuditChain.Genesis);
             }
         }
         foreach (var (table, _) in reads.Ids)
