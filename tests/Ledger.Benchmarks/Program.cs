@@ -165,7 +165,7 @@ static string CpuModel()
 
 sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, int Accounts, int SinglePosts, int BatchSize, int BatchClients, bool Keep, string? Database,
     bool Receivables = false, int Customers = 10_000, int Invoices = 200_000, int ReceivablesBaselinePosts = 20_000, int StatementLines = 0,
-    bool BatchMemory = false, int BatchMemoryBatches = 20, IReadOnlyDictionary<string, string>? ApiEnvironmentOrNull = null)
+    bool BatchMemory = false, int BatchMemoryBatches = 20, IReadOnlyDictionary<string, string>? ApiEnvironmentOrNull = null, int Payments = 0)
 {
     public IReadOnlyDictionary<string, string> ApiEnvironment => ApiEnvironmentOrNull ?? new Dictionary<string, string>();
 
@@ -175,7 +175,7 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
         string? json = null, database = null;
         var keep = false;
         var receivables = false;
-        int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000, statementLines = 0;
+        int customers = 10_000, invoices = 200_000, receivablesBaseline = 20_000, statementLines = 0, payments = 0;
         var batchMemory = false;
         var batchMemoryBatches = 20;
         var apiEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -196,6 +196,7 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                 case "--customers": customers = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--invoices": invoices = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--receivables-baseline-posts": receivablesBaseline = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--payments": payments = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--statements": statementLines = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--batch-memory": batchMemory = true; break;
                 case "--batch-memory-batches": batchMemoryBatches = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -204,12 +205,13 @@ sealed record BenchmarkOptions(int Entries, string? JsonPath, int Connections, i
                     if (setting.Length != 2 || setting[0].Length == 0) throw new ArgumentException("--api-env needs NAME=VALUE");
                     apiEnvironment[setting[0]] = setting[1];
                     break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000] [--statements 50000] [--batch-memory --batch-memory-batches 20] [--api-env NAME=VALUE ...]");
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --entries N --json PATH [--database CONNECTION-STRING --connections 64 --single-posts 50000 --batch-size 10000 --batch-clients 1 --keep] [--receivables --customers 10000 --invoices 200000 --receivables-baseline-posts 20000 --payments 0] [--statements 50000] [--batch-memory --batch-memory-batches 20] [--api-env NAME=VALUE ...]");
             }
         }
         if (receivables && (customers < 1 || invoices < 1)) throw new ArgumentException("--receivables needs at least one customer and one invoice.");
         return new BenchmarkOptions(entries, json, connections, accounts, Math.Min(singles, entries), batchSize, batchClients, keep, database,
-            receivables, customers, invoices, receivablesBaseline, statementLines, batchMemory, Math.Max(1, batchMemoryBatches), apiEnvironment);
+            receivables, customers, invoices, receivablesBaseline, statementLines, batchMemory, Math.Max(1, batchMemoryBatches), apiEnvironment,
+            Math.Clamp(payments, 0, invoices));
     }
 }
 
@@ -1002,6 +1004,8 @@ static class Table
             s.AppendLine($"| first page of 500 invoices (median of {lists["calls"]}) | {lists["invoicesFirstPage500MedianMs"]} ms | {lists["load"]} | |");
             s.AppendLine($"| one customer's {lists["oneCustomerInvoices"]} invoices (median of {lists["calls"]}) | {lists["oneCustomerInvoicesMedianMs"]} ms | | |");
         }
+        if (r["payments"] is { } paid)
+            s.AppendLine($"| payments received, each allocated in full to one invoice, {paid["connections"]} connections, Idempotency-Key each (then aging ties out) | {Posts(paid, "payments")} | {Load(paid)} | |");
         s.AppendLine($"| server peak RSS after receivables | {r["serverPeakRssMB"]} MB | | |");
         return s.ToString();
     }

@@ -48,6 +48,7 @@ static class ReceivablesScenario
         random = new Random(12);
         var invoiceBodies = new string[options.Invoices];
         var grossOf = new long[options.Invoices];
+        var invoiceDates = new DateOnly[options.Invoices];
         var lines = 0L;
         var lastDate = FirstDate;
         for (var i = 0; i < options.Invoices; i++)
@@ -55,13 +56,24 @@ static class ReceivablesScenario
             var (body, gross, lineCount, date) = InvoiceJson(random, customerIds, i);
             invoiceBodies[i] = body;
             grossOf[i] = gross;
+            invoiceDates[i] = date;
             lines += lineCount;
             if (date > lastDate) lastDate = date;
         }
         var issued = new bool[options.Invoices];
+        // The ids and customers of the invoices that payments settle later (read from the answers only for those).
+        var invoiceIds = new long[options.Payments];
+        var invoiceCustomers = new long[options.Payments];
         cpu = server.CpuSeconds();
         var invoices = await ConcurrentPostsAsync(http, $"/v1/books/{bookId}/invoices", invoiceBodies, options.Connections, "invoice-",
-            (i, _) => issued[i] = true);
+            (i, body) =>
+            {
+                issued[i] = true;
+                if (i >= options.Payments) return;
+                var answer = JsonNode.Parse(body)!;
+                invoiceIds[i] = answer["id"]!.GetValue<long>();
+                invoiceCustomers[i] = answer["customer"]!.GetValue<long>();
+            });
         invoices["serverCpuSeconds"] = Math.Round(server.CpuSeconds() - cpu, 2);
         invoices["lines"] = lines;
         invoices["datedFrom"] = Date(FirstDate);
@@ -83,6 +95,38 @@ static class ReceivablesScenario
         Console.WriteLine($"receivables: aged receivables: {result["agedReceivables"]!.ToJsonString()}");
         result["lists"] = await ListsAsync(http, bookId, customerIds[0]);
         Console.WriteLine($"receivables: lists: {result["lists"]!.ToJsonString()}");
+
+        if (options.Payments > 0)
+        {
+            // Payments received, each settling one of the first invoices in full (a bank import's receipts), dated up
+            // to 30 days after its invoice; then aging as of today must show what is left, still tied out.
+            random = new Random(13);
+            var paymentBodies = new string[options.Payments];
+            var paidTotal = 0L;
+            for (var i = 0; i < options.Payments; i++)
+            {
+                if (!issued[i]) throw new InvalidOperationException($"Invoice {i} was not issued; payments need the first --payments invoices.");
+                paidTotal += grossOf[i];
+                paymentBodies[i] = new JsonObject
+                {
+                    ["customer"] = invoiceCustomers[i],
+                    ["date"] = Date(invoiceDates[i].AddDays(random.Next(31))),
+                    ["amount"] = Minor(grossOf[i]),
+                    ["account"] = "1010",
+                    ["reference"] = $"BANK-{i}",
+                    ["allocations"] = new JsonArray(new JsonObject { ["document"] = invoiceIds[i], ["amount"] = Minor(grossOf[i]) }),
+                }.ToJsonString();
+            }
+            cpu = server.CpuSeconds();
+            var payments = await ConcurrentPostsAsync(http, $"/v1/books/{bookId}/payments", paymentBodies, options.Connections, "payment-", null);
+            payments["serverCpuSeconds"] = Math.Round(server.CpuSeconds() - cpu, 2);
+            result["payments"] = payments;
+            Console.WriteLine($"receivables: payments: {payments.ToJsonString()}");
+            if ((int)payments["failures"]! > 0) throw new InvalidOperationException("Recording payments failed; the reasons are above.");
+            var url = $"/v1/books/{bookId}/reports/aged-receivables";
+            var (aging, _, _) = await GetJsonAsync(http, url);
+            Check(aging, url, Minor(expectedTotal - paidTotal));
+        }
         result["serverPeakRssMB"] = server.PeakRssMegabytes();
         return result;
     }

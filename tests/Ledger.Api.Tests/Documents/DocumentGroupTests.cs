@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Ledger.Api.Infrastructure;
 using Ledger.Api.Tests.PartyReports;
@@ -81,5 +82,39 @@ public sealed class DocumentGroupTests(SharedApp shared) : SharedAppTest(shared)
         // The counter was written back: the next group numbers on.
         var third = await (await Admin.PostRawAsync(invoices, InvoiceJson(acme))).AssertCreatedAsync();
         Assert.Equal("INV-000003", third["number"].Text());
+    }
+
+    [Fact]
+    public async Task Payments_later_in_a_group_see_the_lock_date_moved_and_the_allocations_made_earlier_in_it()
+    {
+        var book = await StandardBookAsync();
+        var acme = await App.CreateCustomerAsync(book, "Acme");
+        var invoice = await Admin.InvoiceAsync(book, acme, "2026-03-01", "100.00");
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        string Payment(string date, string amount) => new JsonObject
+        {
+            ["customer"] = acme, ["date"] = date, ["amount"] = amount, ["account"] = "1010",
+            ["allocations"] = new JsonArray(new JsonObject { ["document"] = invoice, ["amount"] = amount }),
+        }.ToJsonString();
+
+        var (blocker, release) = await HoldWriterAsync(writer);
+        var payments = Url(book, "payments");
+        var first = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-10", "60.00")));
+        var tooMuch = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-11", "50.00")));
+        var locked = await QueuedAsync(writer, () => Admin.PutAsJsonAsync(Url(book, "lock-date"), new { date = "2026-03-15" }));
+        var inLocked = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-12", "40.00")));
+        var rest = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-20", "40.00")));
+        release.Set();
+        await blocker;
+
+        await (await first).AssertCreatedAsync();
+        // Only 40.00 was left open after the first payment of the group.
+        await (await tooMuch).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.True((await locked).IsSuccessStatusCode);
+        // The payment dated in the period locked earlier in the group is refused (its entry, or its allocation).
+        Assert.True((await inLocked).StatusCode is HttpStatusCode.Conflict or HttpStatusCode.UnprocessableEntity);
+        await (await rest).AssertCreatedAsync();
+        var paid = await Admin.GetJsonAsync(Url(book, $"invoices/{invoice}"));
+        Assert.Equal(("paid", "0.00"), (paid["status"].Text(), paid["amountDue"].Text()));
     }
 }

@@ -109,6 +109,9 @@ public static class PaymentsEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
+    private static readonly string[] PaymentColumns =
+        ["id", "book_id", "party_id", "direction", "payment_date", "amount", "account", "reference", "entry_id", "void_entry_id", "created_at", "voided_at"];
+
     // The ids a payment draws: its own and its open item's (its entry's is drawn for every request).
     private static readonly string[] PaymentIds = ["subledger_items", "open_items"];
 
@@ -186,14 +189,9 @@ public static class PaymentsEndpoints
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The entry of this payment");
         }
-        session.Connection.Execute("""
-            INSERT INTO payments (id, book_id, party_id, direction, payment_date, amount, account, reference, entry_id, void_entry_id, created_at, voided_at)
-            VALUES (@id, @bookId, @partyId, @direction, @date, @amount, @account, @reference, @entryId, NULL, @createdAt, NULL)
-            """, new
-        {
-            id, bookId = book.Id, partyId, direction, date = request.Date, amount, account = request.Account, reference = request.Reference,
-            entryId = posted.Id, createdAt = Timestamps.Format(session.Now),
-        });
+        // Written with the request's other rows (PostgreSQL sends them together); any read after it sends them first.
+        session.InsertRows("payments", PaymentColumns,
+            [[id, book.Id, partyId, direction, request.Date, amount, request.Account, request.Reference, posted.Id, null, Timestamps.Format(session.Now), null]]);
         EventLog.Append(session, book.Id, "payment.recorded", "payment", id.ToString(CultureInfo.InvariantCulture), EventData.Of(
             ("id", id), (kind == PartyKind.Customer ? "customer" : "vendor", partyId), ("direction", direction), ("date", request.Date),
             ("amount", new Amount(amount).Format(book.Digits)), ("account", request.Account), ("reference", request.Reference), ("entryId", posted.Id)));

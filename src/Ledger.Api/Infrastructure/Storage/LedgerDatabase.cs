@@ -72,6 +72,12 @@ public abstract class LedgerDatabase
     /// </summary>
     internal abstract string BeginSnapshotSql { get; }
 
+    /// <summary>
+    /// Makes the rest of the write transaction plan each statement for its values (see
+    /// <see cref="WriteSession.PlanReadsForValues"/>); null where the engine keeps no plans across statements (SQLite).
+    /// </summary>
+    internal virtual string? PlanForValuesSql => null;
+
     /// <summary>Whether the engine lets one process write at a time (SQLite: ids and totals may be cached in memory).</summary>
     public bool SingleWriterProcess => Engine == DatabaseEngine.Sqlite;
 

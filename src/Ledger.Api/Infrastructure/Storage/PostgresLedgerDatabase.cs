@@ -92,6 +92,9 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
 
     internal override string BeginSnapshotSql => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+    // For the transaction only: the next group plans as usual again.
+    internal override string? PlanForValuesSql => "SET LOCAL plan_cache_mode = force_custom_plan";
+
     // Below this many rows, prepared INSERTs (one round trip each) beat a COPY (two round trips and its setup).
     private const int CopyThreshold = 16;
 
