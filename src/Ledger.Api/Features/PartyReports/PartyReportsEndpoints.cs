@@ -57,7 +57,8 @@ public static class PartyReportsEndpoints
             .WithName("getCustomerAccount").WithSummary("Customer account view")
             .WithDescription("What a sales team reads about one customer today: revenue (net of tax, credit notes deducted, issued " +
                              "documents only) in this fiscal year, the last fiscal year and the last 12 months; what the customer " +
-                             "owes now (credits deducted) and what of it is past due; the amount-weighted average days from an " +
+                             "owes now (credits deducted) and what is past due of its invoices and of the debits posted by hand on its " +
+                             "receivables (opening balances, due on their own date); the amount-weighted average days from an " +
                              "invoice's date to the allocations that settled it over the last 12 months (null without any); the " +
                              "number of issued invoices and the dates of the last invoice and the last payment received.");
         book.MapGet("/vendors/{id:long}/account", PartyAccountEndpoints.GetVendorAccount)
