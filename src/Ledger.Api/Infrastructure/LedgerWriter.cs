@@ -295,7 +295,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         if (!BeginSharedRun(session, group, bookId, reads, out var stamp, failOnError: !canRetry))
             return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         session.BeginGroup(stamp, bookId);
-        session.PartiesOfGroup = PartiesOf(group);
+        HintParties(session, group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);
@@ -304,7 +304,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         var rerun = false;
         for (var i = 0; i < group.Count && !rerun; i++)
         {
-            session.BeginRequest(group[i].DefersGroupState);
+            session.BeginRequest(group[i].DefersGroupState, i);
             session.RequestsLeftInGroup = group.Count - i;
             try
             {
@@ -414,7 +414,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private bool CommitGroup(WriteSession session, List<WriteRequest> group, Instant stamp, string? bookId, bool begun = false)
     {
         session.BeginGroup(stamp, bookId);
-        session.PartiesOfGroup = PartiesOf(group);
+        HintParties(session, group);
         if (!begun)
         {
             try
@@ -444,7 +444,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 RollbackGroup(session);
                 return false;
             }
-            session.BeginRequest(group[i].DefersGroupState);
+            session.BeginRequest(group[i].DefersGroupState, i);
             try
             {
                 group[i].Execute(session);
@@ -503,12 +503,24 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         return counts.Select(c => (c.Key, c.Value)).ToList();
     }
 
-    private static List<(string BookId, long PartyId)> PartiesOf(List<WriteRequest> group)
+    /// <summary>
+    /// Tells the session the parties the group's requests said they name, each with its request's run: requests up to the
+    /// next one that does not defer group state share what the group has read (that one makes the group forget it), so a
+    /// party read fetches those of its own run only, and each hinted party is read at most once per run.
+    /// </summary>
+    private static void HintParties(WriteSession session, List<WriteRequest> group)
     {
-        var parties = new List<(string, long)>();
-        foreach (var request in group)
-            if (request is { BookId: { } bookId, Hints.PartyId: { } partyId }) parties.Add((bookId, partyId));
-        return parties;
+        var parties = new List<(int, int, string, long)>();
+        var runs = new int[group.Count];
+        var run = 0;
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (!group[i].DefersGroupState) run++;
+            runs[i] = run;
+            if (group[i] is { BookId: { } bookId, Hints.PartyId: { } partyId }) parties.Add((run, i, bookId, partyId));
+        }
+        session.PartiesOfGroup = parties;
+        session.RequestRuns = runs;
     }
 
     private static void RollbackGroup(WriteSession session)
@@ -783,10 +795,23 @@ public sealed class WriteSession : IDisposable
     }
 
     /// <summary>
-    /// The customers and vendors the group's requests said they name, by book (at most one per request): read together by
-    /// the first request that reads a party (see Features/Parties/GroupParties), where each would otherwise read its own.
+    /// The customers and vendors the group's requests said they name, by run (see LedgerWriter.PartiesOf), request (its
+    /// place in the group) and book, at most one per request: the first request of a run that reads a party reads those of
+    /// the run's later requests with it (see Features/Parties/GroupParties), where each would otherwise read its own.
     /// </summary>
-    public IReadOnlyList<(string BookId, long PartyId)> PartiesOfGroup { get; internal set; } = [];
+    public IReadOnlyList<(int Run, int Request, string BookId, long PartyId)> PartiesOfGroup { get; internal set; } = [];
+
+    /// <summary>The running request's place in its group (0 for the first).</summary>
+    public int RequestIndex { get; private set; }
+
+    /// <summary>
+    /// Each request's run: requests up to the next one that does not defer group state share what the group has read
+    /// (that one makes the group forget it). Numbered from the group's first request.
+    /// </summary>
+    internal int[] RequestRuns { get; set; } = [];
+
+    /// <summary>The running request's run (see <see cref="RequestRuns"/>).</summary>
+    public int RunOfRequest => RequestIndex < RequestRuns.Length ? RequestRuns[RequestIndex] : -1;
 
     /// <summary>
     /// Has the rest of the group's transaction plan every statement for its values (PostgreSQL; once per group). For work
@@ -862,8 +887,9 @@ public sealed class WriteSession : IDisposable
     /// </summary>
     internal bool RequestWrote { get; private set; }
 
-    internal void BeginRequest(bool defersGroupState)
+    internal void BeginRequest(bool defersGroupState, int index)
     {
+        RequestIndex = index;
         RequestWrote = false;
         _requestPendingStart = _pendingWrites.Count;
         DefersGroupState = defersGroupState;

@@ -55,6 +55,33 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task A_request_that_rolls_back_after_reading_its_own_totals_leaves_no_stale_book_for_the_rest_of_the_group()
+    {
+        var book = await App.CreateBookAsync();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
+
+        var (blocker, release) = await HoldWriterAsync(writer);
+        // Work that does not defer writes its totals out as it posts; reading the book after that reads its own write,
+        // which its rollback then undoes.
+        var rolledBack = writer.WriteBookAsync<bool>(book, s =>
+        {
+            JournalPoster.Post(s, identity, [Entry("1010", "rolled back")]);
+            _ = JournalPoster.BookOf(s, book);
+            throw new InvalidOperationException("refused after posting");
+        });
+        var kept = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "kept")])[0], defersGroupState: true);
+        release.Set();
+        await blocker;
+
+        await Assert.ThrowsAnyAsync<Exception>(() => rolledBack);
+        Assert.Equal(1, (await kept).Number);
+        await using var connection = await TestDatabase.OpenAsync(App.DatabasePath);
+        Assert.Equal((2L, 100L), await connection.QuerySingleAsync<(long, long)>(
+            "SELECT next_entry_number, total_debit FROM books WHERE id = @book", new { book }));
+    }
+
+    [Fact]
     public async Task A_NUL_character_in_any_text_is_400_on_its_field_on_both_engines()
     {
         var book = await App.CreateBookAsync();

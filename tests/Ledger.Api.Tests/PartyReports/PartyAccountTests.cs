@@ -46,6 +46,10 @@ public sealed class PartyAccountTests : FakeClockAppTest
         // Hand-posted on receivables: an opening balance (due on its own date, so overdue) and a debit dated today (not yet).
         await App.PostEntryOkAsync(book, "2025-03-31", "Opening balance", ($"1200/customer:{acme}", "70.00", null), ("3000", null, "70.00"));
         await App.PostEntryOkAsync(book, "2026-04-01", "Recharge", ($"1200/customer:{acme}", "7.00", null), ("4000", null, "7.00"));
+        // A second opening balance posted by mistake and reversed: neither it nor its reversal is owed or overdue.
+        var mistake = await App.PostEntryOkAsync(book, "2025-03-31", "Opening balance, twice", ($"1200/customer:{acme}", "70.00", null), ("3000", null, "70.00"));
+        await (await Admin.PostRawAsync($"{Url(book, "journal-entries")}/{mistake["id"]!.GetValue<long>()}/reverse",
+            """{"date":"2026-03-31","description":"Posted twice"}""")).AssertCreatedAsync();
 
         var account = await Admin.GetJsonAsync(Url(book, $"customers/{acme}/account"));
         Assert.Equal(("Acme", "2026-04-01", "EUR"), (account["party"]!["name"].Text(), account["asOf"].Text(), account["currency"].Text()));

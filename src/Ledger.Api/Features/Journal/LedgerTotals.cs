@@ -64,10 +64,22 @@ public sealed class LedgerTotals : IGroupState
             _periods.TryGetValue(key, out var current);
             _periods[key] = (current.Debit + delta.Debit, current.Credit + delta.Credit);
         }
-        DiscardRequest();
+        ClearStaged();
     }
 
+    /// <summary>
+    /// Drops what the request staged, and every row read: a request that does not defer writes the totals out as it posts
+    /// (<see cref="FlushNow"/>), so what it read afterwards may be its own writes, which its rollback has just undone.
+    /// </summary>
     public void DiscardRequest()
+    {
+        ClearStaged();
+        _read.Clear();
+        _booksRead.Clear();
+        _chartsRead.Clear();
+    }
+
+    private void ClearStaged()
     {
         _books.DiscardRequest();
         _accounts.DiscardRequest();
@@ -107,7 +119,7 @@ public sealed class LedgerTotals : IGroupState
         _read.Clear();
         _booksRead.Clear();
         _chartsRead.Clear();
-        DiscardRequest();
+        ClearStaged();
     }
 
     private static readonly string[] BookParameters = ["@id", "@next_entry_number", "@total_debit"];

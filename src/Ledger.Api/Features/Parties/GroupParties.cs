@@ -32,11 +32,12 @@ public sealed class GroupParties : IGroupState
             if (!cache._read.TryGetValue((bookId, id), out var party)) missing.Add(id);
             else if (party is not null) found[id] = party;
         }
-        // With them, every party the group's other requests said they name and the group has not read yet: one query
-        // serves the group (bounded: one party per request, at most a group's worth).
+        // With them, every party that the later requests of this run (until a write that does not defer makes the group
+        // forget what it read) said they name: one query serves the run, and each hinted party is read at most once.
         if (missing.Count > 0)
-            foreach (var (groupBook, id) in session.PartiesOfGroup)
-                if (groupBook == bookId && !cache._read.ContainsKey((bookId, id))) missing.Add(id);
+            foreach (var (run, request, groupBook, id) in session.PartiesOfGroup)
+                if (run == session.RunOfRequest && request > session.RequestIndex && groupBook == bookId && !cache._read.ContainsKey((bookId, id)))
+                    missing.Add(id);
         // Parties are never rows a request leaves waiting (they are written at once), so the writer's reads see them all.
         Select.Read(session, bookId, missing, reader =>
         {
@@ -54,6 +55,8 @@ public sealed class GroupParties : IGroupState
 
     public void KeepRequest() { }
 
+    // Nothing to forget: the work that writes these rows (it does not defer) never reads them through here, so nothing
+    // read here is a rolled-back request's own write.
     public void DiscardRequest() { }
 
     // Work that changes parties runs next: forget them all, so later requests read them again.

@@ -142,7 +142,8 @@ public static class PartyAccountEndpoints
     // not undone count, as in aging as of today. Only owed items count (amount × sign > 0): a customer's credits are not
     // overdue, and a void's reversal carries its document's source with the other sign, matched by the void. Refunds
     // (payments out to a customer) and a voided credit note's reversal have the owed sign but are not a debt that fell
-    // due, so sources other than the document kind and 'journal' are left out.
+    // due, so sources other than the document kind and 'journal' are left out. Nor is a debit whose entry was reversed by
+    // today: a reversal is not matched with what it reverses (a void is), so its opposite item would stay apart.
     private const string OverdueSql = """
         WITH counted AS (
             SELECT a.debit_item_id AS item_id, a.amount FROM allocations a
@@ -157,6 +158,8 @@ public static class PartyAccountEndpoints
         FROM open_items o LEFT JOIN allocated al ON al.item_id = o.id
         WHERE o.book_id = @bookId AND o.party_id = @partyId AND o.ledger = @ledger AND o.source_type IN (@document, 'journal')
           AND o.item_date <= @today AND o.due_date < @today AND o.amount * @sign > 0
+          AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries r ON r.id = e.reversed_by AND r.book_id = e.book_id
+                          WHERE e.book_id = @bookId AND e.id = o.entry_id AND r.entry_date <= @today)
         """;
 
     private const string DocumentsSql = """

@@ -42,6 +42,8 @@ public sealed class GroupTaxRates : IGroupState
 
     public void KeepRequest() { }
 
+    // Nothing to forget: the work that writes these rows (it does not defer) never reads them through here, so nothing
+    // read here is a rolled-back request's own write.
     public void DiscardRequest() { }
 
     // Work that changes rates may run next: forget them all, so later requests read them again.
