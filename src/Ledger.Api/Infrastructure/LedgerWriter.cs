@@ -504,20 +504,19 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// Tells the session the parties the group's requests said they name, each with its request's run: requests up to the
-    /// next one that does not defer group state share what the group has read (that one makes the group forget it), so a
-    /// party read fetches those of its own run only, and each hinted party is read at most once per run.
+    /// Tells the session the parties the group's requests said they name, and each request's run: requests up to the next
+    /// one that does not defer group state share what the group has read, since that one makes the group forget it.
     /// </summary>
     private static void HintParties(WriteSession session, List<WriteRequest> group)
     {
-        var parties = new List<(int, int, string, long)>();
+        var parties = new List<(int, string, long)>();
         var runs = new int[group.Count];
         var run = 0;
         for (var i = 0; i < group.Count; i++)
         {
             if (!group[i].DefersGroupState) run++;
             runs[i] = run;
-            if (group[i] is { BookId: { } bookId, Hints.PartyId: { } partyId }) parties.Add((run, i, bookId, partyId));
+            if (group[i] is { BookId: { } bookId, Hints.PartyId: { } partyId }) parties.Add((i, bookId, partyId));
         }
         session.PartiesOfGroup = parties;
         session.RequestRuns = runs;
@@ -597,9 +596,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
 /// <summary>
 /// What a write says about itself before it runs, so that its group reads for all its requests at once rather than each
-/// in a round trip of its own (they matter on PostgreSQL): the customer or vendor it names (the group's first party read
-/// reads them all, see <see cref="WriteSession.PartiesOfGroup"/>) and the tables it draws one id from each (drawn for the
-/// group as it begins). A hint that turns out wrong costs a read or an id, never a wrong answer.
+/// in a round trip of its own (they matter on PostgreSQL): the customer or vendor it names (read with the first party its
+/// run reads, see <see cref="WriteSession.PartiesHintedLaterInRun"/>) and the tables it draws one id from each (drawn for
+/// the group as it begins). A hint that turns out wrong costs a read or an id, never a wrong answer.
 /// </summary>
 public sealed record WriteHints(long? PartyId = null, IReadOnlyList<string>? DrawsIdsFrom = null);
 
@@ -795,32 +794,40 @@ public sealed class WriteSession : IDisposable
     }
 
     /// <summary>
-    /// The customers and vendors the group's requests said they name, by run (see LedgerWriter.PartiesOf), request (its
-    /// place in the group) and book, at most one per request: the first request of a run that reads a party reads those of
-    /// the run's later requests with it (see Features/Parties/GroupParties), where each would otherwise read its own.
+    /// The customers and vendors the group's requests said they name, by request (its place in the group) and book, at
+    /// most one per request (see <see cref="PartiesHintedLaterInRun"/>).
     /// </summary>
-    public IReadOnlyList<(int Run, int Request, string BookId, long PartyId)> PartiesOfGroup { get; internal set; } = [];
-
-    /// <summary>The running request's place in its group (0 for the first).</summary>
-    public int RequestIndex { get; private set; }
+    internal IReadOnlyList<(int Request, string BookId, long PartyId)> PartiesOfGroup { private get; set; } = [];
 
     /// <summary>
     /// Each request's run: requests up to the next one that does not defer group state share what the group has read
     /// (that one makes the group forget it). Numbered from the group's first request.
     /// </summary>
-    internal int[] RequestRuns { get; set; } = [];
+    internal int[] RequestRuns { private get; set; } = [];
 
-    /// <summary>The running request's run (see <see cref="RequestRuns"/>).</summary>
-    public int RunOfRequest => RequestIndex < RequestRuns.Length ? RequestRuns[RequestIndex] : -1;
+    /// <summary>The running request's place in its group (0 for the first).</summary>
+    private int _requestIndex;
+
+    /// <summary>
+    /// The parties of <paramref name="bookId"/> that the requests after the running one, in its run, said they name: read
+    /// with the first party a run reads, so that one query serves the run and each hinted party is read at most once.
+    /// </summary>
+    public IEnumerable<long> PartiesHintedLaterInRun(string bookId)
+    {
+        if (_requestIndex >= RequestRuns.Length) yield break;
+        var run = RequestRuns[_requestIndex];
+        foreach (var (request, book, party) in PartiesOfGroup)
+            if (request > _requestIndex && RequestRuns[request] == run && book == bookId) yield return party;
+    }
 
     /// <summary>
     /// Has the rest of the group's transaction plan every statement for its values (PostgreSQL; once per group). For work
     /// whose reads look up rows by columns that a fresh, fast-growing table has no statistics for yet (open items,
     /// allocations, payments): Npgsql prepares a statement after a few runs, and PostgreSQL then keeps a generic plan
     /// made while the table was nearly empty, a scan, until the table is next analyzed. Measured with 4,000 payments on
-    /// a fresh database, each allocating one invoice: 110-124/s and falling to 61-76/s by the end with the kept plans,
-    /// 210-237/s and rising with plans made for the values. Groups of single posts, which read no such rows, keep their
-    /// plans and skip the planning.
+    /// a fresh database, each allocating one invoice: 110-125/s and falling to 61-91/s by the end with the kept plans,
+    /// 199-295/s and not falling with this. Groups of single posts, which read no such rows, keep their plans and skip
+    /// the planning (planning every writer statement cost them a few per cent).
     /// </summary>
     public void PlanReadsForValues()
     {
@@ -889,7 +896,7 @@ public sealed class WriteSession : IDisposable
 
     internal void BeginRequest(bool defersGroupState, int index)
     {
-        RequestIndex = index;
+        _requestIndex = index;
         RequestWrote = false;
         _requestPendingStart = _pendingWrites.Count;
         DefersGroupState = defersGroupState;

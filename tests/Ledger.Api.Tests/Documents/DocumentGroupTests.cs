@@ -23,16 +23,6 @@ public sealed class DocumentGroupTests(SharedApp shared) : SharedAppTest(shared)
         ["lines"] = new JsonArray(new JsonObject { ["description"] = "Work", ["unitPrice"] = "100.00", ["account"] = account, ["taxRate"] = taxRate }),
     }.ToJsonString();
 
-    /// <summary>Holds the writer on a bookless request until released, so what is queued meanwhile forms one group.</summary>
-    private static async Task<(Task Blocker, ManualResetEventSlim Release)> HoldWriterAsync(LedgerWriter writer)
-    {
-        var running = new ManualResetEventSlim();
-        var release = new ManualResetEventSlim();
-        var blocker = writer.WriteAsync(_ => { running.Set(); release.Wait(); return true; });
-        await Task.Run(() => running.Wait());
-        return (blocker, release);
-    }
-
     /// <summary>Sends a request and waits until the writer has queued it, so requests queue in the order they are sent.</summary>
     private static async Task<Task<HttpResponseMessage>> QueuedAsync(LedgerWriter writer, Func<Task<HttpResponseMessage>> send)
     {
@@ -52,7 +42,7 @@ public sealed class DocumentGroupTests(SharedApp shared) : SharedAppTest(shared)
         var acme = await App.CreateCustomerAsync(book, "Acme");
         var writer = App.Services.GetRequiredService<LedgerWriter>();
 
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         var invoices = Url(book, "invoices");
         var first = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme, taxRate: "VAT19")));
         var unknownAccount = await QueuedAsync(writer, () => Admin.PostRawAsync(invoices, InvoiceJson(acme, account: "9999")));
@@ -97,7 +87,7 @@ public sealed class DocumentGroupTests(SharedApp shared) : SharedAppTest(shared)
             ["allocations"] = new JsonArray(new JsonObject { ["document"] = invoice, ["amount"] = amount }),
         }.ToJsonString();
 
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         var payments = Url(book, "payments");
         var first = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-10", "60.00")));
         var tooMuch = await QueuedAsync(writer, () => Admin.PostRawAsync(payments, Payment("2026-03-11", "50.00")));

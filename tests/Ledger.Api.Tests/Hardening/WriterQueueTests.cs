@@ -15,10 +15,7 @@ public sealed class WriterQueueTests : AppTest
     public async Task Writes_beyond_the_queue_wait_for_room_and_all_run_once_in_order()
     {
         var writer = App.Services.GetRequiredService<LedgerWriter>();
-        var running = new ManualResetEventSlim();
-        var release = new ManualResetEventSlim();
-        var blocker = writer.WriteAsync(_ => { running.Set(); release.Wait(); return true; });
-        await Task.Run(() => running.Wait());
+        var (blocker, release) = await writer.HoldAsync();
 
         const int beyond = 50;
         var ran = new ConcurrentQueue<int>();

@@ -20,16 +20,6 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         BalancedEntry.Create(new LocalDate(2026, 4, 1), description, null,
             [new Posting(debitAccount, Side.Debit, new Amount(100)), new Posting("4000", Side.Credit, new Amount(100))]);
 
-    /// <summary>Holds the writer on a bookless request until released, so what is queued meanwhile forms one group.</summary>
-    private static async Task<(Task Blocker, ManualResetEventSlim Release)> HoldWriterAsync(LedgerWriter writer)
-    {
-        var running = new ManualResetEventSlim();
-        var release = new ManualResetEventSlim();
-        var blocker = writer.WriteAsync(_ => { running.Set(); release.Wait(); return true; });
-        await Task.Run(() => running.Wait());
-        return (blocker, release);
-    }
-
     [Fact]
     public async Task An_account_archived_after_a_refused_post_read_the_chart_takes_no_posting_later_in_the_group()
     {
@@ -38,7 +28,7 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
 
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         var refused = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("NO-SUCH")]), defersGroupState: true);
         var archive = writer.WriteBookAsync(book, s =>
             s.Connection.Execute("UPDATE accounts SET archived = 1 WHERE book_id = @book AND code = 'X'", new { book }));
@@ -61,7 +51,7 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
 
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         // Work that does not defer writes its totals out as it posts; reading the book after that reads its own write,
         // which its rollback then undoes.
         var rolledBack = writer.WriteBookAsync<bool>(book, s =>
@@ -117,7 +107,7 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
 
         // The first request's rows reach the server only with the commit, which refuses them (PostgreSQL's text holds
         // no NUL; the API refuses it earlier, this goes round that). The second was told its key K was taken by the first.
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         var first = writer.WriteIdempotentAsync(book, "K", () => "fingerprint-1",
             s => JournalPoster.Post(s, identity, [Entry("1010", "bad\u0000text")])[0], _ => new StoredResponse(201, null, "{}"), defersGroupState: true);
         var second = writer.WriteIdempotentAsync(book, "K", () => "fingerprint-2",
@@ -140,7 +130,7 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
 
         // The first request stores key K and then fails after writing (its entry reverses a missing entry); the second
         // reuses K with another body. K was never stored, so the second must post, not be told the key is taken.
-        var (blocker, release) = await HoldWriterAsync(writer);
+        var (blocker, release) = await writer.HoldAsync();
         var first = writer.WriteIdempotentAsync(book, "K", () => "fingerprint-1", s =>
         {
             JournalPoster.Post(s, identity, [Entry("1010")]);

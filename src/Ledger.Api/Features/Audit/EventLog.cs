@@ -117,7 +117,8 @@ public static class EventLog
 
         public void Reset() => _heads.Clear();
 
-        private const string HeadSql = "SELECT sequence, hash FROM events WHERE book_id = @book_id ORDER BY sequence DESC LIMIT 1";
+        // Also read by the round trip that begins a PostgreSQL group (PostgresLedgerDatabase.BeginBookGroup).
+        internal const string HeadSql = "SELECT sequence, hash FROM events WHERE book_id = @book_id ORDER BY sequence DESC LIMIT 1";
     }
 }
 

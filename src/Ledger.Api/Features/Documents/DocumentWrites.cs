@@ -210,9 +210,8 @@ public static class DocumentWrites
     /// </summary>
     private static (Party? Party, ControlAccounts Controls) PartyAndControls(WriteSession session, string bookId, long partyId, PartyKind kind)
     {
-        var book = JournalPoster.BookOf(session, bookId);
         var party = GroupParties.Find(session, bookId, partyId);
-        return (party?.Kind == kind ? party : null, new ControlAccounts(book.ReceivablesAccount, book.PayablesAccount));
+        return (party?.Kind == kind ? party : null, JournalPoster.BookOf(session, bookId).Controls);
     }
 
     /// <summary>The account each tax rate of the lines posts to: sales for customer documents, purchase for vendor documents.</summary>

@@ -12,7 +12,10 @@ namespace Ledger.Api.Features.Journal;
 public sealed class LedgerTotals : IGroupState
 {
     public record struct BookTotals(long NextNumber, long TotalDebit, LocalDate? LockDate,
-        string? ReceivablesAccount = null, string? PayablesAccount = null);
+        string? ReceivablesAccount = null, string? PayablesAccount = null)
+    {
+        public readonly Books.ControlAccounts Controls => new(ReceivablesAccount, PayablesAccount);
+    }
 
     public record struct AccountTotals(long Id, bool Archived, long Debit, long Credit);
 

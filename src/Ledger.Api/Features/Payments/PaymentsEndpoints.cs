@@ -159,8 +159,7 @@ public static class PaymentsEndpoints
         var party = Parties.GroupParties.Find(session, book.Id, partyId) is { } found && found.Kind == kind ? found
             : throw new ValidationFailedException(partyField, $"No {partyField} {partyId} in this book.");
         var direction = request.Direction ?? (kind == PartyKind.Customer ? "in" : "out");
-        var bookTotals = JournalPoster.BookOf(session, book.Id);
-        var controls = new ControlAccounts(bookTotals.ReceivablesAccount, bookTotals.PayablesAccount);
+        var controls = JournalPoster.BookOf(session, book.Id).Controls;
         var control = controls.For(kind)
             ?? throw new ConflictException($"The book has no {(kind == PartyKind.Customer ? "receivables" : "payables")} control account; set it (PATCH the book) first.");
         var account = session.Connection.QuerySingleOrDefault<(string Type, long Archived)?>(

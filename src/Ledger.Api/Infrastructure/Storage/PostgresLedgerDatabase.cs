@@ -93,7 +93,9 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     internal override string BeginSnapshotSql => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
     // For the transaction only: the next group plans as usual again.
-    internal override string? PlanForValuesSql => "SET LOCAL plan_cache_mode = force_custom_plan";
+    internal override string? PlanForValuesSql => ForceCustomPlansSql;
+
+    private const string ForceCustomPlansSql = "SET LOCAL plan_cache_mode = force_custom_plan";
 
     // Below this many rows, prepared INSERTs (one round trip each) beat a COPY (two round trips and its setup).
     private const int CopyThreshold = 16;
@@ -139,15 +141,15 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT MAX(recorded_at) FROM commits WHERE book_id = $1") { Parameters = { Parameter(null, bookId) } });
             if (reads.Keys.Count > 0)
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_custom_plan"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(ForceCustomPlansSql));
                 batch.BatchCommands.Add(KeyLookup(bookId, reads.Keys));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode TO DEFAULT"));
             }
             if (reads.EventHead)
-                // The book's last event, which the group's first event chains from (EventLog.EventChain reads the same by itself).
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT sequence, hash FROM events WHERE book_id = $1 ORDER BY sequence DESC LIMIT 1")
+                // The book's last event, which the group's first event chains from: EventChain's own read of it.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Features.Audit.EventLog.EventChain.HeadSql)
                 {
-                    Parameters = { Parameter(null, bookId) },
+                    Parameters = { Parameter("@book_id", bookId) },
                 });
         }
         // Drawn after the lock: later groups of the book, in any process, draw higher ids.
