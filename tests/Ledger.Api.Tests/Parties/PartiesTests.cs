@@ -32,6 +32,26 @@ public sealed class PartiesTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task The_answer_to_a_create_is_the_party_as_stored()
+    {
+        // The answer is built from what was written, not read back: it must be what a read returns, byte for byte.
+        var book = await StandardBookAsync();
+        foreach (var (url, body) in new (string, object)[]
+        {
+            (CustomersUrl(book), new { name = "Ünïcode & Co", email = "ap@example.com", taxId = "DE123", address = "Main St 1\nBerlin", notes = "tab\there" }),
+            (CustomersUrl(book), new { name = "Chosen", code = "K-1", paymentTermsDays = 0 }),
+            (VendorsUrl(book), new { name = "Supplier", paymentTermsDays = 45 }),
+        })
+        {
+            var created = await Admin.PostJsonAsync(url, body);
+            var answer = await created.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var read = await Admin.GetAsync(created.Headers.Location!.ToString());
+            Assert.Equal(await read.Content.ReadAsStringAsync(), answer);
+        }
+    }
+
+    [Fact]
     public async Task Lists_filter_by_name_or_code_in_any_case_and_page_by_code()
     {
         var book = await StandardBookAsync();
