@@ -82,6 +82,40 @@ public sealed class OpenItemsTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task The_answer_to_a_payment_is_the_payment_as_stored()
+    {
+        // Payments answer from what the request wrote, not read back: the answer must be what a read returns, byte for byte,
+        // with allocations named by document and by item, partial and in full, and without any.
+        var book = await StandardBookAsync();
+        var acme = await App.CreateCustomerAsync(book, "Acme");
+        await App.PostEntryOkAsync(book, "2025-12-31", "Opening balances", ($"1200/customer:{acme}", "100.00", null), ("3000", null, "100.00"));
+        var openingItem = Assert.Single(await ItemsAsync(book, $"customer={acme}"))["id"]!.GetValue<long>();
+        var invoice = await (await Admin.PostJsonAsync(Url(book, "invoices"), new
+        {
+            customer = acme, date = "2026-01-05", issue = true,
+            lines = new[] { new { description = "Consulting", unitPrice = "250.00", account = "4000" } },
+        })).AssertCreatedAsync();
+        var supplier = await App.CreateVendorAsync(book, "Supplier");
+        foreach (var body in new object[]
+        {
+            new
+            {
+                customer = acme, date = "2026-01-20", amount = "300.00", account = "1010", reference = "Bank 17",
+                allocations = new object[] { new { document = invoice["id"], amount = "250.00" }, new { item = openingItem, amount = "30.00" } },
+            },
+            new { customer = acme, date = "2026-01-21", amount = "5.00", account = "1010" },
+            new { vendor = supplier, date = "2026-01-22", amount = "12.34", account = "1010" },
+        })
+        {
+            var created = await Admin.PostJsonAsync(Url(book, "payments"), body);
+            var answer = await created.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var read = await Admin.GetAsync(created.Headers.Location!.ToString());
+            Assert.Equal(await read.Content.ReadAsStringAsync(), answer);
+        }
+    }
+
+    [Fact]
     public async Task A_vendor_opening_balance_is_owed_positive_and_paid_through_its_item()
     {
         var book = await StandardBookAsync();

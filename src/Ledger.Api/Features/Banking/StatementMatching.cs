@@ -155,13 +155,12 @@ public static class StatementMatching
         var date = line.BookingDate;
         var request = new PaymentRequest(customer ? document.PartyId : null, customer ? null : document.PartyId, line.Amount > 0 ? "in" : "out",
             date, null, line.GlAccount, Truncate(line.BankReference, 255), null);
-        var paymentId = PaymentsEndpoints.Record(session, book, request, Math.Abs(line.Amount));
+        var payment = PaymentsEndpoints.Record(session, book, request, Math.Abs(line.Amount));
         for (var i = 0; i < documents.Count; i++)
-            OpenItemAllocations.Allocate(session, book, documents[i].Document, paymentId, documents[i].Amount, null, by,
+            OpenItemAllocations.Allocate(session, book, documents[i].Document, payment.Id, documents[i].Amount, null, by,
                 $"{path}[{i}].id", "payment", $"{path}[{i}].amount");
-        var entryId = connection.ExecuteScalar<long>("SELECT entry_id FROM payments WHERE book_id = @bookId AND id = @paymentId", new { bookId = book.Id, paymentId });
         // The payment's entry puts the bank's line first (see PaymentsEndpoints.Record).
-        return Record(session, book.Id, line, "documents", entryId, 0, date, paymentId, null, by);
+        return Record(session, book.Id, line, "documents", payment.EntryId, 0, date, payment.Id, null, by);
     }
 
     /// <summary>Posts the line against another account (fees, interest, transfers); a tax rate splits the tax out of the amount.</summary>
