@@ -137,7 +137,7 @@ public static class OpenItemAllocations
 
     /// <summary>
     /// Allocates <paramref name="amount"/> between the open items of two documents or payments (ids share one space),
-    /// refusing with the reason what the books do not allow. Returns the allocation's id.
+    /// refusing with the reason what the books do not allow. Returns what was made.
     /// </summary>
     public static MadeAllocation Allocate(WriteSession session, BookIdentity book, long documentId, long againstId, long amount,
         NodaTime.LocalDate? date, string recordedBy, string documentField, string againstField, string amountField) =>
@@ -177,11 +177,11 @@ public static class OpenItemAllocations
         }
         var (debit, credit) = first.Amount > 0 ? (first, second) : (second, first);
         var id = Insert(session, book.Id, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
-        return new MadeAllocation(id, first, second, amount, allocationDate);
+        return new MadeAllocation(id, first, amount, allocationDate);
     }
 
-    /// <summary>An allocation as <see cref="Allocate(WriteSession, BookIdentity, ItemReference, ItemReference, long, NodaTime.LocalDate?, string, string)"/> wrote it: its two items as resolved.</summary>
-    public sealed record MadeAllocation(long Id, OpenItem DocumentItem, OpenItem AgainstItem, long Amount, NodaTime.LocalDate Date);
+    /// <summary>An allocation as <see cref="Allocate(WriteSession, BookIdentity, ItemReference, ItemReference, long, NodaTime.LocalDate?, string, string)"/> wrote it, with the document side's item as resolved.</summary>
+    public sealed record MadeAllocation(long Id, OpenItem DocumentItem, long Amount, NodaTime.LocalDate Date);
 
     /// <summary>Marks an allocation undone (it stays in the history) and records the event.</summary>
     public static void Undo(WriteSession session, string bookId, long id, string by)

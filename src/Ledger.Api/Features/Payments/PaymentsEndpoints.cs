@@ -144,8 +144,7 @@ public static class PaymentsEndpoints
                         new Amount(made.Amount).Format(book.Digits), DateText.Format(made.Date)));
                     allocatedTotal = checked(allocatedTotal + made.Amount);
                 }
-                return Answer(book, new StoredPayment(payment.Id, payment.PartyId, payment.Kind, payment.Direction, request.Date!, amount,
-                    request.Account!, request.Reference, payment.EntryId, payment.CreatedAt, null), amount - allocatedTotal, applied);
+                return Answer(book, payment, amount - allocatedTotal, applied);
             },
             created => $"/v1/books/{bookId}/payments/{created.Id}", defersGroupState: true,
             hints: new WriteHints(request.Customer ?? request.Vendor, PaymentIds));
@@ -159,11 +158,8 @@ public static class PaymentsEndpoints
         return parsed.Value.MinorUnits;
     }
 
-    /// <summary>A payment as <see cref="Record"/> wrote it.</summary>
-    public sealed record RecordedPayment(long Id, long PartyId, string Kind, string Direction, long EntryId, string CreatedAt);
-
-    /// <summary>Records a payment (its entry and its row) and returns what it wrote; allocations are the caller's. Bank matches use it too.</summary>
-    public static RecordedPayment Record(WriteSession session, BookIdentity book, PaymentRequest request, long amount)
+    /// <summary>Records a payment (its entry and its row) and returns the row it wrote; allocations are the caller's. Bank matches use it too.</summary>
+    public static StoredPayment Record(WriteSession session, BookIdentity book, PaymentRequest request, long amount)
     {
         var kind = request.Customer is not null ? PartyKind.Customer : PartyKind.Vendor;
         var partyField = kind == PartyKind.Customer ? "customer" : "vendor";
@@ -206,9 +202,9 @@ public static class PaymentsEndpoints
         session.InsertRows("payments", PaymentColumns,
             [[id, book.Id, partyId, direction, request.Date, amount, request.Account, request.Reference, posted.Id, null, createdAt, null]]);
         EventLog.Append(session, book.Id, "payment.recorded", "payment", id.ToString(CultureInfo.InvariantCulture), EventData.Of(
-            ("id", id), (kind == PartyKind.Customer ? "customer" : "vendor", partyId), ("direction", direction), ("date", request.Date),
+            ("id", id), (partyField, partyId), ("direction", direction), ("date", request.Date),
             ("amount", new Amount(amount).Format(book.Digits)), ("account", request.Account), ("reference", request.Reference), ("entryId", posted.Id)));
-        return new RecordedPayment(id, partyId, kind == PartyKind.Customer ? "customer" : "vendor", direction, posted.Id, createdAt);
+        return new StoredPayment(id, partyId, partyField, direction, request.Date!, amount, request.Account!, request.Reference, posted.Id, createdAt, null);
     }
 
     private static async Task<Results<Created<PaymentResponse>, StoredResponse>> VoidAsync(string bookId, long id,
@@ -338,7 +334,8 @@ public static class PaymentsEndpoints
             row.CreatedAt, row.VoidedAt);
     }
 
-    private sealed record StoredPayment(long Id, long PartyId, string Kind, string Direction, string PaymentDate, long Amount, string Account,
+    /// <summary>A payment's row as stored (its party's kind joined in).</summary>
+    public sealed record StoredPayment(long Id, long PartyId, string Kind, string Direction, string PaymentDate, long Amount, string Account,
         string? Reference, long EntryId, string CreatedAt, string? VoidedAt);
 
     private const string SelectSql = """
