@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Ledger.Api.Tests.Banking;
 using Ledger.Api.Tests.PartyReports;
 using Ledger.Api.Tests.Support;
@@ -146,6 +147,31 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
             """, new { other, otherEntry });
         var inserted = await VerifyAsync(other);
         Assert.Equal(("journal_entries", (900000000 + otherEntry).ToString()), (inserted["firstInvalid"].Str("table"), inserted["firstInvalid"].Str("id")));
+    }
+
+    [Fact]
+    public async Task A_posting_whose_entry_is_not_in_the_book_is_named()
+    {
+        // PostgreSQL has no foreign key from postings to entries (migration 0015): the audit is what finds such a row.
+        // SQLite keeps the key, so there the row goes in only with the key checks turned off, as someone at the file could.
+        var (book, entryId, _) = await BusyBookAsync();
+        const string insert = """
+            INSERT INTO postings (entry_id, line_no, account_id, amount, entry_date, description, book_id)
+            SELECT 900000000 + entry_id, line_no, account_id, amount, entry_date, description, book_id
+            FROM postings WHERE book_id = @book AND entry_id = @entryId AND line_no = 0
+            """;
+        await using (var connection = await TestDatabase.OpenWritableAsync(App.DatabasePath))
+        {
+            if (connection is SqliteConnection)
+            {
+                await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync(insert, new { book, entryId }));
+                await connection.ExecuteAsync("PRAGMA foreign_keys = OFF");
+            }
+            Assert.Equal(1, await connection.ExecuteAsync(insert, new { book, entryId }));
+        }
+        var verified = await VerifyAsync(book);
+        Assert.False(verified["valid"]!.GetValue<bool>());
+        Assert.Equal(("postings", $"{900000000 + entryId}/0"), (verified["firstInvalid"].Str("table"), verified["firstInvalid"].Str("id")));
     }
 
     [Fact]
