@@ -109,19 +109,6 @@ try
         var reports = await Scenarios.ReportsAsync(http, bookId, accounts, options);
         results["reports"] = reports;
         Print("reports", reports);
-        if (database.IsPostgres)
-        {
-            // The same reports again once the tables are vacuumed, as autovacuum leaves them soon after a bulk load: the
-            // figures above come while the server still sets hint bits and has not marked the new pages all-visible, so
-            // index-only scans still visit the table. Both are reported; neither replaces the other.
-            var vacuum = Stopwatch.StartNew();
-            await database.VacuumAsync();
-            var vacuumSeconds = Math.Round(vacuum.Elapsed.TotalSeconds, 1);
-            var settled = await Scenarios.ReportsAsync(http, bookId, accounts, options);
-            settled["vacuumSeconds"] = vacuumSeconds;
-            results["reportsAfterVacuum"] = settled;
-            Print("reports after VACUUM (ANALYZE)", settled);
-        }
 
         // Taken before the post-dated entries, where earlier versions of this benchmark took them.
         results["serverPeakRssMB"] = server.PeakRssMegabytes();
@@ -134,6 +121,22 @@ try
         Console.WriteLine($"Posted {postDated["entries"]} post-dated entries (dated {postDated["datedFrom"]} to {postDated["datedTo"]}) "
             + "after every other scenario, as a separate batch, to time the trial balance as of today.");
         Print("post-dated entries and trial balance as of today", postDated);
+
+        if (database.IsPostgres)
+        {
+            // The same reports again once the tables are vacuumed, as autovacuum leaves them soon after a bulk load: the
+            // figures above come while the server still sets hint bits and has not marked the new pages all-visible, so
+            // index-only scans still visit the table. Both are reported; neither replaces the other. Taken after every
+            // figure above, so those keep the conditions they always had; the book now has the post-dated entries, so
+            // its trial balance without asOf is the one as of today, and the mid-history date takes the same path.
+            var vacuum = Stopwatch.StartNew();
+            await database.VacuumAsync();
+            var vacuumSeconds = Math.Round(vacuum.Elapsed.TotalSeconds, 1);
+            var settled = await Scenarios.ReportsAsync(http, bookId, accounts, options);
+            settled["vacuumSeconds"] = vacuumSeconds;
+            results["reportsAfterVacuum"] = settled;
+            Print("reports after VACUUM (ANALYZE)", settled);
+        }
 
         // Only when asked, and after every figure above, so those are the same with or without it.
         if (options.Receivables) results["receivables"] = await ReceivablesScenario.RunAsync(server, http, options);
@@ -880,12 +883,16 @@ sealed class BenchmarkDatabase
         return builder.ContainsKey("Host") || builder.ContainsKey("Server") && !builder.ContainsKey("Data Source");
     }
 
-    /// <summary>PostgreSQL: VACUUM (ANALYZE) of the API's database, what autovacuum does to freshly loaded tables.</summary>
+    /// <summary>
+    /// PostgreSQL: VACUUM (ANALYZE) of the tables the scenarios above loaded and the reports read, what autovacuum does to
+    /// freshly loaded tables. Only those: the receivables scenario, which may follow, starts on tables as it always has.
+    /// </summary>
     public async Task VacuumAsync()
     {
         await using var connection = new NpgsqlConnection(Server!.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("VACUUM (ANALYZE)", connection) { CommandTimeout = 0 };
+        await using var command = new NpgsqlCommand(
+            "VACUUM (ANALYZE) journal_entries, postings, account_period_totals, accounts, events, commits", connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync();
     }
 
@@ -993,10 +1000,10 @@ static class Table
         s.AppendLine($"| first page (100) of one account's journal entries (median of 30) | {reports["accountFirstPageMedianMs"]} ms | |");
         s.AppendLine($"| first page (100) of one account's ledger with running balance (median of 30) | {reports["accountLedgerFirstPageMedianMs"]} ms | |");
         s.AppendLine($"| balance sheet as of {reports["asOfDate"]} (median of 30) | {reports["balanceSheetAsOfMiddleMedianMs"]} ms | |");
-        if (r["reportsAfterVacuum"] is JsonObject settled)
-            s.AppendLine($"| the same after VACUUM (ANALYZE) ({settled["vacuumSeconds"]} s): trial balance now / as of {settled["asOfDate"]} / balance sheet (medians of 30) | {settled["trialBalanceNowMedianMs"]} / {settled["trialBalanceAsOfMiddleMedianMs"]} / {settled["balanceSheetAsOfMiddleMedianMs"]} ms | ≤ 10 / ≤ 50 ms |");
         var postDated = r["postDated"]!;
         s.AppendLine($"| trial balance as of today, {postDated["asOfDate"]}, after {postDated["entries"]} more entries dated {postDated["datedFrom"]} to {postDated["datedTo"]} (median of 30) | {postDated["trialBalanceAsOfTodayMedianMs"]} ms | ≤ 50 ms (as of any date) |");
+        if (r["reportsAfterVacuum"] is JsonObject settled)
+            s.AppendLine($"| after VACUUM (ANALYZE) ({settled["vacuumSeconds"]} s): trial balance as of {settled["asOfDate"]} / as of today with the post-dated entries / balance sheet as of {settled["asOfDate"]} (medians of 30) | {settled["trialBalanceAsOfMiddleMedianMs"]} / {settled["trialBalanceNowMedianMs"]} / {settled["balanceSheetAsOfMiddleMedianMs"]} ms | ≤ 50 / ≤ 10 ms / |");
         s.AppendLine($"| server peak RSS | {r["serverPeakRssMB"]} MB | ≤ 300 MB |");
         var baseline = r["baseline"]!;
         s.AppendLine($"| baseline: {baseline["method"]} | {baseline["entriesPerSecond"]} entries/s ({baseline["rowsPerSecond"]} rows/s) | |");
