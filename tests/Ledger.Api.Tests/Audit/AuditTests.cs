@@ -273,6 +273,26 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task A_batch_of_several_row_chunks_verifies_and_the_next_events_chain_from_it()
+    {
+        // 1,100 entries: two full chunks of 512 rows (JournalPoster writes a batch a chunk at a time) and 76 more; then a
+        // single post and an account, whose events chain from the batch's last hash.
+        var book = await StandardBookAsync();
+        var before = (await VerifyAsync(book))["events"]!.GetValue<long>();
+        var entries = Enumerable.Range(0, 1100).Select(i => HttpTestExtensions.Entry("2026-02-01", $"E{i}", ("1010", $"{i + 1}.00", null), ("4000", null, $"{i + 1}.00"))).ToArray();
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", new { entries })).AssertCreatedAsync();
+        await App.PostEntryOkAsync(book, "2026-02-02", "After the batch", ("6000", "5.00", null), ("1010", null, "5.00"));
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/accounts", new { code = "1999", name = "After", type = "asset" })).AssertCreatedAsync();
+
+        var verified = await VerifyAsync(book);
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+        Assert.Equal(before + 1102, verified["events"]!.GetValue<long>());
+        var sequences = (await EventsAsync(book, $"&after={before}")).Concat(await EventsAsync(book, $"&after={before + 1000}"))
+            .Select(e => e["sequence"]!.GetValue<long>()).ToList();
+        Assert.Equal(Enumerable.Range((int)before + 1, 1102).Select(n => (long)n), sequences);
+    }
+
+    [Fact]
     public async Task A_feed_page_that_fills_at_the_end_of_a_scan_still_gives_a_cursor()
     {
         var book = await StandardBookAsync();
