@@ -18,7 +18,10 @@ public static class Balances
     /// <paramref name="asOf"/>, counting only entries with ids up to <paramref name="throughEntry"/> when it is given
     /// (what was known at an instant; see <see cref="LedgerDatabase.LastEntryRecordedAsync"/>).
     /// </summary>
-    public static async Task<Dictionary<long, long>> NetAsOfAsync(DbConnection connection, string bookId, LocalDate asOf, long? throughEntry = null)
+    /// <param name="allTime">Every account's all-time net (debit minus credit totals) as the caller already read it in the
+    /// same snapshot, with the chart: the all-time totals are then not read a second time.</param>
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(DbConnection connection, string bookId, LocalDate asOf, long? throughEntry = null,
+        IReadOnlyDictionary<long, long>? allTime = null)
     {
         var args = new DynamicParameters(new { bookId });
         Dictionary<long, long> net;
@@ -28,7 +31,7 @@ public static class Balances
 
         if (string.CompareOrdinal(DateText.Format(asOf), latest) >= 0)
         {
-            net = ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args));
+            net = await AllTimeAsync(connection, args, allTime);
         }
         else
         {
@@ -50,7 +53,7 @@ public static class Balances
                 (true, true) => (PeriodsFromSql, -1),
                 (true, false) => (PeriodsAfterSql, -1),
             };
-            net = backward ? ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args)) : [];
+            net = backward ? await AllTimeAsync(connection, args, allTime) : [];
             Add(net, await connection.QueryAsync<AccountAmount>(periodsSql, args), periodsSign);
             // On the month's last day the days after it are none: nothing to read (the query would still probe every
             // account's postings to find that out).
@@ -70,6 +73,9 @@ public static class Balances
         }
         return net;
     }
+
+    private static async Task<Dictionary<long, long>> AllTimeAsync(DbConnection connection, DynamicParameters args, IReadOnlyDictionary<long, long>? read) =>
+        read is not null ? new Dictionary<long, long>(read) : ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args));
 
     private static int MonthIndex(LocalDate date) => date.Year * 12 + date.Month;
 
