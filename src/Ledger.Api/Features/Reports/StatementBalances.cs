@@ -55,9 +55,20 @@ public sealed class ReportSnapshot : IAsyncDisposable
     }
 
     /// <summary>The book's chart of accounts, by code, as it stood at <see cref="KnownAt"/> if set.</summary>
-    public Task<IReadOnlyList<AccountRow>> AccountsAsync() => KnownAt is { } instant
-        ? AccountQueries.ListAsKnownAtAsync(Connection, Book.Id, instant)
-        : AccountQueries.ListAsync(Connection, Book.Id);
+    public async Task<IReadOnlyList<AccountRow>> AccountsAsync()
+    {
+        if (KnownAt is { } instant) return await AccountQueries.ListAsKnownAtAsync(Connection, Book.Id, instant);
+        var accounts = await AccountQueries.ListAsync(Connection, Book.Id);
+        AllTime = accounts.ToDictionary(a => a.Id, a => checked(a.DebitTotal - a.CreditTotal));
+        return accounts;
+    }
+
+    /// <summary>
+    /// Every account's all-time net (debit − credit totals) from the chart <see cref="AccountsAsync"/> read, in this
+    /// snapshot, so balances need not read the accounts a second time. Null until it has read it, and for a chart as known
+    /// at an instant, which carries no totals.
+    /// </summary>
+    public IReadOnlyDictionary<long, long>? AllTime { get; private set; }
 
     /// <summary>The month the book's fiscal years start in, as set at <see cref="KnownAt"/> if set.</summary>
     public async Task<int> FiscalYearStartMonthAsync()
@@ -106,7 +117,9 @@ public sealed class ReportSnapshot : IAsyncDisposable
 /// net balances as of any date (each date computed once, via <see cref="Balances"/>) and movements over a period
 /// with year-end closing entries taken back out.
 /// </summary>
-public sealed class StatementBalances(DbConnection connection, string bookId, long? throughEntry = null)
+/// <param name="allTime">See <see cref="ReportSnapshot.AllTime"/>.</param>
+public sealed class StatementBalances(DbConnection connection, string bookId, long? throughEntry = null,
+    IReadOnlyDictionary<long, long>? allTime = null)
 {
     private readonly Dictionary<LocalDate, Dictionary<long, long>> _asOf = [];
 
@@ -115,7 +128,7 @@ public sealed class StatementBalances(DbConnection connection, string bookId, lo
     {
         if (!_asOf.TryGetValue(date, out var net))
         {
-            net = await Balances.NetAsOfAsync(connection, bookId, date, throughEntry);
+            net = await Balances.NetAsOfAsync(connection, bookId, date, throughEntry, allTime);
             _asOf[date] = net;
         }
         return net;

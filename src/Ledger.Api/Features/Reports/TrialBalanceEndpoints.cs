@@ -37,10 +37,7 @@ public static class TrialBalanceEndpoints
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
-        // The chart as it is now carries the all-time totals, read in the same snapshot (the chart as known at an instant
-        // carries none: its balances come from the totals less what was recorded later).
-        var allTime = knownAt is null ? accounts.ToDictionary(a => a.Id, a => checked(a.DebitTotal - a.CreditTotal)) : null;
-        var net = await Balances.NetAsOfAsync(connection, bookId, date, report.ThroughEntry, allTime);
+        var net = await Balances.NetAsOfAsync(connection, bookId, date, report.ThroughEntry, report.AllTime);
 
         var lines = new List<TrialBalanceLine>();
         long debitTotal = 0, creditTotal = 0;
