@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ledger.Domain;
 
 namespace Ledger.Api.Infrastructure;
 
@@ -11,6 +12,13 @@ namespace Ledger.Api.Infrastructure;
 [JsonConverter(typeof(AmountInputConverter))]
 public readonly record struct AmountInput(string Text)
 {
+    /// <summary>
+    /// The amount in minor units of a currency with <paramref name="digits"/> decimals. The API's rule is stricter than
+    /// <see cref="Amount.Parse"/>, which also reads bank files: no plus sign, as the published pattern says.
+    /// </summary>
+    public AmountParse Parse(int digits) =>
+        Text.StartsWith('+') ? AmountParse.Fail("must be a plain decimal number such as \"1250.00\", without a plus sign.") : Amount.Parse(Text, digits);
+
     public override string ToString() => Text;
 }
 

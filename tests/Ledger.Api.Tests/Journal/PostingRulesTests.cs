@@ -177,6 +177,19 @@ public sealed class PostingRulesTests(SharedApp shared) : SharedAppTest(shared)
             Body($$"""[{"account":"1010","debit":"{{amount}}"},{"account":"4000","credit":"{{amount}}"}]"""), path);
     }
 
+    [Theory]
+    [InlineData("+10.00")] // the published pattern has no sign; a plus sign was once read as nothing
+    [InlineData(" 10.00")]
+    [InlineData("10,00")]
+    [InlineData("1e1")]
+    [InlineData("10.")]
+    public async Task Amounts_that_are_not_plain_decimals_are_refused(string amount)
+    {
+        var book = await BookAsync();
+        await AssertRejectedAsync(book,
+            Body($$"""[{"account":"1010","debit":"{{amount}}"},{"account":"4000","credit":"10.00"}]"""), "lines[0].debit");
+    }
+
     [Fact]
     public async Task Posting_beyond_64_bit_totals_is_400_and_writes_nothing_while_the_exact_limit_still_posts()
     {

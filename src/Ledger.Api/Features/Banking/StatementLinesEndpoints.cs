@@ -220,7 +220,7 @@ public static class StatementLinesEndpoints
         var documents = new List<(long, long)>();
         for (var i = 0; i < (request.Documents?.Count ?? 0); i++)
         {
-            var parsed = Amount.Parse(request.Documents![i]!.Amount!.Value.Text, book.Digits);
+            var parsed = request.Documents![i]!.Amount!.Value.Parse(book.Digits);
             if (!parsed.Success) throw new ValidationFailedException($"documents[{i}].amount", parsed.Error!);
             if (!parsed.Value.IsPositive) throw new ValidationFailedException($"documents[{i}].amount", "must be greater than zero.");
             documents.Add((request.Documents[i]!.Id!.Value, parsed.Value.MinorUnits));

@@ -106,7 +106,7 @@ public static class JournalEntryShape
         bool CheckAmount(AmountInput? amount, int line, string side)
         {
             if (amount is null) return true;
-            var parsed = Amount.Parse(amount.Value.Text, digits);
+            var parsed = amount.Value.Parse(digits);
             if (!parsed.Success) Fail($"lines[{line}].{side}", parsed.Error!);
             else if (!parsed.Value.IsPositive) Fail($"lines[{line}].{side}", "must be greater than zero.");
             return parsed.Success && parsed.Value.IsPositive;
@@ -168,7 +168,7 @@ public static class JournalRequestMapping
         {
             if (line is null || string.IsNullOrEmpty(line.Account) || (line.Debit is null) == (line.Credit is null)) return null;
             var side = line.Debit is not null ? Side.Debit : Side.Credit;
-            var parsed = Amount.Parse((line.Debit ?? line.Credit)!.Value.Text, digits);
+            var parsed = (line.Debit ?? line.Credit)!.Value.Parse(digits);
             if (!parsed.Success) return null;
             PartyRef? party = line.Customer is { } customer ? new PartyRef(PartyKind.Customer, customer)
                 : line.Vendor is { } vendor ? new PartyRef(PartyKind.Vendor, vendor) : null;

@@ -152,7 +152,7 @@ public static class PaymentsEndpoints
 
     private static long ParseAmount(AmountInput input, int digits, string field)
     {
-        var parsed = Amount.Parse(input.Text, digits);
+        var parsed = input.Parse(digits);
         if (!parsed.Success) throw new ValidationFailedException(field, parsed.Error!);
         if (!parsed.Value.IsPositive) throw new ValidationFailedException(field, "must be greater than zero.");
         return parsed.Value.MinorUnits;
