@@ -150,6 +150,11 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
                 .ToDictionary(name => name.Trim('\''), _ => new[] { "is required." }));
         else if (json.InnerException is null && message.StartsWith("An amount", StringComparison.Ordinal))
             message = json.Message;
+        // The reader reports text it cannot decode (bytes that are not UTF-8, an escaped half of a surrogate pair) as
+        // a failed conversion too; the type was right, the text was not.
+        else if (message.Contains("could not be converted", StringComparison.Ordinal)
+                 && json.InnerException is InvalidOperationException { Message: var inner } && (inner.Contains("UTF-8", StringComparison.Ordinal) || inner.Contains("UTF-16", StringComparison.Ordinal)))
+            message = "is not valid Unicode text: it has bytes that are not UTF-8 or an unpaired surrogate such as \\ud800.";
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
             message = "has the wrong JSON type.";
         else

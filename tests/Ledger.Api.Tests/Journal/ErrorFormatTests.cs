@@ -84,6 +84,25 @@ public sealed class ErrorFormatTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task Text_that_is_not_valid_Unicode_is_400_on_the_field_and_says_so()
+    {
+        var book = await StandardBookAsync();
+        var before = await App.SnapshotAsync(book);
+        const string Lines = "\"lines\":[{\"account\":\"1010\",\"debit\":\"1\"},{\"account\":\"4000\",\"credit\":\"1\"}]";
+        var surrogate = await (await Admin.PostRawAsync(EntriesUrl(book), $$"""{"date":"2026-01-05","description":"a\ud800b",{{Lines}}}"""))
+            .AssertValidationErrorAsync("description");
+        Assert.True(surrogate.ToJsonString().Contains("not valid Unicode"), surrogate.ToJsonString());
+        var text = $$"""{"date":"2026-01-05","description":"ab",{{Lines}}}""";
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text); // ASCII: a character's index is its byte's
+        bytes[text.IndexOf("\"ab\"", StringComparison.Ordinal) + 1] = 0xFF;
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var invalid = await (await Admin.PostAsync(EntriesUrl(book), content)).AssertValidationErrorAsync("description");
+        Assert.True(invalid.ToJsonString().Contains("not valid Unicode"), invalid.ToJsonString());
+        Assert.Equal(before, await App.SnapshotAsync(book));
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_JSON_by_content_type_is_a_problem()
     {
         var book = await StandardBookAsync();
