@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Ledger.Api.Tests.Banking;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Accounts;
@@ -234,6 +235,46 @@ public sealed class AccountsTests(SharedApp shared) : SharedAppTest(shared)
             .AssertValidationErrorAsync("lines[0].account");
         // The code can be used again.
         await App.CreateAccountAsync(book, "6300", "expense");
+    }
+
+    [Fact]
+    public async Task An_account_a_setting_names_is_not_deleted_until_nothing_names_it()
+    {
+        var book = await StandardBookAsync();
+        await App.CreateAccountAsync(book, "2110", "liability");
+        await App.CreateAccountAsync(book, "1310", "asset");
+        await App.CreateAccountAsync(book, "1020", "asset");
+        await App.CreateAccountAsync(book, "6910", "expense");
+        await App.CreateAccountAsync(book, "4100", "income");
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/tax-rates", new { code = "V", name = "V", rate = "19", salesAccount = "2110", purchaseAccount = "1310" }))
+            .AssertCreatedAsync();
+        await Admin.CreateBankAccountAsync(book, account: "1020");
+        var rule = (await (await Admin.PostJsonAsync($"/v1/books/{book}/bank-rules", new
+        {
+            name = "Fees", priority = 10, conditions = new[] { new { field = "description", op = "contains", value = "fee" } }, action = new { account = "6910" },
+        })).AssertCreatedAsync())["id"]!.GetValue<long>();
+        var customer = await App.CreateCustomerAsync(book);
+        var draft = (await (await Admin.PostJsonAsync($"/v1/books/{book}/invoices", new
+        {
+            customer, date = "2026-03-01", lines = new[] { new { description = "Hours", unitPrice = "10.00", account = "4100" } },
+        })).AssertCreatedAsync())["id"]!.GetValue<long>();
+
+        // Without postings, each of these could be deleted before; a new account with the code (of any type) would then
+        // have taken over the role silently.
+        var before = await App.SnapshotAsync(book);
+        foreach (var code in new[] { "1200", "2000", "2110", "1310", "1020", "6910", "4100" })
+        {
+            var problem = await (await Admin.DeleteAsync($"{AccountsUrl(book)}/{code}")).AssertProblemAsync(HttpStatusCode.Conflict);
+            Assert.Contains($"'{code}'", problem["detail"]!.GetValue<string>());
+        }
+        Assert.Equal(before, await App.SnapshotAsync(book));
+        Assert.Equal(19 + 5, (await Admin.GetJsonAsync(AccountsUrl(book))).AsArray().Count);
+
+        // Once nothing names them, they go.
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/v1/books/{book}/bank-rules/{rule}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/v1/books/{book}/invoices/{draft}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"{AccountsUrl(book)}/6910")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"{AccountsUrl(book)}/4100")).StatusCode);
     }
 
     [Fact]

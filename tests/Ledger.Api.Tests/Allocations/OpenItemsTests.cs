@@ -51,10 +51,13 @@ public sealed class OpenItemsTests(SharedApp shared) : SharedAppTest(shared)
         var writeOff = await App.PostEntryOkAsync(book, "2026-02-28", "Write-off Acme", ("6900", "40.00", null), ($"1200/customer:{acme}", null, "40.00"));
         var writeOffItem = Assert.Single(await ItemsAsync(book, $"journalEntry={writeOff["id"]}"))!;
         Assert.Equal(("-40.00", "-40.00"), (Text(writeOffItem, "amount"), Text(writeOffItem, "open")));
-        var allocation = await (await Admin.PostJsonAsync(Url(book, "allocations"), new
+        var made = await Admin.PostJsonAsync(Url(book, "allocations"), new
         {
             documentItem = openingItem, againstItem = writeOffItem["id"], amount = "40.00",
-        })).AssertCreatedAsync();
+        });
+        var allocation = await made.AssertCreatedAsync();
+        // Its Location answers with what the 201 did.
+        Assert.True(JsonNode.DeepEquals(allocation, await Admin.GetJsonAsync(made.Headers.Location!.ToString())));
         Assert.Null(allocation["document"]);
         Assert.Null(allocation["against"]);
         Assert.Equal((openingItem, writeOffItem["id"]!.GetValue<long>(), "2026-02-28"),

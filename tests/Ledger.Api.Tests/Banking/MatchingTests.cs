@@ -173,12 +173,14 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
     public async Task Rules_code_lines_at_import_and_on_demand_by_priority()
     {
         var (book, account) = await BankAsync();
-        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        var fees = await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
         {
             name = "Bank fees", priority = 10,
             conditions = new object[] { new { field = "description", op = "contains", value = "fee" }, new { field = "amount", op = "between", value = new[] { "-50.00", "-0.01" } } },
             action = new { account = "6900", description = "Bank fee" },
-        })).AssertCreatedAsync();
+        });
+        // Its Location answers with what the 201 did.
+        Assert.True(JsonNode.DeepEquals(await fees.AssertCreatedAsync(), await Admin.GetJsonAsync(fees.Headers.Location!.ToString())));
         await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
         {
             name = "Everything with fee", priority = 20, conditions = new[] { new { field = "description", op = "contains", value = "fee" } },

@@ -39,9 +39,13 @@ public sealed class ReconciliationTests(SharedApp shared) : SharedAppTest(shared
         var refused = await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
             new { asOf = "2026-03-31", statementBalance = "1240.00" })).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal("-5.00", refused.Str("difference"));
-        var closed = await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
-            new { asOf = "2026-03-31", statementBalance = "1245.00" })).AssertCreatedAsync();
+        var closing = await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
+            new { asOf = "2026-03-31", statementBalance = "1245.00" });
+        var closed = await closing.AssertCreatedAsync();
         Assert.Equal(1, closed["matchesClosed"]!.GetValue<int>());
+        Assert.True(JsonNode.DeepEquals(closed, await Admin.GetJsonAsync(closing.Headers.Location!.ToString())));
+        await (await Admin.GetAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations/{closed.Id() + 1000}"))
+            .AssertProblemAsync(HttpStatusCode.NotFound);
         await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{imported["lines"]![1].Id()}/match")).AssertProblemAsync(HttpStatusCode.Conflict);
         await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "bank-accounts")}/{account}/reconciliations",
             new { asOf = "2026-03-15", statementBalance = "1250.00" })).AssertProblemAsync(HttpStatusCode.Conflict);

@@ -70,8 +70,10 @@ public static class AccountsEndpoints
             .WithDescription("Changes an account's name or description, or archives it (archived accounts keep their history " +
                              "and take no new postings) or unarchives it. Fields left out stay as they are.");
         accounts.MapDelete("/{code}", DeleteAccount).WithName("deleteAccount").WithSummary("Delete an unused account")
-            .WithDescription("Deletes an account created by mistake. An account with postings, with child accounts, or that " +
-                             "is the book's retained-earnings account is never deleted (409): archive it instead.")
+            .WithDescription("Deletes an account created by mistake. An account with postings or child accounts is never " +
+                             "deleted (409): archive it instead. Nor is one that a setting names (409): the book's retained-earnings, " +
+                             "receivables or payables account, a tax rate's sales or purchase account, a bank or cash account's " +
+                             "ledger account, a bank rule's account, or an account on a draft document's lines.")
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
@@ -156,8 +158,22 @@ public static class AccountsEndpoints
                 throw new ConflictException($"Account '{code}' has postings and can never be deleted; archive it instead.");
             if (usage.Children > 0)
                 throw new ConflictException($"Account '{code}' is the parent of other accounts; move or delete them first.");
+            // Settings name accounts by code: deleting one would leave them naming nothing, and an account created
+            // later with the same code (of any type) would silently take over the role.
             if (usage.IsRetainedEarnings > 0)
                 throw new ConflictException($"Account '{code}' is the book's retained-earnings account.");
+            if (usage.IsReceivables > 0)
+                throw new ConflictException($"Account '{code}' is the book's receivables control account; set another one on the book first.");
+            if (usage.IsPayables > 0)
+                throw new ConflictException($"Account '{code}' is the book's payables control account; set another one on the book first.");
+            if (usage.TaxRates > 0)
+                throw new ConflictException($"Account '{code}' is the sales or purchase tax account of {Count(usage.TaxRates, "tax rate")}.");
+            if (usage.BankAccounts > 0)
+                throw new ConflictException($"Account '{code}' is the ledger account of {Count(usage.BankAccounts, "bank or cash account")}.");
+            if (usage.BankRules > 0)
+                throw new ConflictException($"Account '{code}' is the account of {Count(usage.BankRules, "bank rule")}; delete the rules first.");
+            if (usage.DraftDocuments > 0)
+                throw new ConflictException($"Account '{code}' is named on the lines of {Count(usage.DraftDocuments, "draft document")}; change or delete the drafts first.");
             AccountWrites.RecordVersion(session, usage.Id, deleted: true);
             EventLog.Append(session, bookId, "account.deleted", "account", code, EventData.Of(("code", code)));
             session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
@@ -181,11 +197,22 @@ public static class AccountsEndpoints
         SELECT a.id AS Id,
                (SELECT COUNT(*) FROM postings p WHERE p.account_id = a.id AND p.book_id = a.book_id) AS Postings,
                (SELECT COUNT(*) FROM accounts c WHERE c.book_id = a.book_id AND c.parent_code = a.code) AS Children,
-               (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.retained_earnings_account = a.code) AS IsRetainedEarnings
+               (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.retained_earnings_account = a.code) AS IsRetainedEarnings,
+               (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.receivables_account = a.code) AS IsReceivables,
+               (SELECT COUNT(*) FROM books b WHERE b.id = a.book_id AND b.payables_account = a.code) AS IsPayables,
+               (SELECT COUNT(*) FROM tax_rates t WHERE t.book_id = a.book_id AND (t.sales_account = a.code OR t.purchase_account = a.code)) AS TaxRates,
+               (SELECT COUNT(*) FROM bank_accounts k WHERE k.book_id = a.book_id AND k.account = a.code) AS BankAccounts,
+               (SELECT COUNT(*) FROM bank_rules r WHERE r.book_id = a.book_id AND r.account = a.code AND r.deleted_at IS NULL) AS BankRules,
+               -- Issued and void documents posted to their accounts (counted above); only a draft names one without postings.
+               (SELECT COUNT(DISTINCT d.id) FROM documents d JOIN document_lines l ON l.document_id = d.id AND l.book_id = d.book_id
+                WHERE d.book_id = a.book_id AND d.status = 'draft' AND l.account = a.code) AS DraftDocuments
         FROM accounts a WHERE a.book_id = @bookId AND a.code = @code
         """;
 
-    private sealed record AccountUsage(long Id, long Postings, long Children, long IsRetainedEarnings);
+    private static string Count(long n, string what) => n == 1 ? $"1 {what}" : $"{n} {what}s";
+
+    private sealed record AccountUsage(long Id, long Postings, long Children, long IsRetainedEarnings, long IsReceivables, long IsPayables,
+        long TaxRates, long BankAccounts, long BankRules, long DraftDocuments);
 }
 
 public sealed record AccountRow(long Id, string Code, string Name, string Type, string? ParentCode, string? Description,

@@ -89,6 +89,9 @@ public static class OpenItemAllocations
                              "Posts nothing. 409 with the reason: more than either item's open amount, another party, a draft " +
                              "or void document, a date on or before the lock date. The date defaults to the later of the two.")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        allocations.MapGet("/{id:long}", GetAsync).WithName("getAllocation").WithSummary("Get an allocation")
+            .WithDescription("One allocation: its two items, amount and date, when it was recorded and, once undone, when.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         allocations.MapDelete("/{id:long}", UndoAsync).WithName("undoAllocation").WithSummary("Undo an allocation")
             .WithDescription("Undoes an allocation: both items are open again by its amount. It stays in the history with when it " +
                              "was undone, so reports as known at an earlier instant still see it.")
@@ -100,7 +103,7 @@ public static class OpenItemAllocations
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var book = await books.GetAsync(bookId);
-        var amount = Amount.Parse(request.Amount!.Value.Text, book.Digits);
+        var amount = request.Amount!.Value.Parse(book.Digits);
         if (!amount.Success) throw new ValidationFailedException("amount", amount.Error!);
         if (!amount.Value.IsPositive) throw new ValidationFailedException("amount", "must be greater than zero.");
         var keyId = http.Caller().KeyId;
@@ -116,6 +119,15 @@ public static class OpenItemAllocations
                 return Read(session.Connection, book, id)!;
             },
             created => $"/v1/books/{bookId}/allocations/{created.Id}", defersGroupState: true);
+    }
+
+    // The Location of a created allocation: read from the primary, so an allocation just made is found.
+    private static async Task<Results<Ok<AllocationResponse>, ProblemHttpResult>> GetAsync(string bookId, long id, BookCatalog books,
+        LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        return Read(connection, book, id) is { } allocation ? TypedResults.Ok(allocation) : Problems.NotFound($"No allocation {id} in this book.");
     }
 
     private static async Task<Ok<AllocationResponse>> UndoAsync(string bookId, long id, HttpContext http, BookCatalog books, LedgerWriter writer)

@@ -20,7 +20,12 @@ public sealed record EventActorInfo(string KeyId, string? Name);
 public sealed record EventSubject(string Type, string Id);
 
 /// <summary>One event of a book's log. <c>hash</c> chains it to the one before (see the README's Audit section).</summary>
-public sealed record LedgerEvent(long Sequence, string Type, string OccurredAt, EventActorInfo? Actor, EventSubject Subject, JsonNode? Data, string Hash);
+/// <remarks><c>Data</c> is typed <see cref="JsonObject"/>, never null: every event's data is written as an object, and the
+/// OpenAPI document describes the property from its type (an object with any members).</remarks>
+public sealed record LedgerEvent(long Sequence, string Type, string OccurredAt, EventActorInfo? Actor, EventSubject Subject,
+    [property: Description("What changed, as a JSON object whose members depend on the event type: for journal_entry.* the entry " +
+                           "with its lines, for document.* the document as it stands after the change.")] JsonObject Data,
+    string Hash);
 
 public sealed record EventPage(IReadOnlyList<LedgerEvent> Items, string? NextCursor, long? LastSequence);
 
@@ -154,7 +159,7 @@ public static class AuditEndpoints
         string SubjectId, string Data, string Hash)
     {
         public LedgerEvent ToEvent() => new(Sequence, Type, OccurredAt, ActorKeyId is null ? null : new EventActorInfo(ActorKeyId, ActorName),
-            new EventSubject(SubjectType, SubjectId), JsonNode.Parse(Data), Hash);
+            new EventSubject(SubjectType, SubjectId), JsonNode.Parse(Data)!.AsObject(), Hash);
     }
 
     public const string SelectEventsSql = """

@@ -99,6 +99,9 @@ public static class BankRules
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         rules.MapGet("/", ListAsync).WithName("listBankRules").WithSummary("List bank rules")
             .WithDescription("The book's rules in the order they are tried (priority, then age).");
+        rules.MapGet("/{ruleId:long}", GetAsync).WithName("getBankRule").WithSummary("Get a bank rule")
+            .WithDescription("One rule, as created (a deleted rule is 404).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         rules.MapDelete("/{ruleId:long}", DeleteAsync).WithName("deleteBankRule").WithSummary("Delete a bank rule")
             .WithDescription("The rule codes no further lines; what it coded stays (undo those matches one by one).");
 
@@ -139,6 +142,15 @@ public static class BankRules
     {
         await using var connection = await database.OpenReadAsync();
         return TypedResults.Ok(Read(connection, bookId, json.Value.SerializerOptions).ToArray());
+    }
+
+    // The Location of a created rule; it reads the primary, as the list does, so a rule just created is found.
+    private static async Task<Results<Ok<BankRuleResponse>, ProblemHttpResult>> GetAsync(string bookId, long ruleId, LedgerDatabase database,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
+    {
+        await using var connection = await database.OpenReadAsync();
+        var rule = Read(connection, bookId, json.Value.SerializerOptions, ruleId).SingleOrDefault();
+        return rule is null ? Problems.NotFound($"No bank rule {ruleId} in this book.") : TypedResults.Ok(rule);
     }
 
     private static async Task<NoContent> DeleteAsync(string bookId, long ruleId, LedgerWriter writer)
@@ -314,8 +326,8 @@ public static class BankRules
         return null;
     }
 
-    private static IEnumerable<BankRuleResponse> Read(DbConnection connection, string bookId, JsonSerializerOptions options) =>
-        connection.Query<StoredRule>(SelectRulesSql, new { bookId }).Select(r => new BankRuleResponse(r.Id, r.Name, (int)r.Priority,
+    private static IEnumerable<BankRuleResponse> Read(DbConnection connection, string bookId, JsonSerializerOptions options, long? ruleId = null) =>
+        connection.Query<StoredRule>(ruleId is null ? SelectRulesSql : SelectRuleSql, new { bookId, ruleId }).Select(r => new BankRuleResponse(r.Id, r.Name, (int)r.Priority,
             JsonSerializer.Deserialize<List<BankRuleCondition>>(r.Conditions, options)!, new BankRuleAction(r.Account, r.Description, r.TaxRate), r.CreatedAt));
 
     private sealed record StoredRule(long Id, string Name, long Priority, string Conditions, string Account, string? Description, string? TaxRate, string CreatedAt);
@@ -324,6 +336,12 @@ public static class BankRules
         SELECT id AS Id, name AS Name, priority AS Priority, conditions AS Conditions, account AS Account, description AS Description,
                tax_rate AS TaxRate, created_at AS CreatedAt
         FROM bank_rules WHERE book_id = @bookId AND deleted_at IS NULL ORDER BY priority, id
+        """;
+
+    private const string SelectRuleSql = """
+        SELECT id AS Id, name AS Name, priority AS Priority, conditions AS Conditions, account AS Account, description AS Description,
+               tax_rate AS TaxRate, created_at AS CreatedAt
+        FROM bank_rules WHERE book_id = @bookId AND id = @ruleId AND deleted_at IS NULL
         """;
 }
 

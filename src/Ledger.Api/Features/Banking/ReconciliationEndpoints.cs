@@ -80,6 +80,10 @@ public static class ReconciliationEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         accounts.MapGet("/{id:long}/reconciliations", ListAsync).WithName("listReconciliations").WithSummary("List closed reconciliations")
             .WithDescription("The bank account's closed reconciliations, newest first.");
+        accounts.MapGet("/{id:long}/reconciliations/{reconciliationId:long}", GetClosedAsync).WithName("getClosedReconciliation")
+            .WithSummary("Get a closed reconciliation")
+            .WithDescription("One closed reconciliation of the bank account, as the list gives it.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private static async Task<Ok<ReconciliationResponse>> GetAsync(string bookId, long id, [AsParameters] ReconciliationQuery query, BookCatalog books,
@@ -98,7 +102,7 @@ public static class ReconciliationEndpoints
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var book = await books.GetAsync(bookId);
-        var parsed = Amount.Parse(request.StatementBalance!.Value.Text, book.Digits);
+        var parsed = request.StatementBalance!.Value.Parse(book.Digits);
         if (!parsed.Success) throw new ValidationFailedException("statementBalance", parsed.Error!);
         var keyId = http.Caller().KeyId;
         return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"close-reconciliation/{id}", request, json.Value.SerializerOptions,
@@ -141,7 +145,7 @@ public static class ReconciliationEndpoints
                 EventLog.AppendPayload(session, bookId, "reconciliation.closed", "reconciliation", reconciliationId.ToString(CultureInfo.InvariantCulture), result);
                 return result;
             },
-            created => $"/v1/books/{bookId}/bank-accounts/{id}/reconciliations");
+            created => $"/v1/books/{bookId}/bank-accounts/{id}/reconciliations/{created.Id}");
     }
 
     private static async Task<Ok<ClosedReconciliation[]>> ListAsync(string bookId, long id, BookCatalog books, LedgerDatabase database)
@@ -152,6 +156,18 @@ public static class ReconciliationEndpoints
         var ids = await connection.QueryAsync<long>(
             "SELECT id FROM bank_reconciliations WHERE book_id = @bookId AND bank_account_id = @id ORDER BY as_of DESC LIMIT 1000", new { bookId, id });
         return TypedResults.Ok(ids.Select(r => Read(connection, book, r, null)!).ToArray());
+    }
+
+    // The Location of a closed reconciliation: read from the primary, so one just closed is found.
+    private static async Task<Results<Ok<ClosedReconciliation>, ProblemHttpResult>> GetClosedAsync(string bookId, long id, long reconciliationId,
+        BookCatalog books, LedgerDatabase database)
+    {
+        var book = await books.GetAsync(bookId);
+        await using var connection = await database.OpenReadAsync();
+        _ = BankAccountsEndpoints.Find(connection, bookId, id);
+        return Read(connection, book, reconciliationId, null) is { BankAccount: var owner } closed && owner == id
+            ? TypedResults.Ok(closed)
+            : Problems.NotFound($"No closed reconciliation {reconciliationId} of bank account {id}.");
     }
 
     private static ClosedReconciliation? Read(DbConnection connection, BookIdentity book, long id, int? matchesClosed)

@@ -1,4 +1,7 @@
+using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Microsoft.OpenApi;
 
 namespace Ledger.Api.Infrastructure.OpenApi;
@@ -63,11 +66,14 @@ public static class LedgerOpenApi
                 // (Kiota: decimal, not double).
                 OneOf =
                 [
-                    new OpenApiSchema { Type = JsonSchemaType.String, Pattern = @"^[0-9]+(\.[0-9]+)?$" },
+                    // A minus sign only reads where an amount can be negative (a statement balance); elsewhere the
+                    // answer is a 400 "must be greater than zero", not a pattern failure. Never a plus sign.
+                    new OpenApiSchema { Type = JsonSchemaType.String, Pattern = @"^-?[0-9]+(\.[0-9]+)?$" },
                     new OpenApiSchema { Type = JsonSchemaType.Number, Format = "decimal" },
                 ],
                 Description = "Exact decimal amount: a string (\"1250.00\", preferred) or a JSON number, with no more " +
-                              "decimals than the book currency has. Leave the field out rather than sending null.",
+                              "decimals than the book currency has, no plus sign, and a minus sign only where the amount can be " +
+                              "negative (a statement balance). Leave the field out rather than sending null.",
                 Example = JsonValue.Create("1250.00"),
             });
             // A bank rule condition's value: one text or amount, or [low, high] for "between".
@@ -83,6 +89,10 @@ public static class LedgerOpenApi
             };
             options.MapType<System.Text.Json.JsonElement>(RuleValue);
             options.MapType<System.Text.Json.JsonElement?>(RuleValue);
+            // Reflection would describe JsonObject's .NET members (options, parent, root) and forbid every other member,
+            // so no event's data would fit; it stands for an object with members of any name and value. The empty
+            // additionalProperties is spelled out: some generators (openapi-typescript) read a bare object as empty.
+            options.MapType<JsonObject>(() => new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = new OpenApiSchema() });
             options.AddSecurityDefinition(SecuritySchemeName, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.Http,
@@ -95,6 +105,7 @@ public static class LedgerOpenApi
             options.OperationFilter<StatementFileBodyFilter>();
             options.SchemaFilter<SchemaExamplesFilter>();
             options.SchemaFilter<OptionalAmountsFilter>();
+            options.SchemaFilter<MemberNullabilityFilter>();
             options.DocumentFilter<TagDescriptionsFilter>();
             options.CustomSchemaIds(SchemaId);
         });
@@ -102,7 +113,7 @@ public static class LedgerOpenApi
     }
 
     /// <summary>A schema's name: the type's, and for a generic one its arguments' first ("PartyResponsePage" for Page&lt;PartyResponse&gt;).</summary>
-    private static string SchemaId(Type type) => type.IsGenericType
+    internal static string SchemaId(Type type) => type.IsGenericType
         ? string.Concat(type.GetGenericArguments().Select(SchemaId)) + type.Name[..type.Name.IndexOf('`')]
         : type.Name;
 
@@ -136,6 +147,35 @@ public static class LedgerOpenApi
     {
         public void Apply(OpenApiDocument document, Swashbuckle.AspNetCore.SwaggerGen.DocumentFilterContext context) =>
             document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+    }
+
+    /// <summary>
+    /// Swashbuckle does not read C# nullability here: a property whose type has a schema of its own is published as a
+    /// bare <c>$ref</c>, which admits no null, while answers do carry null where the C# property is nullable (an
+    /// unmatched statement line's match, a valid audit's firstInvalid, an event without an actor); such a property
+    /// becomes one of the schema or null. A property left out when null (<c>JsonIgnoreCondition.WhenWritingNull</c>) is
+    /// never null in JSON and keeps its bare reference. And a <see cref="JsonObject"/> property, which Swashbuckle
+    /// makes nullable as it does every class, is nullable only when its C# type says so (an event's data never is).
+    /// </summary>
+    private sealed class MemberNullabilityFilter : Swashbuckle.AspNetCore.SwaggerGen.ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, Swashbuckle.AspNetCore.SwaggerGen.SchemaFilterContext context)
+        {
+            if (schema is not OpenApiSchema { Properties.Count: > 0 } concrete || context.Type is null) return;
+            var nullability = new NullabilityInfoContext(); // not thread-safe, and documents may be generated concurrently
+            foreach (var member in context.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                var name = member.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+                if (!concrete.Properties.TryGetValue(name, out var property)) continue;
+                if (member.GetCustomAttribute<JsonIgnoreAttribute>()?.Condition == JsonIgnoreCondition.WhenWritingNull) continue;
+                var mayBeNull = Nullable.GetUnderlyingType(member.PropertyType) is not null
+                                || nullability.Create(member).ReadState == NullabilityState.Nullable;
+                if (property is OpenApiSchemaReference reference && mayBeNull)
+                    concrete.Properties[name] = new OpenApiSchema { OneOf = [reference, new OpenApiSchema { Type = JsonSchemaType.Null }] };
+                else if (property is OpenApiSchema { Type: { } type } inline && member.PropertyType == typeof(JsonObject) && !mayBeNull)
+                    inline.Type = type & ~JsonSchemaType.Null;
+            }
+        }
     }
 
     /// <summary>
