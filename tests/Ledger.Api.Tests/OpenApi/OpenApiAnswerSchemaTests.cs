@@ -16,7 +16,7 @@ namespace Ledger.Api.Tests.OpenApi;
 /// members. Both are checked from the response types themselves, so a new nullable member is caught before anyone
 /// meets a null in an answer.
 /// </summary>
-public sealed class OpenApiAnswerSchemaTests
+public sealed class OpenApiAnswerSchemaTests(SharedApp shared) : SharedAppTest(shared)
 {
     /// <summary>Nullable in C# but never null in an answer.</summary>
     private static readonly HashSet<string> NeverNullInAnswers = new(StringComparer.Ordinal)
@@ -28,12 +28,11 @@ public sealed class OpenApiAnswerSchemaTests
     [Fact]
     public async Task Every_answer_property_that_can_be_null_is_published_as_nullable()
     {
-        await using var app = LedgerApp.Start();
-        var schemas = (await DocumentAsync(app))["components"]!["schemas"]!.AsObject();
+        var schemas = (await DocumentAsync())["components"]!["schemas"]!.AsObject();
         var nullability = new NullabilityInfoContext();
         var wrong = new SortedSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<Type>();
-        var pending = new Queue<Type>(AnswerTypes(app));
+        var pending = new Queue<Type>(AnswerTypes());
         while (pending.TryDequeue(out var type))
         {
             if (Published(type, schemas) is not { } published || !seen.Add(published)) continue;
@@ -70,20 +69,19 @@ public sealed class OpenApiAnswerSchemaTests
     {
         // System.Text.Json's DOM types described by reflection are their .NET members (options, parent, root), not the
         // JSON they stand for; a property of such a type needs a schema of its own (LedgerOpenApi maps them).
-        await using var app = LedgerApp.Start();
-        var schemas = (await DocumentAsync(app))["components"]!["schemas"]!.AsObject();
+        var schemas = (await DocumentAsync())["components"]!["schemas"]!.AsObject();
         var leaked = schemas.Select(s => s.Key)
             .Where(name => name.StartsWith("Json", StringComparison.Ordinal) || name.Contains("KeyValuePair", StringComparison.Ordinal))
             .ToList();
         Assert.True(leaked.Count == 0, "Serializer types published as schemas: " + string.Join(", ", leaked));
     }
 
-    private static async Task<JsonNode> DocumentAsync(LedgerApp app) =>
-        JsonNode.Parse(await app.Client(null).GetStringAsync("/swagger/v1/swagger.json"))!;
+    private async Task<JsonNode> DocumentAsync() =>
+        JsonNode.Parse(await App.Client(null).GetStringAsync("/swagger/v1/swagger.json"))!;
 
     /// <summary>The types the operations answer with (any status), as the app's API explorer knows them.</summary>
-    private static IEnumerable<Type> AnswerTypes(LedgerApp app) =>
-        app.Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>().ApiDescriptionGroups.Items
+    private IEnumerable<Type> AnswerTypes() =>
+        App.Services.GetRequiredService<IApiDescriptionGroupCollectionProvider>().ApiDescriptionGroups.Items
             .SelectMany(g => g.Items).SelectMany(d => d.SupportedResponseTypes)
             .Select(r => r.Type).OfType<Type>().Where(t => t != typeof(void));
 

@@ -368,7 +368,8 @@ public sealed partial class HledgerCrossCheckTests(SharedApp shared) : SharedApp
             var (exit, output, error) = await HledgerFactAttribute.RunAsync(command);
             var shown = "hledger " + string.Join(' ', command);
             Assert.True(exit == 0, $"{shown} exited with {exit}: {error}");
-            var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(CsvFields).ToList();
+            // hledger ends its CSV records with LF; the reader the report tests share takes RFC 4180's CRLF.
+            var rows = ReportClient.ParseCsv(output.ReplaceLineEndings("\r\n"));
             Assert.True(rows.Count > 0 && rows[0].SequenceEqual(["account", "commodity", "balance"]), $"{shown} answered:\n{output}");
             var balances = new Dictionary<string, decimal>(StringComparer.Ordinal);
             foreach (var row in rows.Skip(1))
@@ -380,24 +381,6 @@ public sealed partial class HledgerCrossCheckTests(SharedApp shared) : SharedApp
                 Assert.True(balances.TryAdd(row[0], amount), $"{shown}: {row[0]} answered twice");
             }
             return balances;
-        }
-
-        /// <summary>One line of hledger's CSV: every field quoted, quotes doubled.</summary>
-        private static List<string> CsvFields(string line)
-        {
-            var fields = new List<string>();
-            var field = new StringBuilder();
-            var quoted = false;
-            for (var i = 0; i < line.Length; i++)
-            {
-                var c = line[i];
-                if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = !quoted;
-                else if (c == ',' && !quoted) { fields.Add(field.ToString()); field.Clear(); }
-                else if (c != '\r') field.Append(c);
-            }
-            fields.Add(field.ToString());
-            return fields;
         }
 
         [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]

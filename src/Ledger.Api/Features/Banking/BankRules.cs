@@ -332,17 +332,16 @@ public static class BankRules
 
     private sealed record StoredRule(long Id, string Name, long Priority, string Conditions, string Account, string? Description, string? TaxRate, string CreatedAt);
 
-    private const string SelectRulesSql = """
+    // The book's rules that are not deleted: in the order they are tried, or one by its id.
+    private const string SelectLiveRulesSql = """
         SELECT id AS Id, name AS Name, priority AS Priority, conditions AS Conditions, account AS Account, description AS Description,
                tax_rate AS TaxRate, created_at AS CreatedAt
-        FROM bank_rules WHERE book_id = @bookId AND deleted_at IS NULL ORDER BY priority, id
+        FROM bank_rules WHERE book_id = @bookId AND deleted_at IS NULL
         """;
 
-    private const string SelectRuleSql = """
-        SELECT id AS Id, name AS Name, priority AS Priority, conditions AS Conditions, account AS Account, description AS Description,
-               tax_rate AS TaxRate, created_at AS CreatedAt
-        FROM bank_rules WHERE book_id = @bookId AND id = @ruleId AND deleted_at IS NULL
-        """;
+    private const string SelectRulesSql = SelectLiveRulesSql + " ORDER BY priority, id";
+
+    private const string SelectRuleSql = SelectLiveRulesSql + " AND id = @ruleId";
 }
 
 /// <summary>
