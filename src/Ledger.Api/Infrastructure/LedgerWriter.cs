@@ -310,6 +310,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 if (!group[i].DefersGroupState) session.FlushGroupState();
                 group[i].Execute(session);
+                session.WaitForCopies(); // a copy that fails is this request's failure
                 session.KeepRequest();
                 kept.Add(group[i]);
             }
@@ -524,6 +525,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private static void RollbackGroup(WriteSession session)
     {
+        session.WaitForCopiesQuietly(); // a failed copy was reported where it happened; the transaction still goes
         session.ResetGroupState();
         if (!session.IsOpen) return; // the connection is gone, and its transaction with it
         try { session.Execute("ROLLBACK"); }
@@ -533,6 +535,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private static bool TryRollbackRequest(WriteSession session)
     {
+        session.WaitForCopiesQuietly();
         try
         {
             session.Execute("ROLLBACK TO request");
@@ -655,6 +658,7 @@ public sealed class WriteSession : IDisposable
     {
         get
         {
+            WaitForCopies();
             FlushWrites();
             RequestWrote = true; // what runs on it is not known here: count it as a write
             return _connection;
@@ -687,6 +691,7 @@ public sealed class WriteSession : IDisposable
     /// <summary>Sends what is still deferred and commits, in one round trip where the engine allows it.</summary>
     internal void Commit()
     {
+        WaitForCopies();
         Finishing = false;
         _database.CommitWith(this, _connection, TakePending());
     }
@@ -703,6 +708,7 @@ public sealed class WriteSession : IDisposable
     internal void FlushWrites()
     {
         if (_pendingWrites.Count == 0) return;
+        WaitForCopies(); // rows deferred after a copy began go after it
         RequestWrote = true;
         _database.WriteDeferred(_connection, TakePending());
     }
@@ -732,6 +738,7 @@ public sealed class WriteSession : IDisposable
 
     private DbCommand CommandKeepingWrites(string sql)
     {
+        WaitForCopies(); // one statement at a time on a connection: the caller runs this one next
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
@@ -868,6 +875,65 @@ public sealed class WriteSession : IDisposable
 
     internal void Execute(string sql) => Command(sql).ExecuteNonQuery();
 
+    // PostgreSQL's COPYs of large row sets run on the connection in the background, in the order started, while the
+    // writer builds the rows that follow (a 10,000-entry batch is copied in chunks): the server stores one chunk while
+    // the API checks, numbers and hashes the next, where before each waited for the other. Anything else that uses the
+    // connection waits for them first (every path to it above does), so statements still run one at a time, in order.
+    private readonly Queue<Task> _copies = new();
+    private Task _lastCopy = Task.CompletedTask;
+
+    // Bounded: the writer runs at most this many copies ahead of the server (two chunks of a batch: events, entries and
+    // postings each), so a slow server holds at most that many chunks' rows in memory.
+    private const int MaxCopiesInFlight = 6;
+
+    /// <summary>
+    /// Runs <paramref name="copy"/> on the connection after every copy started before it, without waiting for it (see
+    /// <see cref="WaitForCopies"/>). Rows the request deferred are sent first. <paramref name="copy"/> must own its rows.
+    /// </summary>
+    internal void StartCopy(Action<DbConnection> copy)
+    {
+        FlushWrites();
+        RequestWrote = true;
+        try
+        {
+            while (_copies.Count >= MaxCopiesInFlight) _copies.Dequeue().GetAwaiter().GetResult();
+        }
+        catch
+        {
+            // Every later copy failed with it, without touching the connection (each awaits the one before).
+            _copies.Clear();
+            _lastCopy = Task.CompletedTask;
+            throw;
+        }
+        var previous = _lastCopy;
+        var connection = _connection;
+        _lastCopy = previous.ContinueWith(done =>
+        {
+            done.GetAwaiter().GetResult(); // a failed copy stops every one after it
+            copy(connection);
+        }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach, TaskScheduler.Default);
+        _copies.Enqueue(_lastCopy);
+    }
+
+    /// <summary>
+    /// Waits until no copy is running on the connection. The first copy that failed is thrown, once: whatever runs next
+    /// (a rollback) finds the connection free.
+    /// </summary>
+    internal void WaitForCopies()
+    {
+        if (_copies.Count == 0) return;
+        var last = _lastCopy;
+        _copies.Clear();
+        _lastCopy = Task.CompletedTask;
+        last.GetAwaiter().GetResult();
+    }
+
+    internal void WaitForCopiesQuietly()
+    {
+        try { WaitForCopies(); }
+        catch (Exception) { /* the group's failure is reported where it happened; this only frees the connection */ }
+    }
+
     internal Instant LastRecorded()
     {
         using var command = _connection.CreateCommand();
@@ -970,6 +1036,7 @@ public sealed class WriteSession : IDisposable
 
     public void Dispose()
     {
+        WaitForCopiesQuietly();
         foreach (var statement in _engineStatements.Values) statement.Dispose();
         _engineStatements.Clear();
         foreach (var command in _commands.Values) command.Dispose();

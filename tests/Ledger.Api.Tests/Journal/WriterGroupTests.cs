@@ -3,6 +3,7 @@ using Dapper;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 using Ledger.Domain;
 using Microsoft.Extensions.DependencyInjection;
@@ -118,6 +119,37 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         await Assert.ThrowsAnyAsync<Exception>(() => first); // never committed: K was not stored
         Assert.NotNull((await second).Fresh);                // so K is free: this posts, not 422
         Assert.Single(await App.AllEntriesAsync(book));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_background_copy_the_server_refuses_fails_alone_and_the_writer_goes_on()
+    {
+        var book = await App.CreateBookAsync();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
+
+        // A batch's rows are copied a chunk at a time while the writer builds the next chunk. A row the server refuses
+        // (NUL in text, as above) fails its copy in the background: in the first chunk, found while the next is built; in
+        // the last, found when the request ends. Either way the batch fails whole and its neighbour in the group posts.
+        var neighbours = new List<long>();
+        foreach (var bad in new[] { 10, 2500 })
+        {
+            var entries = Enumerable.Range(0, 3000).Select(i => Entry("1010", i == bad ? "bad\u0000text" : $"entry {i}")).ToList();
+            var (blocker, release) = await writer.HoldAsync();
+            var batch = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, entries, detailed: false).Count, defersGroupState: true);
+            var neighbour = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "neighbour")])[0], defersGroupState: true);
+            release.Set();
+            await blocker;
+            await Assert.ThrowsAnyAsync<Exception>(() => batch);
+            neighbours.Add((await neighbour).Number);
+        }
+        await App.PostEntryOkAsync(book, "2026-04-02", "after", ("1010", "2.00", null), ("4000", null, "2.00"));
+
+        var all = await App.AllEntriesAsync(book);
+        Assert.Equal([1L, 2L], neighbours);
+        Assert.Equal([1L, 2L, 3L], all.Select(e => e["number"]!.GetValue<long>()).Order());
+        Assert.Equal("4.00", (await Admin.GetJsonOkAsync($"/v1/books/{book}/accounts/1010"))["debitTotal"]!.GetValue<string>());
+        Assert.True((await Admin.GetJsonOkAsync($"/v1/books/{book}/audit/verify"))["valid"]!.GetValue<bool>());
     }
 #endif
 

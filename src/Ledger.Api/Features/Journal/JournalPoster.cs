@@ -166,7 +166,9 @@ public static class JournalPoster
         return posted;
     }
 
-    private const int RowChunk = 512;
+    // Large enough that a 10,000-entry batch costs PostgreSQL few COPY round trips, small enough that the server stores one
+    // chunk while the writer builds the next (WriteSession.StartCopy) and that few chunks' rows are held at once.
+    private const int RowChunk = 2048;
 
     // Entries before their postings and open items (both reference them).
     private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows,

@@ -109,7 +109,13 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             session.DeferRows(table, columns, rows);
             return;
         }
-        var connection = (NpgsqlConnection)session.Connection; // sends what was deferred before, in order
+        // Copied in the background while the writer goes on (see WriteSession.StartCopy); the caller may reuse its list.
+        var owned = rows.ToArray();
+        session.StartCopy(connection => Copy((NpgsqlConnection)connection, table, columns, owned));
+    }
+
+    private static void Copy(NpgsqlConnection connection, string table, string[] columns, object?[][] rows)
+    {
         using var import = connection.BeginBinaryImport($"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)");
         foreach (var row in rows)
         {
