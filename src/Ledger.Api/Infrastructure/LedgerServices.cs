@@ -55,6 +55,8 @@ public static class LedgerServices
 
     public static WebApplication UseLedgerPipeline(this WebApplication app)
     {
+        // Outermost, so that whatever answers a HEAD (an error's problem details too) writes no body.
+        app.UseHeadAsGet();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // A target or headers too large for the API, below Kestrel's own limits: 414 and 431 with a problem body.

@@ -142,4 +142,28 @@ public sealed class AuthenticationTests(SharedApp shared) : SharedAppTest(shared
         await response.AssertProblemAsync(HttpStatusCode.Unauthorized);
         Assert.DoesNotContain(secret, await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Head_answers_as_get_does_without_a_body()
+    {
+        var book = await StandardBookAsync();
+        static HttpRequestMessage Head(string url) => new(HttpMethod.Head, url);
+        var anonymous = App.Client(null);
+        var health = await anonymous.SendAsync(Head("/health"));
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Empty(await health.Content.ReadAsByteArrayAsync());
+        // Still only with a key.
+        var refused = await anonymous.SendAsync(Head($"/v1/books/{book}/accounts"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Empty(await refused.Content.ReadAsByteArrayAsync());
+
+        var get = await Admin.GetAsync($"/v1/books/{book}/accounts");
+        var head = await Admin.SendAsync(Head($"/v1/books/{book}/accounts"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.SendAsync(Head($"/v1/books/{book}/accounts/9999"))).StatusCode);
+        // A route without GET has no HEAD either.
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await Admin.SendAsync(Head($"/v1/books/{book}/journal-entries/batch"))).StatusCode);
+    }
 }

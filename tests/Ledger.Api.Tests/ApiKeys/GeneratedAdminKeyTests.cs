@@ -1,4 +1,5 @@
 using System.Net;
+using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.ApiKeys;
@@ -35,6 +36,27 @@ public sealed class GeneratedAdminKeyTests : IAsyncLifetime
         _ = App.Services; // a restart with an admin key in the database generates none
         Assert.Equal(key, (await File.ReadAllTextAsync(KeyFile)).Trim());
         Assert.Equal(HttpStatusCode.OK, (await App.Client(key).GetAsync("/v1/books")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_only_admin_key_is_not_revoked()
+    {
+        var key = await StartAndReadKeyAsync();
+        var admin = App.Client(key);
+        var keys = (await admin.GetJsonOkAsync("/v1/api-keys")).AsArray();
+        var id = keys.Single(k => k!["scopes"]![0]!.GetValue<string>() == "admin")!["id"]!.GetValue<string>();
+
+        var refused = await admin.DeleteAsync($"/v1/api-keys/{id}");
+        await refused.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("Ledger:AdminKey", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/books")).StatusCode);
+
+        // With a configured admin key beside it, the generated one can go.
+        await App.DisposeAsync();
+        _app = LedgerApp.OnExistingFile(_databasePath, settings: new Dictionary<string, string> { ["Ledger:AdminKey"] = "configured-for-this-test-0123456789" });
+        var configured = App.Client("configured-for-this-test-0123456789");
+        Assert.Equal(HttpStatusCode.NoContent, (await configured.DeleteAsync($"/v1/api-keys/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.Client(key).GetAsync("/v1/books")).StatusCode);
     }
 
     [Fact]

@@ -91,6 +91,18 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Equal(2, page["items"]!.AsArray().Count);
         var next = await Admin.GetJsonAsync($"/v1/books/{book}/events?limit=2&cursor={page.Str("nextCursor")}");
         Assert.Equal(3L, next["items"]![0]!["sequence"]!.GetValue<long>());
+        Assert.Equal(2L, page["lastSequence"]!.GetValue<long>());
+        // A filtered page reads up to the head: resuming from its lastSequence passes over the events of other types
+        // instead of reading them again, and with nothing new it answers the same place.
+        var head = events[^1]["sequence"]!.GetValue<long>();
+        var filtered = await Admin.GetJsonAsync($"/v1/books/{book}/events?types=document.issued");
+        Assert.Single(filtered["items"]!.AsArray());
+        Assert.Equal(head, filtered["lastSequence"]!.GetValue<long>());
+        var caughtUp = await Admin.GetJsonAsync($"/v1/books/{book}/events?types=document.issued&after={head}");
+        Assert.Empty(caughtUp["items"]!.AsArray());
+        Assert.Equal(head, caughtUp["lastSequence"]!.GetValue<long>());
+        // One place to resume from, not two.
+        await (await Admin.GetAsync($"/v1/books/{book}/events?after=1&cursor={page.Str("nextCursor")}")).AssertValidationErrorAsync("cursor");
 
         // A refused change appends nothing.
         await (await Admin.PostEntryAsync(book, "2026-01-07", "Unbalanced", ("6000", "1.00", null), ("1010", null, "2.00"))).AssertValidationErrorOnAnyAsync("lines");

@@ -190,6 +190,16 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         {
             name = "Bad", priority = 1, conditions = new[] { new { field = "amount", op = "contains", value = "1" } }, action = new { account = "6900" },
         })).AssertValidationErrorAsync("conditions[0].op");
+        // Amounts follow the API's one rule: a plain decimal, no plus sign.
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Plus", priority = 1, conditions = new[] { new { field = "amount", op = "equals", value = "+4.90" } }, action = new { account = "6900" },
+        })).AssertValidationErrorAsync("conditions[0].value");
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Plus range", priority = 1, conditions = new[] { new { field = "amount", op = "between", value = new[] { "+1.00", "5.00" } } },
+            action = new { account = "6900" },
+        })).AssertValidationErrorAsync("conditions[0].value");
         await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
         {
             name = "Control", priority = 1, conditions = new[] { new { field = "reference", op = "equals", value = "x" } }, action = new { account = "1200" },

@@ -131,7 +131,11 @@ public sealed class YearEndCloseTests(SharedApp shared) : SharedAppTest(shared)
         await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-01-31" });
         var refused = await App.Admin.PostAsJsonAsync($"/v1/books/{book}/year-end-close", new { fiscalYearEnd = "2025-12-31" });
         await refused.AssertProblemAsync(HttpStatusCode.Conflict);
-        Assert.Contains("2026-01-31", (await refused.ReadJsonAsync())["detail"]!.GetValue<string>());
+        var detail = (await refused.ReadJsonAsync())["detail"]!.GetValue<string>();
+        Assert.Contains("2026-01-31", detail);
+        // Advice a close can follow: move the lock date back (an admin's), not "date the entry later".
+        Assert.Contains("lock-date", detail);
+        Assert.DoesNotContain("Date the entry", detail);
         Assert.Empty((await App.Admin.GetJsonOkAsync($"/v1/books/{book}/year-end-closes"))["items"]!.AsArray());
 
         await App.Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2025-11-30" });

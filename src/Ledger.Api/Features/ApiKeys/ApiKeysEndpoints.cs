@@ -38,7 +38,9 @@ public static class ApiKeysEndpoints
         keys.MapGet("/", ListKeys).WithName("listApiKeys").WithSummary("List API keys")
             .WithDescription("Every key with its scopes, display prefix and revocation time; never a secret. Admin keys only.");
         keys.MapDelete("/{id}", RevokeKey).WithName("revokeApiKey").WithSummary("Revoke an API key")
-            .WithDescription("Revokes a key: it is refused (401) from its next request on. Admin keys only.");
+            .WithDescription("Revokes a key: it is refused (401) from its next request on. The only active admin key, with no " +
+                             "Ledger:AdminKey configured, is not revoked (409). Admin keys only.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     public static async Task<Created<CreatedApiKeyResponse>> CreateKey(CreateApiKeyRequest request, LedgerWriter writer)
@@ -87,6 +89,14 @@ public static class ApiKeysEndpoints
             bookId = await connection.ExecuteScalarAsync<string?>("SELECT book_id FROM api_keys WHERE id = @id", new { id });
         int Revoke(WriteSession session)
         {
+            // The last admin key would leave nobody able to create books or keys, or to reopen a period, until the
+            // process is restarted (which then generates a new one). Create the next one first: a configured
+            // Ledger:AdminKey, which cannot be revoked.
+            if (bookId is null && !store.HasConfiguredAdminKey
+                && session.Connection.ExecuteScalar<long>(ActiveAdminKeysIfAdminSql, new { id }) == 1)
+                throw new ConflictException(
+                    $"API key '{id}' is the only active admin key: revoking it would leave no key that can administer Ledger. " +
+                    "Configure Ledger:AdminKey (and restart) before revoking it.");
             var count = session.Connection.Execute(RevokeKeySql, new { id, revokedAt = Timestamps.Format(session.Now) });
             if (count == 1 && bookId is not null)
                 EventLog.Append(session, bookId, "api_key.revoked", "api_key", id, EventData.Of(("id", id)));
@@ -117,6 +127,13 @@ public static class ApiKeysEndpoints
         SELECT id AS Id, name AS Name, book_id AS BookId, is_admin AS IsAdmin, can_write AS CanWrite,
                key_prefix AS KeyPrefix, created_at AS CreatedAt, revoked_at AS RevokedAt
         FROM api_keys ORDER BY created_at, id
+        """;
+
+    // How many admin keys are active, when the key named is one of them (0 otherwise).
+    private const string ActiveAdminKeysIfAdminSql = """
+        SELECT COUNT(*) FROM api_keys
+        WHERE is_admin = 1 AND revoked_at IS NULL
+          AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = @id AND k.is_admin = 1 AND k.revoked_at IS NULL)
         """;
 
     private const string RevokeKeySql = "UPDATE api_keys SET revoked_at = @revokedAt WHERE id = @id AND revoked_at IS NULL";

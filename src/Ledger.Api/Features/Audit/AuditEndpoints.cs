@@ -27,7 +27,11 @@ public sealed record LedgerEvent(long Sequence, string Type, string OccurredAt, 
                            "with its lines, for document.* the document as it stands after the change.")] JsonObject Data,
     string Hash);
 
-public sealed record EventPage(IReadOnlyList<LedgerEvent> Items, string? NextCursor, long? LastSequence);
+public sealed record EventPage(
+    IReadOnlyList<LedgerEvent> Items,
+    string? NextCursor,
+    [property: Description("The sequence this page read up to: resume with after = lastSequence. With types it can be past the last " +
+                           "item, as events of other types were passed over; with nothing new, it is the after given.")] long LastSequence);
 
 public sealed record EventFeedQuery(
     [property: FromQuery(Name = "after"), Description("Events after this sequence (0, or left out: from the first). Resume with the last sequence you handled.")] long? After,
@@ -50,6 +54,8 @@ public sealed class EventFeedQueryValidator : AbstractValidator<EventFeedQuery>
         RuleFor(x => x.Types).MaximumLength(1000).Matches("^[a-z_.*]+(,[a-z_.*]+)*$").When(x => x.Types is not null)
             .WithMessage("must be event types separated by commas, such as journal_entry.posted,document.*.");
         RuleFor(x => x.Cursor).IsIdCursor();
+        // Two places to resume from would leave one silently ignored.
+        RuleFor(x => x.Cursor).Null().When(x => x.After is not null).WithMessage("must be left out when after is given: resume with one of them.");
     }
 }
 
@@ -113,7 +119,9 @@ public static class AuditEndpoints
             }
         }
         var cursor = more && last is { } l ? IdCursor.Encode(l) : null;
-        return TypedResults.Ok(new EventPage(items, cursor, items.Count > 0 ? items[^1].Sequence : null));
+        // Where the next page starts: past every event read, matching or not, so a filtered feed does not read the same
+        // events of other types again on every poll.
+        return TypedResults.Ok(new EventPage(items, cursor, last ?? after));
     }
 
     private static (HashSet<string> Exact, List<string> Prefixes) Types(string? types)

@@ -59,13 +59,13 @@ public sealed class BankRuleRequestValidator : AbstractValidator<BankRuleRequest
             {
                 if (condition.Op == "equals")
                 {
-                    if (condition.Value is not { ValueKind: JsonValueKind.String } v || !Amount.Parse(v.GetString(), digits).Success)
+                    if (condition.Value is not { ValueKind: JsonValueKind.String } v || !new AmountInput(v.GetString()!).Parse(digits).Success)
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be an amount written as a decimal string, such as \"-12.50\"."));
                 }
                 else if (condition.Op == "between")
                 {
                     if (condition.Value is not { ValueKind: JsonValueKind.Array } a || a.GetArrayLength() != 2
-                        || a.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String || !Amount.Parse(e.GetString(), digits).Success))
+                        || a.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String || !new AmountInput(e.GetString()!).Parse(digits).Success))
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be two amounts as decimal strings, [low, high]."));
                     else if (Amount.Parse(a[0].GetString(), digits).Value.MinorUnits > Amount.Parse(a[1].GetString(), digits).Value.MinorUnits)
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be [low, high] with low not above high."));

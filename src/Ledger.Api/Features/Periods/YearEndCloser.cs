@@ -39,6 +39,14 @@ public static class YearEndCloser
                 $"The later fiscal year ending {latest} is already closed, and its closing entry moved the result of every " +
                 $"earlier year; the fiscal year ending {DateText.Format(fiscalYearEnd)} cannot be closed after it. " +
                 "Corrections posted to it after reopening are moved by the next close.");
+        // The closing entry is dated on the year end, which a lock date on or after it covers. The poster would refuse it
+        // too, but with an entry's advice (date it later) that a close cannot follow: say what can be done instead.
+        if (LockDates.Parse(settings.LockDate) is { } lockDate && new LockDate(lockDate).Locks(fiscalYearEnd))
+            throw new ConflictException(
+                $"The books are locked through {DateText.Format(lockDate)}, which includes the end of the fiscal year ending " +
+                $"{DateText.Format(fiscalYearEnd)}, where its closing entry is dated. To close it, an admin key first moves the lock " +
+                $"date before {DateText.Format(fiscalYearEnd)} (PUT /v1/books/{{bookId}}/lock-date); the close then locks the books " +
+                $"through {DateText.Format(fiscalYearEnd)} again.");
         if (settings.RetainedEarningsAccount is not { } retainedEarnings)
             throw new ConflictException(
                 "The book has no retained-earnings account to close the year into. Set retainedEarningsAccount with PATCH /v1/books/{bookId} first.");
@@ -59,7 +67,7 @@ public static class YearEndCloser
         var closing = BalancedEntry.Closing(fiscalYearEnd,
             $"Year-end close of fiscal year {DateText.Format(year.Start)} to {DateText.Format(year.End)}",
             $"year-end-close/{DateText.Format(fiscalYearEnd)}", lines);
-        // The poster refuses a date on or before the lock date (409 naming it): a locked year must be reopened first.
+        // Checked above against the lock date; the poster checks it again, as for every entry.
         var entry = JournalPoster.Post(session, book, [closing])[0];
 
         EventLog.Append(session, book.Id, "year.closed", "fiscal_year", DateText.Format(year.End), EventData.Of(

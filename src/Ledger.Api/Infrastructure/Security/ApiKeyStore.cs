@@ -27,6 +27,9 @@ public sealed class ApiKeyStore(LedgerDatabase database)
 
     public void UseConfiguredAdminKey(string key) => _configuredAdminHash = Hash(key);
 
+    /// <summary>Whether <c>Ledger:AdminKey</c> is set: an admin key that no revocation can take away.</summary>
+    public bool HasConfiguredAdminKey => _configuredAdminHash is not null;
+
     public static string NewSecret() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
