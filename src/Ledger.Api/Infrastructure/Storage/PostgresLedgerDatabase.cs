@@ -271,6 +271,11 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     /// </summary>
     private static void AddRowsCommands(NpgsqlBatch batch, string rowsSql, int columns, IReadOnlyList<object?[]> rows)
     {
+        if (rows.Count >= UnnestThreshold && UnnestCommand(rowsSql, columns, rows) is { } unnest)
+        {
+            batch.BatchCommands.Add(unnest);
+            return;
+        }
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
             var command = new NpgsqlBatchCommand();
@@ -289,6 +294,51 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             command.CommandText = rowsSql.Replace("{rows}", values.ToString(), StringComparison.Ordinal);
             batch.BatchCommands.Add(command);
         }
+    }
+
+    // From this many rows, one array per column beats a VALUES list with a parameter per value.
+    private const int UnnestThreshold = 64;
+
+    /// <summary>
+    /// <paramref name="rowsSql"/> reading its rows from one array per column (<c>unnest($1::bigint[], $2::text[], …)</c>,
+    /// named column1, column2, … as a VALUES list's are), or null when a column is not all integers or all text. A batch's
+    /// monthly totals are about 15,000 rows: as VALUES lists that is 15 statements of 5,000 parameters each to parse and
+    /// plan, as arrays one statement of five.
+    /// </summary>
+    private static NpgsqlBatchCommand? UnnestCommand(string rowsSql, int columns, IReadOnlyList<object?[]> rows)
+    {
+        const string Placeholder = "VALUES {rows}";
+        if (!rowsSql.Contains(Placeholder, StringComparison.Ordinal)) return null;
+        var command = new NpgsqlBatchCommand();
+        var arrays = new System.Text.StringBuilder();
+        for (var c = 0; c < columns; c++)
+        {
+            var isText = false;
+            var isInteger = false;
+            foreach (var row in rows)
+            {
+                if (row[c] is string) isText = true;
+                else if (row[c] is long or int) isInteger = true;
+                else if (row[c] is not null) return null;
+            }
+            if (isText == isInteger) return null; // mixed, or only nulls: no one array type
+            if (isInteger)
+            {
+                var values = new long?[rows.Count];
+                for (var r = 0; r < rows.Count; r++) values[r] = rows[r][c] switch { long l => l, int i => i, _ => null };
+                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
+            }
+            else
+            {
+                var values = new string?[rows.Count];
+                for (var r = 0; r < rows.Count; r++) values[r] = (string?)rows[r][c];
+                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            }
+            arrays.Append(c == 0 ? "$" : ", $").Append(c + 1).Append(isInteger ? "::bigint[]" : "::text[]");
+        }
+        var names = string.Join(", ", Enumerable.Range(1, columns).Select(c => $"column{c}"));
+        command.CommandText = rowsSql.Replace(Placeholder, $"SELECT * FROM unnest({arrays}) AS u({names})", StringComparison.Ordinal);
+        return command;
     }
 
     // A null name makes a positional parameter ($1, $2, …).
