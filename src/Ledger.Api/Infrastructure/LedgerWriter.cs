@@ -546,6 +546,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // The connection broke just now (as RollbackGroup allows for): the transaction is gone, not the writer.
+            return false;
+        }
     }
 
     private static void FailRest(List<WriteRequest> group, bool[] outcomes, int failedIndex, Exception ex)
@@ -882,8 +887,8 @@ public sealed class WriteSession : IDisposable
     private readonly Queue<Task> _copies = new();
     private Task _lastCopy = Task.CompletedTask;
 
-    // Bounded: the writer runs at most this many copies ahead of the server (two chunks of a batch: events, entries and
-    // postings each), so a slow server holds at most that many chunks' rows in memory.
+    // Bounded: the writer runs at most this many copies ahead of the server (about two chunks of a batch: events, entries,
+    // postings and open items each), so a slow server holds at most that many chunks' rows in memory.
     private const int MaxCopiesInFlight = 6;
 
     /// <summary>
@@ -901,18 +906,30 @@ public sealed class WriteSession : IDisposable
         catch
         {
             // Every later copy failed with it, without touching the connection (each awaits the one before).
-            _copies.Clear();
-            _lastCopy = Task.CompletedTask;
+            ForgetCopies();
             throw;
         }
         var previous = _lastCopy;
         var connection = _connection;
+        // A thread of its own (LongRunning), not one of the pool's: the copy blocks for as long as the server takes, and
+        // under load it must not wait behind the requests the pool is running while the writer waits for it.
         _lastCopy = previous.ContinueWith(done =>
         {
             done.GetAwaiter().GetResult(); // a failed copy stops every one after it
             copy(connection);
-        }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach | TaskContinuationOptions.LongRunning, TaskScheduler.Default);
         _copies.Enqueue(_lastCopy);
+    }
+
+    // Drops the copies still queued, their failures observed: the one that failed is thrown by the caller, and the others
+    // failed with it.
+    private void ForgetCopies()
+    {
+        foreach (var copy in _copies)
+            copy.ContinueWith(static done => _ = done.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _copies.Clear();
+        _lastCopy = Task.CompletedTask;
     }
 
     /// <summary>
@@ -923,8 +940,7 @@ public sealed class WriteSession : IDisposable
     {
         if (_copies.Count == 0) return;
         var last = _lastCopy;
-        _copies.Clear();
-        _lastCopy = Task.CompletedTask;
+        ForgetCopies();
         last.GetAwaiter().GetResult();
     }
 

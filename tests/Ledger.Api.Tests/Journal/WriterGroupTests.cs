@@ -128,27 +128,30 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
 
-        // A batch's rows are copied a chunk at a time while the writer builds the next chunk. A row the server refuses
-        // (NUL in text, as above) fails its copy in the background: in the first chunk, found while the next is built; in
-        // the last, found when the request ends. Either way the batch fails whole and its neighbour in the group posts.
+        // A batch's rows are copied a chunk (2,048 entries) at a time while the writer builds the next, at most six copies
+        // ahead. A row the server refuses (NUL in text, as above) fails its copy in the background: in the first chunk,
+        // found when the writer must wait for room to start a later copy; in the second, when the request ends with its
+        // copies still under way; in the last, while the writer waits for it. Either way the batch fails whole, with the
+        // server's own refusal, and its neighbour in the group posts.
         var neighbours = new List<long>();
-        foreach (var bad in new[] { 10, 2500 })
+        foreach (var bad in new[] { 10, 2500, 6900 })
         {
-            var entries = Enumerable.Range(0, 3000).Select(i => Entry("1010", i == bad ? "bad\u0000text" : $"entry {i}")).ToList();
+            var entries = Enumerable.Range(0, 7000).Select(i => Entry("1010", i == bad ? "bad\u0000text" : $"entry {i}")).ToList();
             var (blocker, release) = await writer.HoldAsync();
             var batch = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, entries, detailed: false).Count, defersGroupState: true);
             var neighbour = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "neighbour")])[0], defersGroupState: true);
             release.Set();
             await blocker;
-            await Assert.ThrowsAnyAsync<Exception>(() => batch);
+            var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => batch);
+            Assert.Equal("22021", refused.SqlState); // invalid byte sequence: the row's NUL, not two operations at once
             neighbours.Add((await neighbour).Number);
         }
         await App.PostEntryOkAsync(book, "2026-04-02", "after", ("1010", "2.00", null), ("4000", null, "2.00"));
 
         var all = await App.AllEntriesAsync(book);
-        Assert.Equal([1L, 2L], neighbours);
-        Assert.Equal([1L, 2L, 3L], all.Select(e => e["number"]!.GetValue<long>()).Order());
-        Assert.Equal("4.00", (await Admin.GetJsonOkAsync($"/v1/books/{book}/accounts/1010"))["debitTotal"]!.GetValue<string>());
+        Assert.Equal([1L, 2L, 3L], neighbours);
+        Assert.Equal([1L, 2L, 3L, 4L], all.Select(e => e["number"]!.GetValue<long>()).Order());
+        Assert.Equal("5.00", (await Admin.GetJsonOkAsync($"/v1/books/{book}/accounts/1010"))["debitTotal"]!.GetValue<string>());
         Assert.True((await Admin.GetJsonOkAsync($"/v1/books/{book}/audit/verify"))["valid"]!.GetValue<bool>());
     }
 #endif

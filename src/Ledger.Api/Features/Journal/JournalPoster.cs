@@ -70,13 +70,20 @@ public static class JournalPoster
 
         var createdAt = Timestamps.Format(session.Now);
         var posted = new List<JournalEntryResponse>(drafts.Count);
-        // Rows are gathered and written together through the port (PostgreSQL copies them in one round trip), a bounded
-        // number of entries at a time so a 10,000-entry batch never holds all its rows at once.
+        // Rows are gathered and written together through the port (PostgreSQL copies them in one round trip, in the
+        // background while the next chunk is built), a bounded number of entries at a time: a 10,000-entry batch holds the
+        // chunk being built and at most about two being copied (WriteSession.StartCopy).
         var entryRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var postingRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk) * 2);
         var itemRows = new List<object?[]>();
         var eventRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var entryIds = session.NextIds("journal_entries", drafts.Count);
+        // Drawn together up front: on PostgreSQL a draw is a round trip, which would wait for the copies under way.
+        var partyLines = 0;
+        foreach (var draft in drafts)
+            foreach (var line in draft.Lines)
+                if (line.Party is not null) partyLines++;
+        var openItemIds = new Queue<long>(session.NextIds("open_items", partyLines));
         var totalDebit = bookState.TotalDebit;
         var nextNumber = bookState.NextNumber;
 
@@ -130,7 +137,7 @@ public static class JournalPoster
 
                 postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description, book.Id]);
                 if (line.Party is { } party)
-                    itemRows.Add([session.NextId("open_items"), book.Id, party.Id,
+                    itemRows.Add([openItemIds.Dequeue(), book.Id, party.Id,
                         party.Kind == PartyKind.Customer ? "receivables" : "payables", entryId, (long)i, date,
                         DateText.Format(source?.DueDate ?? draft.Date), line.SignedMinorUnits, source?.Type ?? "journal", source?.Id]);
 
