@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Books;
@@ -108,4 +109,38 @@ public sealed class BooksTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Empty((await App.TrialBalanceAsync(b, "2026-12-31"))["lines"]!.AsArray());
         Assert.Empty(await App.AllEntriesAsync(b));
     }
+
+    [Fact]
+    public async Task Creating_a_book_with_an_Idempotency_Key_creates_it_once()
+    {
+        var key = $"new-book-{Guid.NewGuid():N}";
+        var body = new { name = "Retried book", currency = "EUR", chart = "standard" };
+        var booksBefore = (await Admin.GetJsonOkAsync("/v1/books")).AsArray().Count;
+
+        // A script that retries, and one that sends its retries at once: one book.
+        var first = await Admin.PostJsonAsync("/v1/books", body, key);
+        var created = await first.AssertCreatedAsync();
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Admin.PostJsonAsync("/v1/books", body, key)));
+        foreach (var again in concurrent)
+        {
+            Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+            Assert.Contains("true", again.Headers.GetValues("Idempotency-Replayed"));
+            Assert.Equal(first.Headers.Location, again.Headers.Location);
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(created, await again.ReadJsonAsync()));
+        }
+        Assert.Equal(booksBefore + 1, (await Admin.GetJsonOkAsync("/v1/books")).AsArray().Count);
+        Assert.Equal(StandardChartAccounts, (await Admin.GetJsonOkAsync($"/v1/books/{created["id"]!.GetValue<string>()}/accounts")).AsArray().Count);
+
+        // The same key with another request is refused, and writes nothing.
+        var other = await Admin.PostJsonAsync("/v1/books", new { name = "Another name", currency = "EUR" }, key);
+        await other.AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(booksBefore + 1, (await Admin.GetJsonOkAsync("/v1/books")).AsArray().Count);
+
+        // Without a key, each post is a book of its own; another key, another book.
+        var plain = await (await Admin.PostJsonAsync("/v1/books", body)).AssertCreatedAsync();
+        var otherKey = await (await Admin.PostJsonAsync("/v1/books", body, key + "-2")).AssertCreatedAsync();
+        Assert.Equal(3, new[] { created, plain, otherKey }.Select(b => b["id"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    private static int StandardChartAccounts => Ledger.Api.Features.Books.StandardChart.Accounts.Count;
 }

@@ -6,6 +6,8 @@ using Ledger.Api.Infrastructure;
 using Ledger.Api.Infrastructure.Security;
 using Ledger.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Ledger.Api.Features.Books;
 
@@ -66,7 +68,9 @@ public static class BooksEndpoints
         books.MapPost("/", CreateBook).RequireAuthorization(LedgerPolicies.Admin).WithName("createBook").WithSummary("Create a book")
             .WithDescription("Creates a set of books in one currency (ISO 4217; amounts carry its minor units). With " +
                              "\"chart\": \"standard\" it starts with the standard chart of accounts and its retained-earnings " +
-                             "account. Admin keys only.");
+                             "account. With an Idempotency-Key a retry answers the first book again (the same key with " +
+                             "another request: 422). Admin keys only.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         books.MapGet("/", ListBooks).WithName("listBooks").WithSummary("List the books this key can see")
             .WithDescription("Every book for an admin key; the key's own book for a book key.");
         books.MapGet("/{bookId}", GetBook).WithName("getBook").WithSummary("Get a book")
@@ -77,12 +81,21 @@ public static class BooksEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    public static async Task<Created<BookResponse>> CreateBook(CreateBookRequest request, LedgerWriter writer)
+    public static async Task<Results<Created<BookResponse>, StoredResponse>> CreateBook(CreateBookRequest request,
+        [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, HttpContext http, LedgerWriter writer,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        // The new book's id names the group, so its first commit is stamped like every later one of the book.
-        var id = Guid.CreateVersion7().ToString();
-        var book = await writer.WriteBookAsync(id, session =>
+        // The new book's id names the group, so its first commit is stamped like every later one of the book. With an
+        // Idempotency-Key the id comes from the caller's key and the Idempotency-Key: a retry names the same book, and
+        // its stored answer, kept with that book as every key's is, is found under the same book's lock (in any process).
+        var id = idempotencyKey is null ? Guid.CreateVersion7().ToString() : BookIdFor(http.Caller().KeyId, idempotencyKey);
+        return await writer.CreateIdempotentAsync(id, idempotencyKey, "create-book", request, json.Value.SerializerOptions, session =>
         {
+            // Only after the key's answer has been purged (kept 30 days): the book it made is still there.
+            if (session.Connection.ExecuteScalar<long>("SELECT COUNT(*) FROM books WHERE id = @id", new { id }) != 0)
+                throw new ConflictException(
+                    $"The Idempotency-Key '{idempotencyKey}' created book {id} more than {Idempotency.Retention.Days} days ago, " +
+                    "and its answer is no longer kept; send a new key to create another book.");
             var createdAt = Timestamps.Format(session.Now);
             session.Connection.Execute(InsertBookSql, new { id, name = request.Name, currency = request.Currency, createdAt });
             EventLog.Append(session, id, "book.created", "book", id, EventData.Of(("id", id), ("name", request.Name), ("currency", request.Currency),
@@ -99,10 +112,21 @@ public static class BooksEndpoints
                     payables = StandardChart.PayablesCode,
                 });
             }
-            return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @id", new { id });
-        });
-        var response = book.ToResponse();
-        return TypedResults.Created($"/v1/books/{response.Id}", response);
+            return session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @id", new { id }).ToResponse();
+        }, created => $"/v1/books/{created.Id}");
+    }
+
+    /// <summary>
+    /// The id of the book that <paramref name="idempotencyKey"/> creates for the API key <paramref name="callerKeyId"/>: a
+    /// UUID (version 8, RFC 9562) from SHA-256 of both, so another admin key's same Idempotency-Key makes another book.
+    /// </summary>
+    public static string BookIdFor(string callerKeyId, string idempotencyKey)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"ledger-book\n{callerKeyId}\n{idempotencyKey}"), hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // the RFC's variant
+        return new Guid(hash[..16], bigEndian: true).ToString();
     }
 
     public static async Task<Ok<BookResponse[]>> ListBooks(HttpContext http, LedgerDatabase database)
