@@ -36,6 +36,18 @@ public sealed class MultiProcessTests : IAsyncLifetime
         var clients = _processes.Select(p => p.Client()).ToArray();
         var book = await CreateBookAsync(clients[0]);
 
+        // A book created with one Idempotency-Key, sent to every process twice at once, is one book.
+        var once = await Task.WhenAll(clients.Concat(clients).Select(c =>
+            c.PostJsonAsync("/v1/books", new { name = "Created once", currency = "EUR", chart = "standard" }, "create-book-once")));
+        var onceIds = new HashSet<string>();
+        foreach (var answer in once)
+        {
+            Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+            onceIds.Add((await answer.ReadJsonAsync())["id"]!.GetValue<string>());
+        }
+        Assert.Single(onceIds);
+        Assert.Single((await clients[1].GetJsonAsync("/v1/books")).AsArray(), b => b!["name"]!.GetValue<string>() == "Created once");
+
         // 24 clients; every logical post is sent with its key to two different processes at the same moment, and
         // some are retried again later, as a script retrying after a timeout would.
         const int postsPerClient = 40;
