@@ -885,7 +885,9 @@ public sealed class WriteSession : IDisposable
     // the API checks, numbers and hashes the next, where before each waited for the other. Anything else that uses the
     // connection waits for them first (every path to it above does), so statements still run one at a time, in order.
     private readonly Queue<Task> _copies = new();
-    private Task _lastCopy = Task.CompletedTask;
+
+    // The copy started last: each waits for the one before, so once it is done, all are.
+    private Task LastCopy => _copies.Count == 0 ? Task.CompletedTask : _copies.Last();
 
     // Bounded: the writer runs at most this many copies ahead of the server (about two chunks of a batch: events, entries,
     // postings and open items each), so a slow server holds at most that many chunks' rows in memory.
@@ -909,16 +911,15 @@ public sealed class WriteSession : IDisposable
             ForgetCopies();
             throw;
         }
-        var previous = _lastCopy;
+        var previous = LastCopy;
         var connection = _connection;
         // A thread of its own (LongRunning), not one of the pool's: the copy blocks for as long as the server takes, and
         // under load it must not wait behind the requests the pool is running while the writer waits for it.
-        _lastCopy = previous.ContinueWith(done =>
+        _copies.Enqueue(previous.ContinueWith(done =>
         {
             done.GetAwaiter().GetResult(); // a failed copy stops every one after it
             copy(connection);
-        }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach | TaskContinuationOptions.LongRunning, TaskScheduler.Default);
-        _copies.Enqueue(_lastCopy);
+        }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach | TaskContinuationOptions.LongRunning, TaskScheduler.Default));
     }
 
     // Drops the copies still queued, their failures observed: the one that failed is thrown by the caller, and the others
@@ -929,7 +930,6 @@ public sealed class WriteSession : IDisposable
             copy.ContinueWith(static done => _ = done.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _copies.Clear();
-        _lastCopy = Task.CompletedTask;
     }
 
     /// <summary>
@@ -939,7 +939,7 @@ public sealed class WriteSession : IDisposable
     internal void WaitForCopies()
     {
         if (_copies.Count == 0) return;
-        var last = _lastCopy;
+        var last = LastCopy;
         ForgetCopies();
         last.GetAwaiter().GetResult();
     }
