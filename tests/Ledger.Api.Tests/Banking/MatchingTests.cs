@@ -88,6 +88,8 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         await Admin.TaxRateAsync(book, "VAT19", "19", "2100", "1400");
         var line = (await ImportAsync(book, account, "", new BankLine("2026-03-06", "-119.00", "Software subscription", "SUB-1")))[0].Id();
         await (await Admin.MatchAsync(book, line, new { account = "1010" })).AssertValidationErrorAsync("account");
+        // The receivables control account: a 400 on account, as a bank rule gets, not the posting's 409 about a missing customer.
+        await (await Admin.MatchAsync(book, line, new { account = "1200" })).AssertValidationErrorAsync("account");
         await (await Admin.MatchAsync(book, line, new { account = "6900", posting = new { entryId = 1, line = 0 } })).AssertValidationErrorAsync("body");
         var matched = await (await Admin.MatchAsync(book, line, new { account = "6900", taxRate = "VAT19", description = "Tooling" })).AssertCreatedAsync();
         var entry = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{matched["match"]!["entryId"]}");
@@ -200,6 +202,19 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
             name = "Plus range", priority = 1, conditions = new[] { new { field = "amount", op = "between", value = new[] { "+1.00", "5.00" } } },
             action = new { account = "6900" },
         })).AssertValidationErrorAsync("conditions[0].value");
+        // A condition's value is free JSON, so it gets the text rules here: no control characters, no broken UTF-16 (a 400, not a 500).
+        await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
+        {
+            name = "Escape", priority = 1, conditions = new[] { new { field = "description", op = "contains", value = "fee\u001b[31m" } },
+            action = new { account = "6900" },
+        })).AssertValidationErrorAsync("conditions[0].value");
+        foreach (var (field, op) in new[] { ("reference", "equals"), ("amount", "equals") })
+        {
+            var response = await Admin.PostRawAsync(BankFiles.Url(book, "bank-rules"),
+                "{\"name\":\"Surrogate\",\"priority\":1,\"conditions\":[{\"field\":\"" + field + "\",\"op\":\"" + op +
+                "\",\"value\":\"\\ud800\"}],\"action\":{\"account\":\"6900\"}}");
+            await response.AssertValidationErrorAsync("conditions[0].value");
+        }
         await (await Admin.PostJsonAsync(BankFiles.Url(book, "bank-rules"), new
         {
             name = "Control", priority = 1, conditions = new[] { new { field = "reference", op = "equals", value = "x" } }, action = new { account = "1200" },

@@ -59,13 +59,13 @@ public sealed class BankRuleRequestValidator : AbstractValidator<BankRuleRequest
             {
                 if (condition.Op == "equals")
                 {
-                    if (condition.Value is not { ValueKind: JsonValueKind.String } v || !new AmountInput(v.GetString()!).Parse(digits).Success)
+                    if (TextOf(condition.Value) is not { } text || !new AmountInput(text).Parse(digits).Success)
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be an amount written as a decimal string, such as \"-12.50\"."));
                 }
                 else if (condition.Op == "between")
                 {
                     if (condition.Value is not { ValueKind: JsonValueKind.Array } a || a.GetArrayLength() != 2
-                        || a.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String || !new AmountInput(e.GetString()!).Parse(digits).Success))
+                        || a.EnumerateArray().Any(e => TextOf(e) is not { } bound || !new AmountInput(bound).Parse(digits).Success))
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be two amounts as decimal strings, [low, high]."));
                     else if (Amount.Parse(a[0].GetString(), digits).Value.MinorUnits > Amount.Parse(a[1].GetString(), digits).Value.MinorUnits)
                         context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be [low, high] with low not above high."));
@@ -76,10 +76,24 @@ public sealed class BankRuleRequestValidator : AbstractValidator<BankRuleRequest
             {
                 if (condition.Op is not ("contains" or "equals" or "startsWith"))
                     context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".op", $"must be contains, equals or startsWith for {condition.Field}."));
-                else if (condition.Value is not { ValueKind: JsonValueKind.String } v || string.IsNullOrEmpty(v.GetString()) || v.GetString()!.Length > 200)
+                else if (condition.Value is { ValueKind: JsonValueKind.String } && TextOf(condition.Value) is null)
+                    context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be valid Unicode text (it holds a lone surrogate)."));
+                else if (TextOf(condition.Value) is not { Length: >= 1 and <= 200 } text)
                     context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", "must be a text of 1 to 200 characters."));
+                // The value is a JsonElement, which the request's string converter never sees: refuse control characters here,
+                // as every other text field does.
+                else if (ControlCharacters.Problem(text) is { } refused)
+                    context.AddFailure(new FluentValidation.Results.ValidationFailure(path + ".value", refused));
             }
         });
+    }
+
+    /// <summary>A JSON string's text; null when the value is not a string or not valid UTF-16 (a lone surrogate, "\ud800").</summary>
+    private static string? TextOf(JsonElement? value)
+    {
+        if (value is not { ValueKind: JsonValueKind.String } text) return null;
+        try { return text.GetString(); }
+        catch (InvalidOperationException) { return null; }
     }
 }
 

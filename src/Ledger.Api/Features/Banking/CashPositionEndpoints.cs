@@ -12,7 +12,10 @@ namespace Ledger.Api.Features.Banking;
 public sealed record CashPositionAccount(long BankAccount, string Name, string Account, string Kind, string BookBalance, string? StatementBalance,
     string? StatementDate, int UnmatchedLines, string UnmatchedTotal);
 
-public sealed record CashPositionTotals(string BookBalance, string StatementBalance, int UnmatchedLines, string UnmatchedTotal);
+public sealed record CashPositionTotals(string BookBalance,
+    [property: System.ComponentModel.Description("The sum of the accounts' statement balances where one is known: an account with no " +
+        "statement yet (statementBalance null, such as a cash box) adds nothing, so this can be less than bookBalance without a difference to explain.")]
+    string StatementBalance, int UnmatchedLines, string UnmatchedTotal);
 
 public sealed record CashPositionQuery(
     [property: Microsoft.AspNetCore.Mvc.FromQuery(Name = "asOf")] string? AsOf,

@@ -171,6 +171,9 @@ public static class StatementMatching
         RefuseZero(line);
         if (coding.Account == line.GlAccount)
             throw new ValidationFailedException(path + "account", "must be another account than the bank's own.");
+        // A control account's lines are open items of a party: the line is matched to that party's documents, not coded.
+        if (ControlAccounts.Read(connection, book.Id).Contains(coding.Account))
+            throw new ValidationFailedException(path + "account", "must not be a receivables or payables control account (match the line to documents instead).");
         var gross = Math.Abs(line.Amount);
         var moneyIn = line.Amount > 0;
         var bankSide = moneyIn ? Side.Debit : Side.Credit;
