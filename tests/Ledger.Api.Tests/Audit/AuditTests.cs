@@ -101,6 +101,9 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         var caughtUp = await Admin.GetJsonAsync($"/v1/books/{book}/events?types=document.issued&after={head}");
         Assert.Empty(caughtUp["items"]!.AsArray());
         Assert.Equal(head, caughtUp["lastSequence"]!.GetValue<long>());
+        // Past the head is a mistake to say out loud: answered as a place to resume from, the events up to it would be skipped.
+        var pastHead = await (await Admin.GetAsync($"/v1/books/{book}/events?after={head + 1}")).AssertValidationErrorAsync("after");
+        Assert.Contains($"at most {head}", pastHead.ToJsonString());
         // One place to resume from, not two.
         await (await Admin.GetAsync($"/v1/books/{book}/events?after=1&cursor={page.Str("nextCursor")}")).AssertValidationErrorAsync("cursor");
 
@@ -328,10 +331,16 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
     public async Task The_export_is_json_lines_that_rechain_to_the_verified_head()
     {
         var (book, _, _) = await BusyBookAsync();
+        await App.PostEntryOkAsync(book, "2026-01-20", "Müller – 東京 \"quoted\" <b>", ("6000", "1.00", null), ("1010", null, "1.00"));
         var response = await Admin.GetAsync($"/v1/books/{book}/audit/export");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
-        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var text = await response.Content.ReadAsStringAsync();
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Written as the feed writes events: raw UTF-8, only what JSON requires escaped.
+        Assert.Contains("Müller – 東京 \\\"quoted\\\" <b>", text);
+        var feedLast = await Admin.GetStringAsync($"/v1/books/{book}/events?after={lines.Length - 1}");
+        Assert.Contains(lines[^1], feedLast);
         var head = Ledger.Domain.AuditChain.Genesis;
         foreach (var line in lines)
         {

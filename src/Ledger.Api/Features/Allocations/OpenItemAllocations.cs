@@ -167,9 +167,13 @@ public static class OpenItemAllocations
         session.PlanReadsForValues();
         var (first, firstAllocated) = Resolve(session.Connection, book.Id, documentSide);
         var (second, secondAllocated) = Resolve(session.Connection, book.Id, againstSide);
-        // Two references can name one item (a payment by its id and its item by its own): nothing to match.
+        // Two references can name one item (a payment by its id and its item by its own): nothing to match. The side named
+        // by its item's id is the one to fix (a new payment's own side is no field of the request: its field is "payment").
         if (first.Id == second.Id)
-            throw new ValidationFailedException(againstSide.Field, $"{againstSide} is the same open item as {documentSide}.");
+        {
+            var (blamed, other) = documentSide.IsOpenItem && !againstSide.IsOpenItem ? (documentSide, againstSide) : (againstSide, documentSide);
+            throw new ValidationFailedException(blamed.Field, $"{blamed} is the same open item as {other}.");
+        }
         if (first.PartyId != second.PartyId || first.Ledger != second.Ledger)
             throw new ConflictException($"{documentSide} and {againstSide} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
         if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
@@ -188,7 +192,7 @@ public static class OpenItemAllocations
                 throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {side}.");
         }
         var (debit, credit) = first.Amount > 0 ? (first, second) : (second, first);
-        var id = Insert(session, book.Id, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
+        var id = Insert(session, book, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
         return new MadeAllocation(id, first, amount, allocationDate);
     }
 
@@ -204,15 +208,19 @@ public static class OpenItemAllocations
             EventData.Of(("id", id)));
     }
 
-    public static long Insert(WriteSession session, string bookId, long partyId, string ledger, long debitItemId, long creditItemId,
+    public static long Insert(WriteSession session, BookIdentity book, long partyId, string ledger, long debitItemId, long creditItemId,
         long amount, NodaTime.LocalDate date, string recordedBy)
     {
+        var bookId = book.Id;
         var id = session.NextId("allocations");
         // Written with the request's other rows (PostgreSQL sends them together); any read after it sends them first.
         session.InsertRows("allocations", AllocationColumns,
             [[id, bookId, partyId, ledger, debitItemId, creditItemId, amount, DateText.Format(date), Timestamps.Format(session.Now), recordedBy, null, null]]);
         EventLog.Append(session, bookId, "allocation.made", "allocation", id.ToString(System.Globalization.CultureInfo.InvariantCulture), EventData.Of(
-            ("id", id), ("ledger", ledger), ("party", partyId), ("debitItem", debitItemId), ("creditItem", creditItemId), ("amount", amount),
+            ("id", id), ("ledger", ledger), ("party", partyId), ("debitItem", debitItemId), ("creditItem", creditItemId),
+            // A decimal string in the book's digits, as every amount the API writes: an integer of minor units would pass
+            // 2^53, where JSON readers (and RFC 8785 tools) that read numbers as doubles lose the cents.
+            ("amount", new Amount(amount).Format(book.Digits)),
             ("date", DateText.Format(date))));
         return id;
     }
@@ -225,12 +233,13 @@ public static class OpenItemAllocations
     /// Matches a voided document's or payment's open item with the one its reversal entry posted, in full and on the void's
     /// date, so neither stays open. Recorded by <see cref="VoidedBy"/>, which is never undone.
     /// </summary>
-    public static void MatchWithReversal(WriteSession session, string bookId, OpenItem item, long reversalEntryId, NodaTime.LocalDate date)
+    public static void MatchWithReversal(WriteSession session, BookIdentity book, OpenItem item, long reversalEntryId, NodaTime.LocalDate date)
     {
+        var bookId = book.Id;
         var reversal = session.Connection.QuerySingle<long>(
             "SELECT id FROM open_items WHERE book_id = @bookId AND entry_id = @entryId", new { bookId, entryId = reversalEntryId });
         var (debit, credit) = item.Amount > 0 ? (item.Id, reversal) : (reversal, item.Id);
-        Insert(session, bookId, item.PartyId, item.Ledger, debit, credit, Math.Abs(item.Amount), date, VoidedBy);
+        Insert(session, book, item.PartyId, item.Ledger, debit, credit, Math.Abs(item.Amount), date, VoidedBy);
     }
 
     /// <summary>The open item a document or payment posted when it was issued (its first, before any void).</summary>

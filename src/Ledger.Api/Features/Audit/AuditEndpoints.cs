@@ -118,11 +118,23 @@ public static class AuditEndpoints
                 break;
             }
         }
+        // Nothing after `after`: it must still be a sequence the log has reached, or a client that resumes from a number of
+        // its own would silently skip every event up to it once the log got there. A replica may lag, so the primary decides.
+        if (last is null && after > 0 && await HeadAsync(connection, bookId) < after)
+        {
+            await using var primary = await database.OpenReadAsync();
+            if (await HeadAsync(primary, bookId) is var head && head < after)
+                throw new ValidationFailedException(query.Cursor is not null ? "cursor" : "after",
+                    $"must be at most {head}, the book's last event sequence.");
+        }
         var cursor = more && last is { } l ? IdCursor.Encode(l) : null;
         // Where the next page starts: past every event read, matching or not, so a filtered feed does not read the same
         // events of other types again on every poll.
         return TypedResults.Ok(new EventPage(items, cursor, last ?? after));
     }
+
+    private static Task<long> HeadAsync(DbConnection connection, string bookId) =>
+        connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE book_id = @bookId", new { bookId });
 
     private static (HashSet<string> Exact, List<string> Prefixes) Types(string? types)
     {
@@ -135,14 +147,16 @@ public static class AuditEndpoints
         return (exact, prefixes);
     }
 
-    private static async Task ExportAsync(string bookId, HttpContext http, BookCatalog books, LedgerDatabase database)
+    private static async Task ExportAsync(string bookId, HttpContext http, BookCatalog books, LedgerDatabase database,
+        Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         http.Response.ContentType = "application/jsonl; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"ledger-{bookId}-events.jsonl\"";
         // One read snapshot for the whole export (ended when it is disposed, before the connection returns to the pool).
         await using var snapshot = await Reports.ReportSnapshot.OpenAsync(bookId, books, database);
         var connection = snapshot.Connection;
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        // The API's own options, so each line is byte for byte the event as the feed writes it (raw UTF-8, not \u escapes).
+        var options = json.Value.SerializerOptions;
         long from = 0;
         // A page at a time, written as it is read: an export of a million events never sits in memory.
         while (true)

@@ -54,9 +54,14 @@ public static class EventLog
     private static readonly System.Text.Json.JsonSerializerOptions PayloadOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     /// <summary>Appends an event whose data is <paramref name="payload"/> as the API answers it (a response record).</summary>
-    public static long AppendPayload<T>(WriteSession session, string bookId, string type, string subjectType, string subjectId, T payload) =>
-        Append(session, bookId, type, subjectType, subjectId,
-            System.Text.Json.JsonSerializer.SerializeToNode(payload, PayloadOptions) as JsonObject ?? new JsonObject { ["value"] = null });
+    /// <param name="leaveOut">Members of the answer that are no fact of the change (a balance computed for the answer).</param>
+    public static long AppendPayload<T>(WriteSession session, string bookId, string type, string subjectType, string subjectId, T payload,
+        params string[] leaveOut)
+    {
+        var data = System.Text.Json.JsonSerializer.SerializeToNode(payload, PayloadOptions) as JsonObject ?? new JsonObject { ["value"] = null };
+        foreach (var name in leaveOut) data.Remove(name);
+        return Append(session, bookId, type, subjectType, subjectId, data);
+    }
 
     /// <summary>Writes event rows gathered by <see cref="Append"/> (and empties the list).</summary>
     public static void WriteRows(WriteSession session, List<object?[]> rows)

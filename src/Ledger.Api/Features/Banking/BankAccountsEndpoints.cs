@@ -145,7 +145,7 @@ public static class BankAccountsEndpoints
                 });
                 var created = Read(connection, book, id, session.Now.InUtc().Date)!;
                 EventLog.AppendPayload(session, bookId, "bank_account.created", "bank_account", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    created with { BookBalance = "" });
+                    created, leaveOut: "bookBalance");
                 return created;
             },
             created => $"/v1/books/{bookId}/bank-accounts/{created.Id}");
@@ -199,7 +199,7 @@ public static class BankAccountsEndpoints
             });
             var changed = Read(connection, book, id, session.Now.InUtc().Date)!;
             EventLog.AppendPayload(session, bookId, "bank_account.changed", "bank_account", id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                changed with { BookBalance = "" });
+                changed, leaveOut: "bookBalance");
             return changed;
         });
         return TypedResults.Ok(updated);

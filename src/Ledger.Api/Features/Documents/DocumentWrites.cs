@@ -161,7 +161,7 @@ public static class DocumentWrites
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The void of {kind.Words()} {document.Number}");
         }
-        OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, voidDate);
+        OpenItemAllocations.MatchWithReversal(session, book, item, posted.Id, voidDate);
         session.Connection.Execute(VoidSql, new { id, bookId = book.Id, voidEntryId = posted.Id, voidedAt = Timestamps.Format(session.Now) });
         DocumentSnapshots.Record(session, book.Id, id, "document.voided", book.Digits);
     }

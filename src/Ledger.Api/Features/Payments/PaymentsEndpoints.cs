@@ -257,7 +257,7 @@ public static class PaymentsEndpoints
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The void of payment {id}");
         }
-        OpenItemAllocations.MatchWithReversal(session, book.Id, item, posted.Id, date);
+        OpenItemAllocations.MatchWithReversal(session, book, item, posted.Id, date);
         session.Connection.Execute("UPDATE payments SET void_entry_id = @entryId, voided_at = @at WHERE book_id = @bookId AND id = @id",
             new { entryId = posted.Id, at = Timestamps.Format(session.Now), bookId = book.Id, id });
         EventLog.Append(session, book.Id, "payment.voided", "payment", id.ToString(CultureInfo.InvariantCulture), EventData.Of(
