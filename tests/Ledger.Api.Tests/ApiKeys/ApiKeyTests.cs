@@ -36,6 +36,17 @@ public sealed class ApiKeyTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task An_idempotency_key_on_creating_a_key_is_refused_not_ignored()
+    {
+        var book = await StandardBookAsync();
+        var before = (await Admin.GetJsonAsync("/v1/api-keys")).AsArray().Count;
+        var response = await Admin.PostJsonAsync("/v1/api-keys", new { name = "retried", bookId = book, scopes = new[] { "read" } }, idempotencyKey: "key-once");
+        var problem = await response.AssertValidationErrorAsync("Idempotency-Key");
+        Assert.Contains("never stored", problem.ToJsonString());
+        Assert.Equal(before, (await Admin.GetJsonAsync("/v1/api-keys")).AsArray().Count);
+    }
+
+    [Fact]
     public async Task Each_key_is_different()
     {
         var book = await StandardBookAsync();

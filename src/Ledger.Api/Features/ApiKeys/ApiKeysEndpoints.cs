@@ -43,8 +43,14 @@ public static class ApiKeysEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
     }
 
-    public static async Task<Created<CreatedApiKeyResponse>> CreateKey(CreateApiKeyRequest request, LedgerWriter writer)
+    public static async Task<Created<CreatedApiKeyResponse>> CreateKey(CreateApiKeyRequest request, HttpContext http, LedgerWriter writer)
     {
+        // Refused, not ignored: a script that retries with the header expects one key, and this answer cannot be replayed
+        // (it holds the secret, and only the secret's hash is ever stored).
+        if (http.Request.Headers.ContainsKey(Idempotency.HeaderName))
+            throw new ValidationFailedException(Idempotency.HeaderName,
+                "is not taken when creating a key: the answer holds the key's secret, which is never stored, so a retry cannot be " +
+                "answered again. Send the request without it; if a retry made a second key, revoke the one you did not keep.");
         TryParseScopes(request.Scopes!, out var canWrite);
 
         var secret = ApiKeyStore.NewSecret();
