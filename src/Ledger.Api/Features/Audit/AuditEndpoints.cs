@@ -34,7 +34,8 @@ public sealed record EventPage(
                            "item, as events of other types were passed over; with nothing new, it is the after given.")] long LastSequence);
 
 public sealed record EventFeedQuery(
-    [property: FromQuery(Name = "after"), Description("Events after this sequence (0, or left out: from the first). Resume with the last sequence you handled.")] long? After,
+    [property: FromQuery(Name = "after"), Description("Events after this sequence (0, or left out: from the first). Resume with the last sequence you handled. " +
+                                                     "Past the book's last event it is a 400, not an empty page.")] long? After,
     [property: FromQuery(Name = "types"), Description("Comma-separated event types to keep, exact (journal_entry.posted) or by prefix (journal_entry.*).")] string? Types,
     [property: FromQuery(Name = "limit"), Description("Largest page wanted, 1 to 1000 (100 when left out).")] int? Limit,
     [property: FromQuery(Name = "cursor")] string? Cursor);
