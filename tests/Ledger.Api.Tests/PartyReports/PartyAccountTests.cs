@@ -32,7 +32,8 @@ public sealed class PartyAccountTests : FakeClockAppTest
         await Admin.DocumentAsync(book, "credit-notes", acme, "2025-07-01", [new Line("50.00")]);                    // unallocated credit
         var january = await Admin.InvoiceAsync(book, acme, "2026-01-01", "400.00");                                 // due 2026-01-31
         await Admin.PaymentAsync(book, acme, customer: true, "2026-01-31", "100.00", allocations: [(january, "100.00")]); // 30 days, 100
-        await Admin.InvoiceAsync(book, acme, "2026-04-01", "200.00");                                               // this year, not yet due
+        // This year, not yet due: 200 earned, and 30 passed on at cost (credited to the expense it recovers): no revenue.
+        await Admin.DocumentAsync(book, "invoices", acme, "2026-04-01", [new Line("200.00"), new Line("30.00", Account: "6000")]);
         var voided = await Admin.InvoiceAsync(book, acme, "2026-02-01", "80.00");
         await Admin.VoidAsync(book, "invoices", voided, "2026-02-05");
         await Admin.DocumentAsync(book, "invoices", acme, "2026-03-01", [new Line("999.00")], issue: false);
@@ -41,7 +42,8 @@ public sealed class PartyAccountTests : FakeClockAppTest
         Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync(Url(book, $"allocations/{undone}"))).StatusCode);
         var voidedPayment = await Admin.PaymentAsync(book, acme, customer: true, "2026-03-15", "10.00");
         await Admin.VoidAsync(book, "payments", voidedPayment);
-        await Admin.PaymentAsync(book, acme, customer: true, "2026-03-20", "5.00", direction: "out");              // a refund
+        var refund = await Admin.PaymentAsync(book, acme, customer: true, "2026-03-20", "5.00", direction: "out"); // a refund
+        await Admin.AllocateAsync(book, refund, credit, "5.00");                                                  // of the credit
         await Admin.InvoiceAsync(book, other, "2026-01-01", "777.00");
         // Hand-posted on receivables: an opening balance (due on its own date, so overdue) and a debit dated today (not yet).
         await App.PostEntryOkAsync(book, "2025-03-31", "Opening balance", ($"1200/customer:{acme}", "70.00", null), ("3000", null, "70.00"));
@@ -55,16 +57,17 @@ public sealed class PartyAccountTests : FakeClockAppTest
         Assert.Equal(("Acme", "2026-04-01", "EUR"), (account["party"]!["name"].Text(), account["asOf"].Text(), account["currency"].Text()));
         // Net of tax, credit notes deducted, issued only: this year 200; last year 100 + 300 + 400 − 50; 12 months 300 + 400 + 200 − 50.
         Assert.Equal(("200.00", "750.00", "850.00"), Periods(account["revenue"]!));
-        // Owed now: 119 + 300 open of January + 200 − 50 credit note − 60 unallocated payment + 5 refunded + 70 + 7 by hand.
-        Assert.Equal("591.00", account["openBalance"].Text());
-        Assert.Equal("591.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-receivables")))["parties"]!.AsArray()
+        // Owed now: 119 + 300 open of January + 230 − 50 credit note − 60 unallocated payment + 5 refunded + 70 + 7 by hand.
+        Assert.Equal("621.00", account["openBalance"].Text());
+        Assert.Equal("621.00", (await Admin.GetJsonAsync(Url(book, "reports/aged-receivables")))["parties"]!.AsArray()
             .Single(p => p!["id"]!.GetValue<long>() == acme)!["total"].Text());
         // Past due: 119 (due 2025-05-01) and 300 of January, which the overdue invoice list shows, and the opening balance;
         // the April invoice and today's recharge are not due yet, and neither credits nor the refund are a debt fallen due.
         Assert.Equal("489.00", account["overdueBalance"].Text());
         var overdue = await Admin.GetJsonAsync($"{Url(book, "invoices")}?customer={acme}&overdue=true");
         Assert.Equal(419.00m, overdue["items"]!.AsArray().Sum(i => decimal.Parse(i!["amountDue"].Text(), CultureInfo.InvariantCulture)));
-        // (300 × 11 + 100 × 30) / 400 = 15.75: the void's match, the undone allocation and last March's payment do not count.
+        // (300 × 11 + 100 × 30) / 400 = 15.75: the void's match, the undone allocation, the refund matched with the credit it
+        // paid back (no debt of the customer's) and last March's payment do not count.
         Assert.Equal(15.8m, account["averageDaysToPay"]!.GetValue<decimal>());
         Assert.Equal((5L, "2026-04-01", "2026-03-01"), (account["invoiceCount"]!.GetValue<long>(), account["lastInvoiceDate"].Text(), account["lastPaymentDate"].Text()));
 

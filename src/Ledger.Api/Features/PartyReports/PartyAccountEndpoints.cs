@@ -98,7 +98,7 @@ public static class PartyAccountEndpoints
             direction = customer ? "in" : "out", voided = OpenItemAllocations.VoidedBy, sign,
             thisFrom = DateText.Format(thisYear.Start), thisTo = DateText.Format(thisYear.End),
             lastFrom = DateText.Format(lastYear.Start), lastTo = DateText.Format(lastYear.End),
-            recentFrom = DateText.Format(twelveMonthsFrom),
+            recentFrom = DateText.Format(twelveMonthsFrom), allLines = customer ? 0 : 1,
         };
 
         var periods = await connection.QuerySingleAsync<(long ThisYear, long LastYear, long Last12Months)>(PeriodsSql, args);
@@ -122,14 +122,18 @@ public static class PartyAccountEndpoints
             report.Format(open), report.Format(overdue), averageDays, documents.Count, documents.Last, lastPayment);
     }
 
-    private const string NetSql = "CASE WHEN kind = @document THEN net ELSE -net END";
+    // A customer's revenue counts the lines on income accounts (as the revenue report and the income statement do); a
+    // vendor's spend counts every line of its bills, equipment bought included.
+    private const string NetSql = "CASE WHEN @allLines = 1 OR a.type = 'income' THEN (CASE WHEN d.kind = @document THEN l.net ELSE -l.net END) ELSE 0 END";
 
     private const string PeriodsSql = $"""
-        SELECT CAST(COALESCE(SUM(CASE WHEN document_date >= @thisFrom AND document_date <= @thisTo THEN {NetSql} ELSE 0 END), 0) AS BIGINT),
-               CAST(COALESCE(SUM(CASE WHEN document_date >= @lastFrom AND document_date <= @lastTo THEN {NetSql} ELSE 0 END), 0) AS BIGINT),
-               CAST(COALESCE(SUM(CASE WHEN document_date >= @recentFrom AND document_date <= @today THEN {NetSql} ELSE 0 END), 0) AS BIGINT)
-        FROM documents
-        WHERE book_id = @bookId AND party_id = @partyId AND status = 'issued' AND kind IN (@document, @correction)
+        SELECT CAST(COALESCE(SUM(CASE WHEN d.document_date >= @thisFrom AND d.document_date <= @thisTo THEN {NetSql} ELSE 0 END), 0) AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN d.document_date >= @lastFrom AND d.document_date <= @lastTo THEN {NetSql} ELSE 0 END), 0) AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN d.document_date >= @recentFrom AND d.document_date <= @today THEN {NetSql} ELSE 0 END), 0) AS BIGINT)
+        FROM documents d
+        JOIN document_lines l ON l.book_id = d.book_id AND l.document_id = d.id
+        LEFT JOIN accounts a ON a.book_id = d.book_id AND a.code = l.account
+        WHERE d.book_id = @bookId AND d.party_id = @partyId AND d.status = 'issued' AND d.kind IN (@document, @correction)
         """;
 
     // Allocations match a party's debits with its own credits, so what is open sums to the items' amounts.
@@ -174,10 +178,12 @@ public static class PartyAccountEndpoints
 
     // The allocations of the last 12 months that settled what the party owed (the debit item on receivables, the credit
     // item on payables), with that item's date; a void's match with its reversal and undone allocations are not payments.
+    // Nor is a refund: money paid back to a customer (received back from a vendor) is a payment's own item on the owed
+    // side, and matching it with the credit it refunds settles no debt of the party's.
     private const string PaidSql = """
         SELECT a.amount, o.item_date, a.allocation_date FROM allocations a
         JOIN open_items o ON o.book_id = a.book_id AND o.id = CASE WHEN @sign > 0 THEN a.debit_item_id ELSE a.credit_item_id END
         WHERE a.book_id = @bookId AND a.party_id = @partyId AND a.ledger = @ledger AND a.undone_at IS NULL AND a.recorded_by <> @voided
-          AND a.allocation_date >= @recentFrom AND a.allocation_date <= @today
+          AND a.allocation_date >= @recentFrom AND a.allocation_date <= @today AND o.source_type <> 'payment'
         """;
 }

@@ -65,18 +65,23 @@ public static class RevenueByCustomerEndpoints
 
     // Customers with an issued invoice or credit note dated in the period. Void documents were taken back by their
     // reversal and drafts never posted: neither is revenue. As known at an instant: issued by then, and not yet void
-    // then (a document voided later was still revenue at that instant).
+    // then (a document voided later was still revenue at that instant). Revenue is what the lines post to income
+    // accounts: equipment sold (an asset) or a deposit taken (a liability) is invoiced but earns nothing, and the
+    // income statement does not count it either.
     private const string RevenueSql = """
         SELECT c.id, c.code, c.name, r.revenue, r.invoices
         FROM (
-            SELECT party_id,
-                   CAST(SUM(CASE WHEN kind = 'invoice' THEN net ELSE -net END) AS BIGINT) AS revenue,
-                   CAST(SUM(CASE WHEN kind = 'invoice' THEN 1 ELSE 0 END) AS BIGINT) AS invoices
-            FROM documents
-            WHERE book_id = @bookId AND kind IN ('invoice', 'credit_note') AND entry_id <= @lastKnown
-              AND (status = 'issued' OR (status = 'void' AND void_entry_id > @lastKnown))
-              AND document_date >= @from AND document_date <= @to
-            GROUP BY party_id
+            SELECT d.party_id,
+                   CAST(COALESCE(SUM(CASE WHEN a.type = 'income' THEN (CASE WHEN d.kind = 'invoice' THEN l.net ELSE -l.net END) ELSE 0 END), 0)
+                        AS BIGINT) AS revenue,
+                   CAST(COUNT(DISTINCT CASE WHEN d.kind = 'invoice' THEN d.id END) AS BIGINT) AS invoices
+            FROM documents d
+            JOIN document_lines l ON l.book_id = d.book_id AND l.document_id = d.id
+            LEFT JOIN accounts a ON a.book_id = d.book_id AND a.code = l.account
+            WHERE d.book_id = @bookId AND d.kind IN ('invoice', 'credit_note') AND d.entry_id <= @lastKnown
+              AND (d.status = 'issued' OR (d.status = 'void' AND d.void_entry_id > @lastKnown))
+              AND d.document_date >= @from AND d.document_date <= @to
+            GROUP BY d.party_id
         ) r
         JOIN parties c ON c.id = r.party_id AND c.book_id = @bookId
         """;
