@@ -59,8 +59,14 @@ public static class BalanceSheetEndpoints
         // Income and expense still on their accounts are equity not yet closed. What was earned since the later of
         // the fiscal year's start and the last close is this year's; the rest belongs to earlier, unclosed years.
         var unclosedEarnings = -SumTemporary(accounts, net[0]);
-        var currentFrom = YearEndClose.CurrentEarningsFrom(asOf, startMonth, await balances.LatestCloseAsync(asOf));
+        var latestClose = await balances.LatestCloseAsync(asOf);
+        var currentFrom = YearEndClose.CurrentEarningsFrom(asOf, startMonth, latestClose?.End);
         var currentEarnings = currentFrom > asOf ? 0 : -SumTemporary(accounts, await balances.MovementsAsync(currentFrom, asOf));
+        // A close within this fiscal year (its end, asOf being that day) swept what was posted by then; a correction dated
+        // in the year and posted after the close is still on the accounts, and it is this year's, not an earlier one's.
+        var yearStart = FiscalYear.Containing(asOf, startMonth).Start;
+        if (latestClose is { } close && close.End >= yearStart)
+            currentEarnings = checked(currentEarnings - SumTemporary(accounts, await balances.PostedAfterAsync(close.EntryId, yearStart, close.End)));
         var priorEarnings = checked(unclosedEarnings - currentEarnings);
 
         var equityTotal = checked(equityAccountTotal + unclosedEarnings);

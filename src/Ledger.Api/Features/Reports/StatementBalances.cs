@@ -148,12 +148,29 @@ public sealed class StatementBalances(DbConnection connection, string bookId, lo
         return movements;
     }
 
-    /// <summary>The latest fiscal-year end closed on or before <paramref name="date"/> (as known at the instant), if any.</summary>
-    public async Task<LocalDate?> LatestCloseAsync(LocalDate date)
+    /// <summary>
+    /// The latest fiscal-year end closed on or before <paramref name="date"/> (as known at the instant), with its closing
+    /// entry, if any.
+    /// </summary>
+    public async Task<(LocalDate End, long EntryId)?> LatestCloseAsync(LocalDate date)
     {
-        var text = await connection.ExecuteScalarAsync<string?>(LatestCloseSql,
+        var close = await connection.QuerySingleOrDefaultAsync<(string End, long EntryId)?>(LatestCloseSql,
             new { bookId, date = DateText.Format(date), lastKnown = throughEntry ?? long.MaxValue });
-        return DateText.TryParseDate(text, out var closed) ? closed : null;
+        return close is { } found && DateText.TryParseDate(found.End, out var closed) ? (closed, found.EntryId) : null;
+    }
+
+    /// <summary>
+    /// Net per account id of the entries posted after entry <paramref name="afterEntry"/> (and known at the instant) and
+    /// dated in [<paramref name="from"/>, <paramref name="to"/>]: what a close at <paramref name="to"/>, posted as that
+    /// entry, did not sweep because it came later (a correction posted to a closed year after reopening it).
+    /// </summary>
+    public async Task<Dictionary<long, long>> PostedAfterAsync(long afterEntry, LocalDate from, LocalDate to)
+    {
+        var rows = await connection.QueryAsync<Balances.AccountAmount>(PostedAfterSql,
+            new { bookId, afterEntry, lastKnown = throughEntry ?? long.MaxValue, from = DateText.Format(from), to = DateText.Format(to) });
+        var net = new Dictionary<long, long>();
+        Add(net, rows.Select(r => KeyValuePair.Create(r.AccountId, r.Amount)), +1);
+        return net;
     }
 
     private static void Add(Dictionary<long, long> into, IEnumerable<KeyValuePair<long, long>> amounts, int sign)
@@ -174,7 +191,16 @@ public sealed class StatementBalances(DbConnection connection, string bookId, lo
         """;
 
     private const string LatestCloseSql = """
-        SELECT MAX(fiscal_year_end) FROM year_end_closes
+        SELECT fiscal_year_end, entry_id FROM year_end_closes
         WHERE book_id = @bookId AND fiscal_year_end <= @date AND entry_id <= @lastKnown
+        ORDER BY fiscal_year_end DESC LIMIT 1
+        """;
+
+    // Entry ids grow in posting order, so "posted after the close" is an id range of the postings' primary key.
+    private const string PostedAfterSql = """
+        SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount FROM postings p
+        WHERE p.book_id = @bookId AND p.entry_id > @afterEntry AND p.entry_id <= @lastKnown
+          AND p.entry_date >= @from AND p.entry_date <= @to
+        GROUP BY p.account_id
         """;
 }
