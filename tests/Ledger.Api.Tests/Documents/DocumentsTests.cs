@@ -169,8 +169,16 @@ public sealed class DocumentsTests(SharedApp shared) : SharedAppTest(shared)
         await (await Admin.PostJsonAsync($"{Url(book, "invoices")}/{id}/void", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
         await (await Admin.PostJsonAsync(Url(book, "allocations"), new { document = id, against = payment["id"], amount = "1.00" })).AssertProblemAsync(HttpStatusCode.Conflict);
 
-        var voidedPayment = await (await Admin.PostJsonAsync($"{Url(book, "payments")}/{payment["id"]}/void", new { })).AssertCreatedAsync();
+        // A payment is voided on its own date or a later one given (a cheque bounces after it was paid in), as a document is.
+        var paymentDate = NodaTime.Text.LocalDatePattern.Iso.Parse(payment["date"]!.GetValue<string>()).Value;
+        await (await Admin.PostJsonAsync($"{Url(book, "payments")}/{payment["id"]}/void", new { date = paymentDate.PlusDays(-1).ToString("yyyy-MM-dd", null) }))
+            .AssertValidationErrorAsync("date");
+        await (await Admin.PostJsonAsync($"{Url(book, "payments")}/{payment["id"]}/void", new { dated = "2026-12-01" })).AssertValidationErrorAsync("dated");
+        var bounced = paymentDate.PlusDays(12).ToString("yyyy-MM-dd", null);
+        var voidedPayment = await (await Admin.PostJsonAsync($"{Url(book, "payments")}/{payment["id"]}/void", new { date = bounced })).AssertCreatedAsync();
         Assert.Equal("void", voidedPayment["status"]!.GetValue<string>());
+        var voidEntry = (await App.AllEntriesAsync(book)).Single(e => e!["description"]!.GetValue<string>().StartsWith("Void of payment", StringComparison.Ordinal));
+        Assert.Equal(bounced, voidEntry!["date"]!.GetValue<string>());
         Assert.Equal("0.00", Balance(await App.AccountAsync(book, "1200")));
         Assert.Equal("0.00", Balance(await App.AccountAsync(book, "1010")));
         Assert.Equal(4, (await App.AllEntriesAsync(book)).Count);

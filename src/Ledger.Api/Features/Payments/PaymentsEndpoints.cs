@@ -105,7 +105,8 @@ public static class PaymentsEndpoints
         payments.MapGet("/{id:long}", GetAsync).WithName("getPayment").WithSummary("Get a payment")
             .WithDescription("With what of it is allocated and what is left as credit.");
         payments.MapPost("/{id:long}/void", VoidAsync).WithName("voidPayment").WithSummary("Void a payment")
-            .WithDescription("Posts the reversal of a payment without allocations (409 naming them otherwise), dated the payment's date.")
+            .WithDescription("Posts the reversal of a payment without allocations (409 naming them otherwise), dated the payment's " +
+                             "date or the later date given (a cheque that bounced in April is voided in April, not in March's books).")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
@@ -207,28 +208,30 @@ public static class PaymentsEndpoints
         return new StoredPayment(id, partyId, partyField, direction, request.Date!, amount, request.Account!, request.Reference, posted.Id, createdAt, null);
     }
 
-    private static async Task<Results<Created<PaymentResponse>, StoredResponse>> VoidAsync(string bookId, long id,
+    private static async Task<Results<Created<PaymentResponse>, StoredResponse>> VoidAsync(string bookId, long id, VoidRequest? request,
         [FromHeader(Name = Idempotency.HeaderName)] string? idempotencyKey, BookCatalog books, LedgerWriter writer,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
         var book = await books.GetAsync(bookId);
         var options = json.Value.SerializerOptions;
-        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-payment/{id}", id, options,
+        NodaTime.LocalDate? date = request?.Date is { } text && DateText.TryParseDate(text, out var d) ? d : null;
+        return await writer.CreateIdempotentAsync(bookId, idempotencyKey, $"void-payment/{id}", request ?? new VoidRequest(null), options,
             session =>
             {
                 if (session.Connection.ExecuteScalar<long?>("SELECT entry_id FROM payments WHERE book_id = @bookId AND id = @id", new { bookId, id }) is { } entryId)
                     Banking.StatementMatching.RefuseWhileMatched(session.Connection, bookId, entryId, $"Payment {id}");
-                Void(session, book, id);
+                Void(session, book, id, date);
                 return Read(session.Connection, book, id)!;
             },
             voided => $"/v1/books/{bookId}/payments/{id}", defersGroupState: true);
     }
 
     /// <summary>
-    /// Voids a payment that has no live allocations: posts its reversal on the payment's own date and matches the two
-    /// open items, so neither stays open. Bank matches undo the payments they created through it.
+    /// Voids a payment that has no live allocations: posts its reversal on <paramref name="voidDate"/> (the payment's own
+    /// date when null, never before it) and matches the two open items, so neither stays open. Bank matches undo the
+    /// payments they created through it, on the payment's date.
     /// </summary>
-    public static void Void(WriteSession session, BookIdentity book, long id)
+    public static void Void(WriteSession session, BookIdentity book, long id, NodaTime.LocalDate? voidDate = null)
     {
         var row = session.Connection.QuerySingleOrDefault<StoredPayment>(SelectSql + " WHERE p.book_id = @bookId AND p.id = @id", new { bookId = book.Id, id })
             ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No payment {id} in this book.");
@@ -236,7 +239,9 @@ public static class PaymentsEndpoints
         var item = OpenItemAllocations.ItemOf(session.Connection, book.Id, "payment", id);
         var active = OpenItemAllocations.ActiveOn(session.Connection, book.Id, item.Id);
         if (active.Count > 0) throw new ConflictException($"Payment {id} has allocations ({string.Join(", ", active)}); undo them before voiding it.");
-        var date = DateText.ParseStoredDate(row.PaymentDate);
+        var paymentDate = DateText.ParseStoredDate(row.PaymentDate);
+        var date = voidDate ?? paymentDate;
+        if (date < paymentDate) throw new ValidationFailedException("date", $"must be on or after the payment's date ({row.PaymentDate}).");
         var bankSide = row.Direction == "in" ? Side.Debit : Side.Credit;
         var controlSide = bankSide == Side.Debit ? Side.Credit : Side.Debit;
         var control = session.Connection.QuerySingle<string>(
