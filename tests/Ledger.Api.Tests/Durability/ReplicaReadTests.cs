@@ -62,6 +62,11 @@ public sealed class ReplicaReadTests : IAsyncLifetime
             var now = DateTime.UtcNow.AddSeconds(-0).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
             var knownAt = await _app.Admin.GetJsonAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31&knownAt={now}");
             Assert.Equal("15.00", knownAt["totals"]!["debit"]!.GetValue<string>());
+            // An entry the replica holds, reversed just now: read by id, it already names its reversal.
+            var reversal = await (await _app.Admin.PostRawAsync($"/v1/books/{book}/journal-entries/{first["id"]}/reverse",
+                """{"date":"2026-03-03"}""")).AssertCreatedAsync();
+            var reversed = await _app.Admin.GetJsonAsync($"/v1/books/{book}/journal-entries/{first["id"]}");
+            Assert.Equal(reversal["id"]!.GetValue<long>(), reversed["reversedBy"]!.GetValue<long>());
         }
         finally
         {
@@ -69,8 +74,17 @@ public sealed class ReplicaReadTests : IAsyncLifetime
         }
 
         await WaitForReplayAsync();
-        Assert.Equal(2, (await _app.AllEntriesAsync(book)).Count);
+        Assert.Equal(3, (await _app.AllEntriesAsync(book)).Count);
         Assert.Equal(HttpStatusCode.OK, (await _app.Admin.GetAsync($"/v1/books/{book}/journal-entries/{first["id"]}")).StatusCode);
+
+        // The replica goes down: lists and reports are answered by the primary, not refused.
+        _standby.Stop();
+        Assert.Equal(3, (await _app.AllEntriesAsync(book)).Count);
+        var trialBalance = await _app.Admin.GetJsonAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31");
+        Assert.Equal("5.00", trialBalance["totals"]!["debit"]!.GetValue<string>());
+        var later = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'");
+        Assert.Equal(HttpStatusCode.OK,
+            (await _app.Admin.GetAsync($"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31&knownAt={later}")).StatusCode);
     }
 
     private async Task ExecuteOnStandbyAsync(string sql)

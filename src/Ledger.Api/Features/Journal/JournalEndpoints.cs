@@ -111,15 +111,10 @@ public static class JournalEndpoints
         string bookId, long id, BookCatalog books, LedgerDatabase database)
     {
         var book = await books.GetAsync(bookId);
-        JournalEntryResponse? entry;
-        await using (var replica = await database.OpenReplicaReadAsync())
-            entry = await JournalQueries.FindAsync(replica, bookId, id, book.Digits);
-        // An entry the caller has just posted may not have reached the replica yet: the primary has it.
-        if (entry is null && database.Engine == DatabaseEngine.Postgres)
-        {
-            await using var primary = await database.OpenReadAsync();
-            entry = await JournalQueries.FindAsync(primary, bookId, id, book.Digits);
-        }
+        // From the primary, as every read of one thing by id: an entry the caller has just posted, or just reversed, may
+        // not have reached a replica yet, and one that has can still lack its reversedBy there.
+        await using var connection = await database.OpenReadAsync();
+        var entry = await JournalQueries.FindAsync(connection, bookId, id, book.Digits);
         return entry is null ? Problems.NotFound($"No journal entry {id} in this book.") : TypedResults.Ok(entry);
     }
 

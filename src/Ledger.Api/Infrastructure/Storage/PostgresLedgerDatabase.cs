@@ -45,7 +45,44 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     public override async Task<DbConnection> OpenReadAsync(CancellationToken ct = default) => await _primary.OpenConnectionAsync(ct);
 
     public override async Task<DbConnection> OpenReplicaReadAsync(CancellationToken ct = default) =>
-        await (_replica ?? _primary).OpenConnectionAsync(ct);
+        await TryOpenReplicaAsync(ct, ping: true) ?? await _primary.OpenConnectionAsync(ct);
+
+    // Until when (Environment.TickCount64) reads skip a replica that could not be reached.
+    private long _replicaDownUntil;
+
+    // How long reads go to the primary after the replica could not be reached, before it is tried again: a replica that
+    // is down (or a host that drops packets) would otherwise cost every read a failed connect, up to its timeout.
+    private const long ReplicaRetryAfterMs = 5_000;
+
+    /// <summary>
+    /// A connection to the replica, or null when there is none or it cannot be reached (the primary answers then). With
+    /// <paramref name="ping"/>, a round trip proves the connection first: a pooled connection to a replica that has
+    /// since gone down opens without complaint and fails only at its first query, in the middle of the caller's read.
+    /// </summary>
+    private async Task<NpgsqlConnection?> TryOpenReplicaAsync(CancellationToken ct, bool ping = false)
+    {
+        if (_replica is null || Environment.TickCount64 < Volatile.Read(ref _replicaDownUntil)) return null;
+        NpgsqlConnection? connection = null;
+        try
+        {
+            connection = await _replica.OpenConnectionAsync(ct);
+            if (ping)
+            {
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                await command.ExecuteScalarAsync(ct);
+            }
+            return connection;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException && !ct.IsCancellationRequested)
+        {
+            // A replica that cannot answer is no reason to fail the read: the primary can. Its idle connections are
+            // dropped, as they are likely broken too.
+            if (connection is not null) await connection.DisposeAsync();
+            Volatile.Write(ref _replicaDownUntil, Environment.TickCount64 + ReplicaRetryAfterMs);
+            _replica.Clear();
+            return null;
+        }
+    }
 
     public override async Task<DbConnection> OpenCaughtUpReadAsync(CancellationToken ct = default)
     {
@@ -53,7 +90,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         string primaryLsn;
         await using (var primary = await _primary.OpenConnectionAsync(ct))
             primaryLsn = await primary.ExecuteScalarAsync<string>("SELECT pg_current_wal_lsn()::text") ?? "0/0";
-        var replica = await _replica.OpenConnectionAsync(ct);
+        if (await TryOpenReplicaAsync(ct) is not { } replica) return await _primary.OpenConnectionAsync(ct);
         try
         {
             var deadline = DateTime.UtcNow + ReplicaCatchUpLimit;
