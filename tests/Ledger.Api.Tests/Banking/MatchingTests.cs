@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Ledger.Api.Tests.PartyReports;
+using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 
 namespace Ledger.Api.Tests.Banking;
@@ -43,6 +44,52 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task An_overpaid_line_leaves_the_rest_as_credit_and_a_returned_direct_debit_is_voided_on_the_day_it_went_back()
+    {
+        var (book, account) = await BankAsync();
+        var customer = await App.CreateCustomerAsync(book, "Umbrella");
+        var invoice = await Admin.InvoiceAsync(book, customer, "2026-02-01", "1856.00");
+        var lines = await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-02", "1900.00", "Umbrella direct debit", "DD-1", "Umbrella KG"),
+            new BankLine("2026-03-09", "-1900.00", "Return of direct debit DD-1", "DD-1-R", "Umbrella KG"));
+        var (collection, returned) = (lines[0].Id(), lines[1].Id());
+
+        // 1,900.00 came in for an invoice of 1,856.00: the invoice is paid and 44.00 stays on the customer as credit.
+        var matched = await (await Admin.MatchAsync(book, collection, new { documents = new[] { new { id = invoice, amount = "1856.00" } } })).AssertCreatedAsync();
+        var paymentUrl = $"{BankFiles.Url(book, "payments")}/{matched["match"]!["payment"]!.GetValue<long>()}";
+        var payment = await Admin.GetJsonAsync(paymentUrl);
+        Assert.Equal(("1900.00", "1856.00", "44.00"), (payment.Str("amount"), payment.Str("allocated"), payment.Str("unallocated")));
+        Assert.Equal("0.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{invoice}")).Str("amountDue"));
+
+        // A week later the bank takes it back. Voiding on the payment's own day is the undo of the match, refused here...
+        await (await Admin.DeleteAsync($"{BankFiles.Url(book, "allocations")}/{payment["allocations"]![0]!["id"]}")).ReadJsonAsync();
+        var refused = await (await Admin.PostJsonAsync($"{paymentUrl}/void", new { })).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("came back", refused.ToJsonString());
+        // ...while the day it went back voids it then: the collection stays matched, the return is matched to the void.
+        await (await Admin.PostJsonAsync($"{paymentUrl}/void", new { date = "2026-03-09" })).AssertCreatedAsync();
+        var voidEntry = (await App.AllEntriesAsync(book)).Single(e => e["description"]!.GetValue<string>() == $"Void of payment {payment.Id()}");
+        Assert.Equal("2026-03-09", voidEntry.Str("date"));
+        await (await Admin.MatchAsync(book, returned, new { posting = new { entryId = voidEntry.Id(), line = 0 } })).AssertCreatedAsync();
+        Assert.Equal(("matched", "matched"), ((await LineAsync(book, collection)).Str("status"), (await LineAsync(book, returned)).Str("status")));
+        Assert.Equal("1856.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "invoices")}/{invoice}")).Str("amountDue"));
+        Assert.Equal("0.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
+        Assert.Equal("1856.00", (await App.AccountAsync(book, "1200"))["balance"]!.GetValue<string>());
+
+        // A reversal of an entry the bank never saw takes back a mistake, not money: no line matches it.
+        var mistake = await App.PostEntryOkAsync(book, "2026-03-10", "Posted twice", ("1010", "5.00", null), ("4000", null, "5.00"));
+        var undone = await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{mistake.Id()}/reverse", """{"date":"2026-03-11"}""")).AssertCreatedAsync();
+        var fee = (await ImportAsync(book, account, "?autoMatch=false&applyRules=false", new BankLine("2026-03-11", "-5.00", "Fee", "F-5")))[0].Id();
+        await (await Admin.MatchAsync(book, fee, new { posting = new { entryId = undone.Id(), line = 0 } })).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        // Undoing the collection's match later voids nothing twice: the payment is void already.
+        Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{collection}/match")).StatusCode);
+        Assert.Equal("unmatched", (await LineAsync(book, collection)).Str("status"));
+        Assert.Equal("1856.00", (await App.AccountAsync(book, "1200"))["balance"]!.GetValue<string>());
+        var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+    }
+
+    [Fact]
     public async Task Matching_to_invoices_creates_a_payment_on_the_booking_date_and_the_undo_voids_it()
     {
         var (book, account) = await BankAsync();
@@ -52,7 +99,7 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         var line = (await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
             new BankLine("2026-03-02", "1000.00", "Globex payment", "R1", "Globex Ltd")))[0].Id();
 
-        await (await Admin.MatchAsync(book, line, new { documents = new[] { new { id = first, amount = "700.00" }, new { id = second, amount = "200.00" } } }))
+        await (await Admin.MatchAsync(book, line, new { documents = new[] { new { id = first, amount = "700.00" }, new { id = second, amount = "400.00" } } }))
             .AssertValidationErrorAsync("documents");
         var matched = await (await Admin.MatchAsync(book, line,
             new { documents = new[] { new { id = first, amount = "700.00" }, new { id = second, amount = "300.00" } } })).AssertCreatedAsync();
@@ -82,6 +129,25 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task An_entry_a_statement_line_posted_names_no_document_that_shares_the_lines_id()
+    {
+        // Documents and statement lines are numbered apart, so a line and a document can have the same id: the entry a
+        // line posts must not take that document's number as its source's. Draw ids on both sides until they meet.
+        var (book, account) = await BankAsync();
+        var customer = await App.CreateCustomerAsync(book, "Same id");
+        var line = (await ImportAsync(book, account, "", new BankLine("2026-03-06", "-1.00", "Fee 0", "SAME-0")))[0].Id();
+        var document = await Admin.DocumentAsync(book, "invoices", customer, "2026-03-06", [new Line("1.00")]);
+        for (var i = 1; document != line && i < 400; i++)
+            if (document < line) document = await Admin.DocumentAsync(book, "invoices", customer, "2026-03-06", [new Line("1.00")]);
+            else line = (await ImportAsync(book, account, "", new BankLine("2026-03-06", "-1.00", $"Fee {i}", $"SAME-{i}")))[0].Id();
+        Assert.Equal(document, line);
+        var matched = await (await Admin.MatchAsync(book, line, new { account = "6900" })).AssertCreatedAsync();
+        var source = (await Admin.GetJsonAsync($"{EntriesUrl(book)}/{matched["match"]!["entryId"]}"))["source"]!;
+        Assert.Equal(("statement_line", line), (source.Str("type"), source["id"]!.GetValue<long>()));
+        Assert.Null(source["number"]);
+    }
+
+    [Fact]
     public async Task Coding_a_line_to_an_account_posts_an_entry_with_tax_split_out_and_the_undo_reverses_it_on_its_date()
     {
         var (book, account) = await BankAsync();
@@ -96,8 +162,22 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Equal(("2026-03-06", "Tooling", "SUB-1", "statement_line"), (entry.Str("date"), entry.Str("description"), entry.Str("reference"), entry["source"].Str("type")));
         Assert.Equal("100.00", (await App.AccountAsync(book, "6900"))["balance"]!.GetValue<string>());
         Assert.Equal("19.00", (await App.AccountAsync(book, "1400"))["balance"]!.GetValue<string>());
+        // The tax it split out is in the tax return with its rate, as a bill's would be: money out, so purchase tax.
+        var march = $"/v1/books/{book}/reports/tax-summary?from=2026-03-01&to=2026-03-31";
+        var summary = await Admin.GetJsonAsync(march);
+        var vat = summary["rates"]!.AsArray().Single(r => r!["taxRate"]?.GetValue<string>() == "VAT19")!;
+        Assert.Equal(("100.00", "19.00", "0.00"), (vat["purchases"].Str("net"), vat["purchases"].Str("tax"), vat["sales"].Str("tax")));
+        Assert.Equal("-19.00", summary["totals"].Str("netTaxDue"));
 
+        // Locked, the undo (dated the match's day by the server) says what can be done rather than "date the entry later".
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-03-31" })).StatusCode);
+        var locked = await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("moves the lock date back", locked.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PutAsync($"/v1/books/{book}/lock-date",
+            new StringContent("""{"date":null}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
         await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{line}/match")).Content.ReadAsStringAsync();
+        // Undone, its reversal takes the tax back out on the same day.
+        Assert.Equal("0.00", (await Admin.GetJsonAsync(march))["totals"]!["purchases"].Str("tax"));
         var reversed = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{matched["match"]!["entryId"]}");
         Assert.NotNull(reversed["reversedBy"]);
         var reversal = await Admin.GetJsonAsync($"{EntriesUrl(book)}/{reversed["reversedBy"]}");
@@ -155,6 +235,32 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         var top = suggestions["items"]![0]!;
         Assert.Equal(("document", other), (top.Str("kind"), top["document"]!["id"]!.GetValue<long>()));
         Assert.Equal(2, top["reasons"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_direct_debit_naming_the_vendors_own_bill_number_is_matched_to_that_bill()
+    {
+        var (book, account) = await BankAsync();
+        var vendor = await App.CreateVendorAsync(book, "Stadtwerke");
+        async Task<long> BillAsync(string vendorReference, string amount) =>
+            (await (await Admin.PostRawAsync(BankFiles.Url(book, "bills"), $$"""
+                {"vendor":{{vendor}},"date":"2026-09-01","issue":true,"vendorReference":"{{vendorReference}}",
+                 "lines":[{"description":"Power","unitPrice":"{{amount}}","account":"6000"}]}
+                """)).AssertCreatedAsync()).Id();
+        var power = await BillAsync("SW-2026-09-4471", "238.00");
+        var water = await BillAsync("SW-2026-09-4472", "61.00");
+        var result = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null,
+            new BankLine("2026-09-15", "-238.00", "SEPA Lastschrift SW-2026-09-4471 Strom", "DD-1")));
+        Assert.Equal(1, result["autoMatched"]!.GetValue<int>());
+        Assert.Equal("0.00", (await Admin.GetJsonAsync($"{BankFiles.Url(book, "bills")}/{power}")).Str("amountDue"));
+
+        // Suggestions give the vendor's number as the reason, and name it.
+        var off = await Admin.ImportOkAsync(book, account, BankFiles.Camt(null, null,
+            new BankLine("2026-09-16", "-60.00", "Wasser sw-2026-09-4472", "DD-2")), "?autoMatch=false");
+        var top = (await Admin.GetJsonAsync($"{BankFiles.Url(book, "statement-lines")}/{off["lines"]![0].Id()}/suggestions"))["items"]![0]!;
+        Assert.Equal(water, top["document"]!["id"]!.GetValue<long>());
+        Assert.Equal("SW-2026-09-4472", top["document"].Str("vendorReference"));
+        Assert.Contains("The text names the vendor's reference SW-2026-09-4472.", top["reasons"]!.AsArray().Select(r => r!.GetValue<string>()));
     }
 
     [Fact]

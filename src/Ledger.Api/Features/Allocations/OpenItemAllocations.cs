@@ -364,7 +364,7 @@ public static class OpenItemAllocations
             if (source.Status == "void") throw new ConflictException($"{field} {id} is a void payment; it is not allocated.");
         }
         else if (source.Status != "issued")
-            throw new ConflictException($"{field} {id} is a {source.Status} {source.Kind.Replace('_', ' ')}; only issued documents are allocated.");
+            throw new ConflictException($"{field} {id} is {Article.A($"{source.Status} {source.Kind.Replace('_', ' ')}")}; only issued documents are allocated.");
         if (source.ItemId is not { } itemId)
             throw new InvalidOperationException($"The {source.Kind.Replace('_', ' ')} {id} has no open item.");
         return (new OpenItem(itemId, source.PartyId!.Value, source.Ledger!, source.Amount!.Value, source.ItemDate!, source.Kind, id, source.EntryId!.Value),

@@ -225,7 +225,9 @@ public static class BankRules
         var lockDate = connection.ExecuteScalar<string?>("SELECT lock_date FROM books WHERE id = @bookId", new { bookId = book.Id });
         var open = lines.Where(l => l.Amount != 0 && (lockDate is null || string.CompareOrdinal(l.BookingDate, lockDate) > 0)).ToList();
         if (open.Count < lines.Count(l => l.Amount != 0))
-            warnings.Add($"{lines.Count(l => l.Amount != 0) - open.Count} lines are dated on or before the lock date ({lockDate}) and were left unmatched.");
+            warnings.Add(lines.Count(l => l.Amount != 0) - open.Count == 1
+                ? $"1 line is dated on or before the lock date ({lockDate}) and was left unmatched."
+                : $"{lines.Count(l => l.Amount != 0) - open.Count} lines are dated on or before the lock date ({lockDate}) and were left unmatched.");
 
         var autoMatched = 0;
         if (settings.AutoMatch)
@@ -379,8 +381,8 @@ public sealed class OpenDocuments
     public static OpenDocuments Read(DbConnection connection, string bookId)
     {
         var documents = new OpenDocuments();
-        foreach (var row in connection.Query<(long Id, string Kind, long PartyId, string Number, string? Reference, long Amount, long Allocated)>($"""
-                     SELECT d.id, d.kind, d.party_id, d.number, d.reference, o.amount,
+        foreach (var row in connection.Query<(long Id, string Kind, long PartyId, string Number, string? Reference, string? VendorReference, long Amount, long Allocated)>($"""
+                     SELECT d.id, d.kind, d.party_id, d.number, d.reference, d.vendor_reference, o.amount,
                             {OpenItemAllocations.AllocatedOnItemSql}
                      FROM documents d JOIN open_items o ON o.book_id = d.book_id AND o.source_type = d.kind AND o.source_id = d.id
                      WHERE d.book_id = @bookId AND d.status = 'issued' AND d.kind IN ('invoice', 'bill')
@@ -392,6 +394,8 @@ public sealed class OpenDocuments
             documents.Add(row.Number, document);
             // References shorter than 4 characters ("1", "AB") would be found in too many texts to name anything.
             if (row.Reference is { Length: >= 4 } reference) documents.Add(reference, document);
+            // A bill is paid under the vendor's own number, which is what its direct debit or transfer text carries.
+            if (row.VendorReference is { Length: >= 4 } vendorReference) documents.Add(vendorReference, document);
         }
         return documents;
     }

@@ -38,7 +38,8 @@ public sealed record DocumentPart(long? Id, AmountInput? Amount);
 public sealed record MatchStatementLineRequest(PostingReference? Posting, IReadOnlyList<DocumentPart?>? Documents, string? Account,
     string? Description, string? TaxRate);
 
-public sealed record SuggestedDocument(long Id, string Kind, string Number, long Party, string PartyName, string OpenAmount, string? DueDate, string? Reference);
+public sealed record SuggestedDocument(long Id, string Kind, string Number, long Party, string PartyName, string OpenAmount, string? DueDate, string? Reference,
+    string? VendorReference);
 
 public sealed record SuggestedPosting(long EntryId, int Line, string Date, string Description, string Amount);
 
@@ -283,8 +284,8 @@ public static class MatchSuggester
             WHERE l.book_id = @bookId AND l.counterparty_iban = @iban AND l.id <> @lineId
             """, new { bookId = book.Id, iban = line.CounterpartyIban, lineId = line.Id }).ToHashSet();
 
-        foreach (var d in connection.Query<(long Id, string Kind, string Number, long PartyId, string PartyName, string? DueDate, string? Reference, long Amount, long Allocated)>($"""
-                     SELECT d.id, d.kind, d.number, d.party_id, c.name, d.due_date, d.reference, o.amount,
+        foreach (var d in connection.Query<(long Id, string Kind, string Number, long PartyId, string PartyName, string? DueDate, string? Reference, string? VendorReference, long Amount, long Allocated)>($"""
+                     SELECT d.id, d.kind, d.number, d.party_id, c.name, d.due_date, d.reference, d.vendor_reference, o.amount,
                             {OpenItemAllocations.AllocatedOnItemSql}
                      FROM documents d
                      JOIN open_items o ON o.book_id = d.book_id AND o.source_type = d.kind AND o.source_id = d.id
@@ -301,13 +302,15 @@ public static class MatchSuggester
             { score += 40; reasons.Add($"The text names {d.Number}."); }
             if (d.Reference is { Length: >= 4 } reference && text.Contains(reference, StringComparison.OrdinalIgnoreCase))
             { score += 30; reasons.Add($"The text names the reference {reference}."); }
+            else if (d.VendorReference is { Length: >= 4 } vendorReference && text.Contains(vendorReference, StringComparison.OrdinalIgnoreCase))
+            { score += 30; reasons.Add($"The text names the vendor's reference {vendorReference}."); }
             if (line.Counterparty is { Length: >= 3 } counterparty && NamesMatch(counterparty, d.PartyName))
             { score += 20; reasons.Add($"The counterparty is {d.PartyName}."); }
             if (ibanParties.Contains(d.PartyId)) { score += 25; reasons.Add($"{line.CounterpartyIban} paid {d.PartyName} before."); }
             // The amount alone is weak evidence, but with nothing else to go on it is still what a bookkeeper would check.
             if (reasons.Count == 0) continue;
             suggestions.Add(new MatchSuggestion("document", score, reasons,
-                new SuggestedDocument(d.Id, d.Kind, d.Number, d.PartyId, d.PartyName, new Amount(open).Format(book.Digits), d.DueDate, d.Reference), null));
+                new SuggestedDocument(d.Id, d.Kind, d.Number, d.PartyId, d.PartyName, new Amount(open).Format(book.Digits), d.DueDate, d.Reference, d.VendorReference), null));
         }
 
         var date = DateText.ParseStoredDate(line.BookingDate);

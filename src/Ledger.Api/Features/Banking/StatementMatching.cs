@@ -71,22 +71,29 @@ public static class StatementMatching
             : $"Statement line {line.Id} is already matched; undo that match first.");
     }
 
+    /// <param name="tax">For a line coded to an account with a tax rate: the rate and the net and tax it posted, which the
+    /// tax summary counts as it counts documents' lines.</param>
     private static long Record(WriteSession session, string bookId, StoredStatementLine line, string kind, long entryId, long lineNo,
-        string entryDate, long? paymentId, long? ruleId, string by)
+        string entryDate, long? paymentId, long? ruleId, string by, (string Rate, long Net, long Tax)? tax = null)
     {
         var id = session.NextId("bank_matches");
         session.Connection.Execute("""
             INSERT INTO bank_matches (id, book_id, statement_line_id, kind, entry_id, line_no, entry_date, payment_id, rule_id, matched_at, matched_by,
-                                      undone_at, undone_by, reversal_entry_id, reconciliation_id)
-            VALUES (@id, @bookId, @lineId, @kind, @entryId, @lineNo, @entryDate, @paymentId, @ruleId, @at, @by, NULL, NULL, NULL, NULL)
+                                      undone_at, undone_by, reversal_entry_id, reconciliation_id, tax_rate, net, tax)
+            VALUES (@id, @bookId, @lineId, @kind, @entryId, @lineNo, @entryDate, @paymentId, @ruleId, @at, @by, NULL, NULL, NULL, NULL,
+                    @taxRate, @net, @taxAmount)
             """, new
         {
             id, bookId, lineId = line.Id, kind, entryId, lineNo, entryDate, paymentId, ruleId, at = Timestamps.Format(session.Now), by,
+            taxRate = tax?.Rate, net = tax?.Net, taxAmount = tax?.Tax,
         });
         EventLog.Append(session, bookId, "statement_line.matched", "statement_line", line.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             EventData.Of(("id", line.Id), ("match", id), ("kind", kind), ("entryId", entryId), ("line", lineNo), ("payment", paymentId), ("rule", ruleId)));
         return id;
     }
+
+    private static string OriginalDate(DbConnection connection, string bookId, long entryId) =>
+        connection.ExecuteScalar<string>("SELECT entry_date FROM journal_entries WHERE book_id = @bookId AND id = @entryId", new { bookId, entryId })!;
 
     /// <summary>The line is this posting, already in the books (e.g. posted by a bank-import script).</summary>
     public static long MatchPosting(WriteSession session, BookIdentity book, StoredStatementLine line, long entryId, int lineNo, string by)
@@ -107,8 +114,14 @@ public static class StatementMatching
             throw new ConflictException($"Line {lineNo} of entry {entryId} is {Signed(found.Amount, book.Digits)} on '{line.GlAccount}'; the statement line is {Signed(line.Amount, book.Digits)}.");
         if (found.ReversedBy is not null)
             throw new ConflictException($"Journal entry {entryId} was reversed (by entry {found.ReversedBy}); match the line to an entry that stands.");
-        if (found.ReversalOf is not null)
-            throw new ConflictException($"Journal entry {entryId} is the reversal of entry {found.ReversalOf}; it is not money through the bank.");
+        // A reversal takes back a mistake, not money the bank moved; except when the bank did move the original (a line is
+        // matched to it) and the reversal is dated later: the money went back, as a returned direct debit does.
+        if (found.ReversalOf is { } original && !(string.CompareOrdinal(found.EntryDate, OriginalDate(connection, book.Id, original)) > 0
+                && connection.ExecuteScalar<long?>(
+                    "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @original AND undone_at IS NULL",
+                    new { bookId = book.Id, original }) is not null))
+            throw new ConflictException($"Journal entry {entryId} is the reversal of entry {original}; it is not money through the bank " +
+                "(only the later reversal of an entry matched to a statement line is: money that came in and went back).");
         if (connection.ExecuteScalar<long?>("SELECT statement_line_id FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND line_no = @lineNo AND undone_at IS NULL",
                 new { bookId = book.Id, entryId, lineNo }) is { } other)
             throw new ConflictException($"Line {lineNo} of entry {entryId} is already matched to statement line {other}.");
@@ -127,8 +140,10 @@ public static class StatementMatching
         RefuseZero(line);
         long total = 0;
         foreach (var (_, amount) in documents) total = checked(total + amount);
-        if (total != Math.Abs(line.Amount))
-            throw new ValidationFailedException(path, $"The amounts add up to {new Amount(total).Format(book.Digits)}; the statement line is {new Amount(Math.Abs(line.Amount)).Format(book.Digits)}.");
+        // Less is an overpayment (or an underpaid refund): the payment is the whole line, and what its allocations leave
+        // stays on the party as credit, as for a payment recorded by hand. More would settle money that never came.
+        if (total > Math.Abs(line.Amount))
+            throw new ValidationFailedException(path, $"The amounts add up to {new Amount(total).Format(book.Digits)}, more than the statement line's {new Amount(Math.Abs(line.Amount)).Format(book.Digits)}.");
         var first = connection.QuerySingleOrDefault<(string Kind, long PartyId)?>(
             "SELECT d.kind, d.party_id FROM documents d WHERE d.book_id = @bookId AND d.id = @id", new { bookId = book.Id, id = documents[0].Document });
         if (first is not { } document) throw new ValidationFailedException($"{path}[0].id", $"No document {documents[0].Document} in this book.");
@@ -147,7 +162,7 @@ public static class StatementMatching
             if (kind is not { } k) throw new ValidationFailedException($"{path}[{i}].id", $"No document {documents[i].Document} in this book.");
             if (k.Kind != expected)
                 throw new ValidationFailedException($"{path}[{i}].id",
-                    $"Document {documents[i].Document} is a {k.Kind.Replace('_', ' ')}; money {(line.Amount > 0 ? "in" : "out")} from this line settles {expected.Replace('_', ' ')}s.");
+                    $"Document {documents[i].Document} is {Article.A(k.Kind.Replace('_', ' '))}; money {(line.Amount > 0 ? "in" : "out")} from this line settles {expected.Replace('_', ' ')}s.");
             if (k.PartyId != document.PartyId)
                 throw new ValidationFailedException($"{path}[{i}].id", "All documents of one match belong to one customer or vendor.");
         }
@@ -181,6 +196,7 @@ public static class StatementMatching
         var description = Truncate(coding.Description ?? line.Description, 1000);
         if (string.IsNullOrWhiteSpace(description)) description = "Bank statement line " + line.Id;
         var lines = new List<Posting> { new(line.GlAccount, bankSide, new Amount(gross)) };
+        (string Rate, long Net, long Tax)? tax = null;
         if (coding.TaxRate is { } code)
         {
             var rate = connection.QuerySingleOrDefault<(string Rate, string SalesAccount, string PurchaseAccount, long Archived)?>(
@@ -193,6 +209,7 @@ public static class StatementMatching
             var amounts = DocumentLineAmounts.Compute(Quantity.One, price, taxRate, AmountsAre.Inclusive, book.Digits);
             if (amounts.Net.IsPositive) lines.Add(new Posting(coding.Account, otherSide, amounts.Net));
             if (amounts.Tax.IsPositive) lines.Add(new Posting(moneyIn ? found.SalesAccount : found.PurchaseAccount, otherSide, amounts.Tax));
+            tax = (code, amounts.Net.MinorUnits, amounts.Tax.MinorUnits);
         }
         else lines.Add(new Posting(coding.Account, otherSide, new Amount(gross)));
 
@@ -208,7 +225,7 @@ public static class StatementMatching
         {
             throw PostingProblems.ForDerived(refused, book.Id, $"The entry for statement line {line.Id}");
         }
-        return Record(session, book.Id, line, "account", posted.Id, 0, line.BookingDate, null, ruleId, by);
+        return Record(session, book.Id, line, "account", posted.Id, 0, line.BookingDate, null, ruleId, by, tax);
     }
 
     /// <summary>
@@ -230,7 +247,11 @@ public static class StatementMatching
                 """, new { bookId = book.Id, entryId = match.EntryId, lineId = line.Id }) is { } other)
             throw new ConflictException($"Statement line {other} is matched to the entry this match created; undo that match first.");
         long? reversalId = null;
-        if (match.Kind == "documents")
+        // A payment voided on its own since (a returned direct debit, voided on the day the money went back) has its
+        // reversal already: the match just goes.
+        var paymentVoided = match.Kind == "documents" && connection.ExecuteScalar<string?>(
+            "SELECT voided_at FROM payments WHERE book_id = @bookId AND id = @id", new { bookId = book.Id, id = match.PaymentId }) is not null;
+        if (match.Kind == "documents" && !paymentVoided)
         {
             var item = OpenItemAllocations.ItemOf(connection, book.Id, "payment", match.PaymentId!.Value);
             var undo = OpenItemAllocations.ActiveOn(connection, book.Id, item.Id);

@@ -262,7 +262,7 @@ public static class BooksEndpoints
             AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code = requested })
             ?? throw new ValidationFailedException(field, $"No account '{requested}' in this book.");
         if (account.AccountType != type)
-            throw new ValidationFailedException(field, $"must be an {type.ToName()} account; '{requested}' is {account.Type}.");
+            throw new ValidationFailedException(field, $"must be {Article.A(type.ToName())} account; '{requested}' is {Article.A(account.Type)} account.");
         if (account.Archived != 0) throw new ValidationFailedException(field, $"Account '{requested}' is archived.");
         if (requested == other) throw new ValidationFailedException(field, "must differ from the other control account.");
         foreach (var code in new[] { current, requested })

@@ -113,7 +113,7 @@ public static class DocumentWrites
     private static DocumentSnapshots.DocumentRow Issue(WriteSession session, BookIdentity book, DocumentKind kind, DocumentSnapshots.DocumentRow draft,
         IReadOnlyList<DocumentSnapshots.LineRow> lines, Party party, ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
     {
-        if (draft.Gross == 0) throw new ConflictException($"{(kind.Words()[0] is 'a' or 'e' or 'i' or 'o' or 'u' ? "An" : "A")} {kind.Words()} of zero cannot be issued: its lines add up to nothing.");
+        if (draft.Gross == 0) throw new ConflictException($"{char.ToUpperInvariant(Article.A(kind.Words())[0])}{Article.A(kind.Words())[1..]} of zero cannot be issued: its lines add up to nothing.");
         var date = DateText.ParseStoredDate(draft.DocumentDate);
         var dueDate = draft.DueDate is { } due ? DateText.ParseStoredDate(due)
             : kind is DocumentKind.Invoice or DocumentKind.Bill ? date.PlusDays((int)party.PaymentTermsDays) : date;
@@ -264,7 +264,7 @@ public static class DocumentWrites
         var correctsField = kind.Corrects() switch { DocumentKind.Invoice => "invoice", DocumentKind.Bill => "bill", _ => null };
         var corrects = correctsField == "invoice" ? request.Invoice : correctsField == "bill" ? request.Bill : null;
         if (correctsField is null && (request.Invoice ?? request.Bill) is not null)
-            throw new ValidationFailedException(request.Invoice is not null ? "invoice" : "bill", $"Only a credit names the document it corrects; a {kind.Words()} does not.");
+            throw new ValidationFailedException(request.Invoice is not null ? "invoice" : "bill", $"Only a credit names the document it corrects; {Article.A(kind.Words())} does not.");
         if (correctsField is not null && (correctsField == "invoice" ? request.Bill : request.Invoice) is not null)
             throw new ValidationFailedException(correctsField == "invoice" ? "bill" : "invoice", $"A {kind.Words()} corrects a {correctsField}.");
         if (corrects is { } correctedId)

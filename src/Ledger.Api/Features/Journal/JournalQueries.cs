@@ -116,7 +116,8 @@ public static class JournalQueries
                e.reference AS Reference, e.created_at AS CreatedAt, e.reversal_of AS ReversalOf, e.reversed_by AS ReversedBy,
                e.is_closing AS IsClosing, e.source_type AS SourceType, e.source_id AS SourceId, d.number AS SourceNumber
         FROM (VALUES {rows}) v CROSS JOIN journal_entries e
-        LEFT JOIN documents d ON d.id = e.source_id AND d.book_id = e.book_id AND e.source_type <> 'payment'
+        LEFT JOIN documents d ON d.id = e.source_id AND d.book_id = e.book_id
+                             AND e.source_type IN ('invoice', 'credit_note', 'bill', 'vendor_credit')
         WHERE e.id = v.column1 AND e.book_id = @bookId
         """;
 

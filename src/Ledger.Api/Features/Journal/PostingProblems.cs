@@ -49,6 +49,13 @@ public static class PostingProblems
     /// </summary>
     public static Exception ForDerived(PostingRefusedException refused, string bookId, string what)
     {
+        // The server dated this entry (an undo on the original's date, a void on the document's): "date the entry later"
+        // is advice the caller cannot follow, so say what can be done.
+        if (refused.Refusals.FirstOrDefault(r => r.Kind == PostingRefusalKind.DateLocked) is { } locked)
+            return new ConflictException(
+                $"{what} cannot be posted: it is dated {DateText.Format(locked.EntryDate!.Value)}, and the books are locked through " +
+                $"{DateText.Format(locked.LockDate!.Value)}. Where the request takes a date (a void does), give one after the lock date; " +
+                "otherwise an admin key moves the lock date back first (PUT /v1/books/{bookId}/lock-date).");
         var lineRefusals = refused.Refusals.Where(r => r.Line is not null).ToList();
         if (lineRefusals.Count == 0) return ForRequest(refused, bookId, _ => "");
         var reasons = lineRefusals.Select(r => $"{FieldOf(r, _ => "")}: {MessageOf(r)}");

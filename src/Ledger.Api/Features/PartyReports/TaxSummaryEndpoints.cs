@@ -107,6 +107,8 @@ public static class TaxSummaryEndpoints
     }
 
     // Issued and void documents at their date (both posted then), and void ones again, negated, at the reversal's date.
+    // Then statement lines coded to an account with a tax rate (money in is a sale, money out a purchase, as the rate's
+    // sales or purchase account took the tax), at the match's date, and again, negated, at the date of the undo's reversal.
     private const string LinesSql = """
         SELECT l.tax_rate, d.kind, CAST(SUM(l.net) AS BIGINT), CAST(SUM(l.tax) AS BIGINT)
         FROM documents d JOIN document_lines l ON l.book_id = d.book_id AND l.document_id = d.id
@@ -121,5 +123,17 @@ public static class TaxSummaryEndpoints
         WHERE d.book_id = @bookId AND d.status = 'void' AND e.entry_date >= @from AND e.entry_date <= @to
           AND d.void_entry_id <= @lastKnown
         GROUP BY l.tax_rate, d.kind
+        UNION ALL
+        SELECT m.tax_rate, CASE WHEN s.amount > 0 THEN 'invoice' ELSE 'bill' END, CAST(SUM(m.net) AS BIGINT), CAST(SUM(m.tax) AS BIGINT)
+        FROM bank_matches m JOIN statement_lines s ON s.book_id = m.book_id AND s.id = m.statement_line_id
+        WHERE m.book_id = @bookId AND m.tax_rate IS NOT NULL AND m.entry_date >= @from AND m.entry_date <= @to AND m.entry_id <= @lastKnown
+        GROUP BY m.tax_rate, CASE WHEN s.amount > 0 THEN 'invoice' ELSE 'bill' END
+        UNION ALL
+        SELECT m.tax_rate, CASE WHEN s.amount > 0 THEN 'invoice' ELSE 'bill' END, CAST(-SUM(m.net) AS BIGINT), CAST(-SUM(m.tax) AS BIGINT)
+        FROM bank_matches m JOIN statement_lines s ON s.book_id = m.book_id AND s.id = m.statement_line_id
+        JOIN journal_entries e ON e.id = m.reversal_entry_id AND e.book_id = m.book_id
+        WHERE m.book_id = @bookId AND m.tax_rate IS NOT NULL AND e.entry_date >= @from AND e.entry_date <= @to
+          AND m.reversal_entry_id <= @lastKnown
+        GROUP BY m.tax_rate, CASE WHEN s.amount > 0 THEN 'invoice' ELSE 'bill' END
         """;
 }

@@ -67,7 +67,7 @@ public sealed class WebhookTargets(IOptions<WebhookOptions> options)
         if (!AllowPrivateTargets)
             foreach (var address in addresses)
                 if (NonPublicKind(address) is { } kind)
-                    throw new WebhookTargetRefusedException($"Refused to connect: {Describe(host, address)} is a {kind} address.");
+                    throw new WebhookTargetRefusedException($"Refused to connect: {Describe(host, address)} is {Article.A(kind)} address.");
         if (addresses.Length == 0) throw new WebhookTargetRefusedException($"{host} resolves to no address.");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
