@@ -47,6 +47,7 @@ public static class LedgerServices
         services.AddBatchConcurrencyLimit(configuration);
         services.AddKeyRateLimits(configuration);
         services.AddRequestHeadLimits();
+        services.AddResponseHeaders();
         services.AddExceptionHandler<LedgerExceptionHandler>();
 
         services.AddLedgerOpenApi();
@@ -57,6 +58,7 @@ public static class LedgerServices
     {
         // Outermost, so that whatever answers a HEAD (an error's problem details too) writes no body.
         app.UseHeadAsGet();
+        app.UseResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // A target or headers too large for the API, below Kestrel's own limits: 414 and 431 with a problem body.

@@ -157,6 +157,9 @@ public sealed partial class LedgerExceptionHandler(IProblemDetailsService proble
             message = "is not valid Unicode text: it has bytes that are not UTF-8 or an unpaired surrogate such as \\ud800.";
         else if (message.Contains("could not be converted", StringComparison.Ordinal))
             message = "has the wrong JSON type.";
+        // "Duplicate property 'date' encountered during deserialization of type 'Ledger.Api…Request'": the path names it.
+        else if (message.StartsWith("Duplicate property", StringComparison.Ordinal))
+            message = "appears more than once in its object; send it once.";
         else
             message = "is not valid JSON: " + TrimTypeNames(message);
         return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [path] = [message] })

@@ -43,6 +43,24 @@ public sealed class KestrelRefusalTests(ApiProcessFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Answers_are_not_cached_or_sniffed_and_name_no_server()
+    {
+        // An answer with data, a problem, and a refusal before any key is checked: each carries the same headers.
+        foreach (var request in new[]
+                 {
+                     $"GET /v1/books HTTP/1.1\r\nHost: localhost\r\n{Auth}\r\n",
+                     $"GET /v1/books/nope HTTP/1.1\r\nHost: localhost\r\n{Auth}\r\n",
+                     "GET /v1/books HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                 })
+        {
+            var response = await SendAsync(request);
+            Assert.Equal("no-store", response.Headers.GetValueOrDefault("cache-control"));
+            Assert.Equal("nosniff", response.Headers.GetValueOrDefault("x-content-type-options"));
+            Assert.False(response.Headers.ContainsKey("server"), $"{response.Status} names its server");
+        }
+    }
+
+    [Fact]
     public async Task A_20_KB_URL_is_414_problem_json()
     {
         var response = await SendAsync($"GET /v1/books?q={new string('a', 20_000)} HTTP/1.1\r\nHost: localhost\r\n{Auth}\r\n");

@@ -27,13 +27,16 @@ public sealed class ErrorFormatTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Theory]
-    [InlineData("""{"date":"2026-01-05","description":"x","description":"y","lines":[{"account":"1010","debit":"1"},{"account":"4000","credit":"1"}]}""")]
-    [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1","debit":"2"},{"account":"4000","credit":"1"}]}""")]
-    public async Task A_field_sent_twice_is_a_400_problem_rather_than_last_one_wins(string body)
+    [InlineData("""{"date":"2026-01-05","description":"x","description":"y","lines":[{"account":"1010","debit":"1"},{"account":"4000","credit":"1"}]}""", "description")]
+    [InlineData("""{"date":"2026-01-05","description":"x","lines":[{"account":"1010","debit":"1","debit":"2"},{"account":"4000","credit":"1"}]}""", "lines[0].debit")]
+    public async Task A_field_sent_twice_is_a_400_problem_rather_than_last_one_wins(string body, string field)
     {
         var book = await StandardBookAsync();
         var before = await App.SnapshotAsync(book);
-        await (await Admin.PostRawAsync(EntriesUrl(book), body)).AssertProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await (await Admin.PostRawAsync(EntriesUrl(book), body)).AssertValidationErrorAsync(field);
+        // Said in the API's words, without the .NET type the reader names.
+        Assert.Contains("more than once", problem.ToJsonString());
+        Assert.DoesNotContain("Ledger.Api", problem.ToJsonString());
         Assert.Equal(before, await App.SnapshotAsync(book));
     }
 
