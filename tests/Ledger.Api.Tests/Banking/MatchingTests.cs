@@ -75,16 +75,45 @@ public sealed class MatchingTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Equal("0.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
         Assert.Equal("1856.00", (await App.AccountAsync(book, "1200"))["balance"]!.GetValue<string>());
 
-        // A reversal of an entry the bank never saw takes back a mistake, not money: no line matches it.
+        // A reversal on its entry's own date takes back a mistake, not money: no line matches it, nor the entry it undid.
         var mistake = await App.PostEntryOkAsync(book, "2026-03-10", "Posted twice", ("1010", "5.00", null), ("4000", null, "5.00"));
-        var undone = await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{mistake.Id()}/reverse", """{"date":"2026-03-11"}""")).AssertCreatedAsync();
-        var fee = (await ImportAsync(book, account, "?autoMatch=false&applyRules=false", new BankLine("2026-03-11", "-5.00", "Fee", "F-5")))[0].Id();
-        await (await Admin.MatchAsync(book, fee, new { posting = new { entryId = undone.Id(), line = 0 } })).AssertProblemAsync(HttpStatusCode.Conflict);
+        var undone = await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{mistake.Id()}/reverse", """{"date":"2026-03-10"}""")).AssertCreatedAsync();
+        var fees = await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-10", "-5.00", "Fee", "F-5"), new BankLine("2026-03-10", "5.00", "Refund", "F-6"));
+        await (await Admin.MatchAsync(book, fees[0].Id(), new { posting = new { entryId = undone.Id(), line = 0 } })).AssertProblemAsync(HttpStatusCode.Conflict);
+        await (await Admin.MatchAsync(book, fees[1].Id(), new { posting = new { entryId = mistake.Id(), line = 0 } })).AssertProblemAsync(HttpStatusCode.Conflict);
 
-        // Undoing the collection's match later voids nothing twice: the payment is void already.
+        // The two lines go together: the collection's match is not undone while the return is matched to the void...
+        var together = await (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{collection}/match")).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains($"Statement line {returned}", together.ToJsonString());
+        // ...the return's first, then the collection's, which voids nothing twice (the payment is void already); and both
+        // match again, each to its own entry: the payment came in, its void went out.
+        Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{returned}/match")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Admin.DeleteAsync($"{BankFiles.Url(book, "statement-lines")}/{collection}/match")).StatusCode);
         Assert.Equal("unmatched", (await LineAsync(book, collection)).Str("status"));
         Assert.Equal("1856.00", (await App.AccountAsync(book, "1200"))["balance"]!.GetValue<string>());
+        await (await Admin.MatchAsync(book, collection, new { posting = new { entryId = payment["journalEntryId"]!.GetValue<long>(), line = 0 } })).AssertCreatedAsync();
+        await (await Admin.MatchAsync(book, returned, new { posting = new { entryId = voidEntry.Id(), line = 0 } })).AssertCreatedAsync();
+        Assert.Equal("0.00", (await App.AccountAsync(book, "1010"))["balance"]!.GetValue<string>());
+
+        // Recorded by hand and voided on the day it went back before the statement came: both lines match all the same.
+        var byHand = await (await Admin.PostJsonAsync(BankFiles.Url(book, "payments"), new { customer, date = "2026-03-16", amount = "500.00", account = "1010" })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync($"{BankFiles.Url(book, "payments")}/{byHand.Id()}/void", new { date = "2026-04-10" })).AssertCreatedAsync();
+        var handVoid = (await App.AllEntriesAsync(book)).Single(e => e["description"]!.GetValue<string>() == $"Void of payment {byHand.Id()}");
+        var later = await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-16", "500.00", "Umbrella transfer", "TR-2"), new BankLine("2026-04-10", "-500.00", "Return of TR-2", "TR-2-R"));
+        await (await Admin.MatchAsync(book, later[0].Id(), new { posting = new { entryId = byHand["journalEntryId"]!.GetValue<long>(), line = 0 } })).AssertCreatedAsync();
+        await (await Admin.MatchAsync(book, later[1].Id(), new { posting = new { entryId = handVoid.Id(), line = 0 } })).AssertCreatedAsync();
+
+        // A bank-import script's own entry, matched, whose money came back: reversed on the later day (not on its own,
+        // which is the match's to undo), and the return matched to the reversal.
+        var scripted = await App.PostEntryOkAsync(book, "2026-03-20", "Collection", ("1010", "20.00", null), ("4000", null, "20.00"));
+        var pair = await ImportAsync(book, account, "?autoMatch=false&applyRules=false",
+            new BankLine("2026-03-20", "20.00", "Collection", "C-20"), new BankLine("2026-03-25", "-20.00", "Return of C-20", "C-20-R"));
+        await (await Admin.MatchAsync(book, pair[0].Id(), new { posting = new { entryId = scripted.Id(), line = 0 } })).AssertCreatedAsync();
+        await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{scripted.Id()}/reverse", """{"date":"2026-03-20"}""")).AssertProblemAsync(HttpStatusCode.Conflict);
+        var back = await (await Admin.PostRawAsync($"{EntriesUrl(book)}/{scripted.Id()}/reverse", """{"date":"2026-03-25"}""")).AssertCreatedAsync();
+        await (await Admin.MatchAsync(book, pair[1].Id(), new { posting = new { entryId = back.Id(), line = 0 } })).AssertCreatedAsync();
         var verified = await Admin.GetJsonAsync($"/v1/books/{book}/audit/verify");
         Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }

@@ -92,7 +92,7 @@ public static class StatementMatching
         return id;
     }
 
-    private static string OriginalDate(DbConnection connection, string bookId, long entryId) =>
+    private static string EntryDate(DbConnection connection, string bookId, long entryId) =>
         connection.ExecuteScalar<string>("SELECT entry_date FROM journal_entries WHERE book_id = @bookId AND id = @entryId", new { bookId, entryId })!;
 
     /// <summary>The line is this posting, already in the books (e.g. posted by a bank-import script).</summary>
@@ -112,16 +112,14 @@ public static class StatementMatching
             throw new ValidationFailedException("posting.line", $"Line {lineNo} of entry {entryId} posts to '{found.Code}', not to the bank's account '{line.GlAccount}'.");
         if (found.Amount != line.Amount)
             throw new ConflictException($"Line {lineNo} of entry {entryId} is {Signed(found.Amount, book.Digits)} on '{line.GlAccount}'; the statement line is {Signed(line.Amount, book.Digits)}.");
-        if (found.ReversedBy is not null)
-            throw new ConflictException($"Journal entry {entryId} was reversed (by entry {found.ReversedBy}); match the line to an entry that stands.");
-        // A reversal takes back a mistake, not money the bank moved; except when the bank did move the original (a line is
-        // matched to it) and the reversal is dated later: the money went back, as a returned direct debit does.
-        if (found.ReversalOf is { } original && !(string.CompareOrdinal(found.EntryDate, OriginalDate(connection, book.Id, original)) > 0
-                && connection.ExecuteScalar<long?>(
-                    "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @original AND undone_at IS NULL",
-                    new { bookId = book.Id, original }) is not null))
-            throw new ConflictException($"Journal entry {entryId} is the reversal of entry {original}; it is not money through the bank " +
-                "(only the later reversal of an entry matched to a statement line is: money that came in and went back).");
+        // A reversal on the entry's own date takes back a mistake: neither it nor what it reversed is money the bank moved.
+        // One dated later is money that came in and went back (a returned direct debit, a bounced cheque): the entry is
+        // the line that brought it, the reversal the line that took it back, matched in either order.
+        if (found.ReversedBy is { } reversedBy && string.CompareOrdinal(EntryDate(connection, book.Id, reversedBy), found.EntryDate) <= 0)
+            throw new ConflictException($"Journal entry {entryId} was reversed on its own date (by entry {reversedBy}); match the line to an entry that stands.");
+        if (found.ReversalOf is { } original && string.CompareOrdinal(found.EntryDate, EntryDate(connection, book.Id, original)) <= 0)
+            throw new ConflictException($"Journal entry {entryId} is the reversal of entry {original} on its own date; it is not money through the bank " +
+                "(a reversal dated later than its entry is: money that came in and went back).");
         if (connection.ExecuteScalar<long?>("SELECT statement_line_id FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND line_no = @lineNo AND undone_at IS NULL",
                 new { bookId = book.Id, entryId, lineNo }) is { } other)
             throw new ConflictException($"Line {lineNo} of entry {entryId} is already matched to statement line {other}.");
@@ -246,6 +244,15 @@ public static class StatementMatching
                 WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL AND statement_line_id <> @lineId
                 """, new { bookId = book.Id, entryId = match.EntryId, lineId = line.Id }) is { } other)
             throw new ConflictException($"Statement line {other} is matched to the entry this match created; undo that match first.");
+        // The entry this line brought in was reversed later and that reversal is matched too (money that came in and went
+        // back): the two lines go together, the later one first, or the books would keep money the bank returned.
+        if (connection.ExecuteScalar<long?>("""
+                SELECT MIN(m.statement_line_id) FROM journal_entries e
+                JOIN bank_matches m ON m.book_id = e.book_id AND m.entry_id = e.reversed_by AND m.undone_at IS NULL
+                WHERE e.book_id = @bookId AND e.id = @entryId
+                """, new { bookId = book.Id, entryId = match.EntryId }) is { } returned)
+            throw new ConflictException($"Statement line {returned} is matched to the later reversal of the entry this line is matched to " +
+                $"(money that came in and went back); undo that match first.");
         long? reversalId = null;
         // A payment voided on its own since (a returned direct debit, voided on the day the money went back) has its
         // reversal already: the match just goes.

@@ -156,8 +156,11 @@ public static class JournalEndpoints
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, $"reverse-journal-entry/{id}", request, json.Value.SerializerOptions,
             session =>
             {
-                // An entry a statement line is matched to is the bank's record in the books: it goes with the match.
-                Banking.StatementMatching.RefuseWhileMatched(session.Connection, bookId, id, $"Journal entry {id}");
+                // An entry a statement line is matched to is the bank's record in the books: undone on its own date, it goes
+                // with the match. Reversed on a later date, it is money that went back (a returned direct debit): the line
+                // that took it back is matched to the reversal.
+                if (date <= originalDate)
+                    Banking.StatementMatching.RefuseWhileMatched(session.Connection, bookId, id, $"Journal entry {id}");
                 return JournalPoster.Post(session, book, [reversal])[0];
             },
             entry => EntryLocation(bookId, entry.Id),

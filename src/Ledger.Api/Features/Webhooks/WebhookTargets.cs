@@ -51,7 +51,7 @@ public sealed class WebhookTargets(IOptions<WebhookOptions> options)
         }
         foreach (var address in addresses)
             if (NonPublicKind(address) is { } kind)
-                throw new ValidationFailedException("url", $"names {Describe(uri.IdnHost, address)}, a {kind} address. Webhooks reach public " +
+                throw new ValidationFailedException("url", $"names {Describe(uri.IdnHost, address)}, {Article.A(kind)} address. Webhooks reach public " +
                                                          "addresses only (Ledger:Webhooks:AllowPrivateTargets allows others).");
         if (addresses.Length == 0) throw new ValidationFailedException("url", $"names a host that resolves to no address ({uri.IdnHost}).");
     }
