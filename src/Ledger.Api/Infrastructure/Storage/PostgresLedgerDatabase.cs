@@ -47,12 +47,15 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     public override async Task<DbConnection> OpenReplicaReadAsync(CancellationToken ct = default) =>
         await TryOpenReplicaAsync(ct, ping: true) ?? await _primary.OpenConnectionAsync(ct);
 
-    // Until when (Environment.TickCount64) reads skip a replica that could not be reached.
+    // Until when (Environment.TickCount64) reads skip a replica that could not be reached; 0 while it answers.
     private long _replicaDownUntil;
 
     // How long reads go to the primary after the replica could not be reached, before it is tried again: a replica that
     // is down (or a host that drops packets) would otherwise cost every read a failed connect, up to its timeout.
     private const long ReplicaRetryAfterMs = 5_000;
+
+    // The round trip that proves a pooled replica connection: short, as the primary can answer instead.
+    private const int ReplicaPingSeconds = 2;
 
     /// <summary>
     /// A connection to the replica, or null when there is none or it cannot be reached (the primary answers then). With
@@ -61,16 +64,26 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     /// </summary>
     private async Task<NpgsqlConnection?> TryOpenReplicaAsync(CancellationToken ct, bool ping = false)
     {
-        if (_replica is null || Environment.TickCount64 < Volatile.Read(ref _replicaDownUntil)) return null;
+        if (_replica is null) return null;
+        var downUntil = Volatile.Read(ref _replicaDownUntil);
+        if (downUntil != 0)
+        {
+            // Down: until its pause is over the primary answers, and then one read (the one that moves the pause on)
+            // tries the replica while the others still go to the primary, so a replica that times out stalls one read.
+            var now = Environment.TickCount64;
+            if (now < downUntil || Interlocked.CompareExchange(ref _replicaDownUntil, now + ReplicaRetryAfterMs, downUntil) != downUntil)
+                return null;
+        }
         NpgsqlConnection? connection = null;
         try
         {
             connection = await _replica.OpenConnectionAsync(ct);
             if (ping)
             {
-                await using var command = new NpgsqlCommand("SELECT 1", connection);
+                await using var command = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = ReplicaPingSeconds };
                 await command.ExecuteScalarAsync(ct);
             }
+            if (downUntil != 0) Volatile.Write(ref _replicaDownUntil, 0);
             return connection;
         }
         catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException && !ct.IsCancellationRequested)
@@ -78,10 +91,20 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             // A replica that cannot answer is no reason to fail the read: the primary can. Its idle connections are
             // dropped, as they are likely broken too.
             if (connection is not null) await connection.DisposeAsync();
-            Volatile.Write(ref _replicaDownUntil, Environment.TickCount64 + ReplicaRetryAfterMs);
-            _replica.Clear();
+            MarkReplicaDown();
             return null;
         }
+        catch
+        {
+            if (connection is not null) await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void MarkReplicaDown()
+    {
+        Volatile.Write(ref _replicaDownUntil, Environment.TickCount64 + ReplicaRetryAfterMs);
+        _replica?.Clear();
     }
 
     public override async Task<DbConnection> OpenCaughtUpReadAsync(CancellationToken ct = default)
@@ -106,6 +129,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         catch (NpgsqlException)
         {
             // A replica that cannot answer is no reason to fail the read: the primary can.
+            MarkReplicaDown();
         }
         await replica.DisposeAsync();
         return await _primary.OpenConnectionAsync(ct);
