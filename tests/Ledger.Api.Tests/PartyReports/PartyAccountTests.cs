@@ -66,6 +66,10 @@ public sealed class PartyAccountTests : FakeClockAppTest
         Assert.Equal("489.00", account["overdueBalance"].Text());
         var overdue = await Admin.GetJsonAsync($"{Url(book, "invoices")}?customer={acme}&overdue=true");
         Assert.Equal(419.00m, overdue["items"]!.AsArray().Sum(i => decimal.Parse(i!["amountDue"].Text(), CultureInfo.InvariantCulture)));
+        // The unallocated credit note of last July is a credit waiting to be used, never late.
+        var creditNote = Assert.Single((await Admin.GetJsonAsync($"{Url(book, "credit-notes")}?customer={acme}"))["items"]!.AsArray())!;
+        Assert.Equal(("50.00", false), (creditNote["amountDue"].Text(), creditNote["overdue"]!.GetValue<bool>()));
+        Assert.Empty((await Admin.GetJsonAsync($"{Url(book, "credit-notes")}?customer={acme}&overdue=true"))["items"]!.AsArray());
         // (300 × 11 + 100 × 30) / 400 = 15.75: the void's match, the undone allocation, the refund matched with the credit it
         // paid back (no debt of the customer's) and last March's payment do not count.
         Assert.Equal(15.8m, account["averageDaysToPay"]!.GetValue<decimal>());

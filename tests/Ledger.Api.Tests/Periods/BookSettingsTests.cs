@@ -20,6 +20,14 @@ public sealed class BookSettingsTests(SharedApp shared) : SharedAppTest(shared)
 
         var read = await App.Admin.GetJsonOkAsync($"/v1/books/{book}");
         Assert.Equal(4, read["fiscalYearStartMonth"]!.GetValue<int>());
+
+        // The same settings sent again change nothing, and the log says so by saying nothing.
+        async Task<long> LastSequenceAsync() => (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/events?limit=1000"))["lastSequence"]!.GetValue<long>();
+        var before = await LastSequenceAsync();
+        Assert.Equal(HttpStatusCode.OK, (await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { fiscalYearStartMonth = 4, name = "Test book" })).StatusCode);
+        Assert.Equal(before, await LastSequenceAsync());
+        Assert.Equal(HttpStatusCode.OK, (await App.Admin.PatchJsonAsync($"/v1/books/{book}", new { name = "Renamed" })).StatusCode);
+        Assert.Equal(before + 1, await LastSequenceAsync());
     }
 
     [Fact]

@@ -175,26 +175,30 @@ public static class OpenItemAllocations
             throw new ValidationFailedException(blamed.Field, $"{blamed} is the same open item as {other}.");
         }
         if (first.PartyId != second.PartyId || first.Ledger != second.Ledger)
-            throw new ConflictException($"{documentSide} and {againstSide} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
+            throw new ConflictException($"{Describe(first)} and {Describe(second)} belong to different {(first.Ledger == second.Ledger ? "parties" : "ledgers")}; an allocation matches items of one party.");
         if (Math.Sign(first.Amount) == Math.Sign(second.Amount))
-            throw new ConflictException($"{documentSide} and {againstSide} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
+            throw new ConflictException($"{Describe(first)} and {Describe(second)} are both {(first.Amount > 0 ? "debits" : "credits")} on the control account; an allocation matches a debit with a credit.");
         var latest = Later(DateText.ParseStoredDate(first.ItemDate), DateText.ParseStoredDate(second.ItemDate));
         // Never before either item exists: aging as of any date then counts both items or neither, so it ties out.
         if (date is { } given && given < latest)
             throw new ValidationFailedException("date", $"must be on or after both items' dates ({DateText.Format(latest)}).");
         var allocationDate = date ?? latest;
         RefuseLocked(session, book.Id, allocationDate, "An allocation");
-        foreach (var (item, allocated, side) in new[] { (first, firstAllocated, documentSide), (second, secondAllocated, againstSide) })
+        foreach (var (item, allocated) in new[] { (first, firstAllocated), (second, secondAllocated) })
         {
             // Read with the item when it was named by its document or payment (one round trip less on PostgreSQL).
             var open = allocated is { } sum ? Math.Abs(item.Amount) - sum : OpenAmount(session.Connection, book.Id, item);
             if (amount > open)
-                throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {side}.");
+                throw new ConflictException($"{amountField} {new Amount(amount).Format(book.Digits)} is more than the {new Amount(open).Format(book.Digits)} still open on {Describe(item)}.");
         }
         var (debit, credit) = first.Amount > 0 ? (first, second) : (second, first);
         var id = Insert(session, book, first.PartyId, first.Ledger, debit.Id, credit.Id, amount, allocationDate, recordedBy);
         return new MadeAllocation(id, first, amount, allocationDate);
     }
+
+    /// <summary>An item as a message names it: by its document or payment ("invoice 3", "payment 12"), else by its own id.</summary>
+    private static string Describe(OpenItem item) =>
+        item.SourceId is { } source ? $"{item.SourceType.Replace('_', ' ')} {source}" : $"open item {item.Id} (posted by hand)";
 
     /// <summary>An allocation as <see cref="Allocate(WriteSession, BookIdentity, ItemReference, ItemReference, long, NodaTime.LocalDate?, string, string)"/> wrote it, with the document side's item as resolved.</summary>
     public sealed record MadeAllocation(long Id, OpenItem DocumentItem, long Amount, NodaTime.LocalDate Date);

@@ -194,7 +194,8 @@ public static class BooksEndpoints
                 terms = request.PaymentTermsDays,
             });
             var changed = session.Connection.QuerySingle<BookRow>(SelectBookSql + " WHERE id = @bookId", new { bookId });
-            EventLog.AppendPayload(session, bookId, "book.changed", "book", bookId, changed.ToResponse());
+            // A change that changes nothing (the same settings sent again) is no event: the log says what changed.
+            if (changed != current) EventLog.AppendPayload(session, bookId, "book.changed", "book", bookId, changed.ToResponse());
             return changed;
         });
         return TypedResults.Ok(book.ToResponse());

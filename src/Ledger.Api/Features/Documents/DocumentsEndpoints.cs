@@ -297,7 +297,10 @@ public static class DocumentsEndpoints
             "issued" => due == 0 ? "paid" : paid > 0 ? "partiallyPaid" : "open",
             var other => other,
         };
-        var overdue = due > 0 && row.DueDate is { } dueDate && DateText.ParseStoredDate(dueDate) < today;
+        // Only what the party owes (an invoice) or the book owes (a bill) falls due: an unallocated credit note or vendor
+        // credit is a credit waiting to be used, never late.
+        var overdue = (kind is DocumentKind.Invoice or DocumentKind.Bill) && due > 0 && row.DueDate is { } dueDate
+                      && DateText.ParseStoredDate(dueDate) < today;
         var customer = kind.Party() == PartyKind.Customer;
         return new DocumentResponse(row.Id, row.Number, status, customer ? row.PartyId : null, customer ? null : row.PartyId,
             row.DocumentDate, row.DueDate, row.Reference, row.VendorReference, row.AmountsAre,
