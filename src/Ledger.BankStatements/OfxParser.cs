@@ -708,7 +708,15 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
     {
         var trimmed = frame.Text!.Trim();
         var plain = trimmed;
-        if (!plain.Contains('.') && plain.Count(c => c == ',') == 1) plain = plain.Replace(',', '.');
+        if (!plain.Contains('.') && plain.Count(c => c == ',') == 1)
+        {
+            // "2,500" is two and a half thousand in one bank's export and 2.500 in another's: with three digits after the
+            // comma the amount cannot be read without guessing, and a guess here is a wrong amount in the books.
+            if (digits < 3 && plain.Length - plain.IndexOf(',') - 1 == 3)
+                throw new StatementFormatException(LocationOf(frame),
+                    $"The amount \"{Shorten(trimmed)}\" is ambiguous: a comma before three digits may separate thousands or decimals. OFX writes amounts with a decimal point (\"2500.00\").");
+            plain = plain.Replace(',', '.');
+        }
         if (plain.StartsWith('+')) plain = plain[1..];
         if (plain.StartsWith('.')) plain = "0" + plain;
         else if (plain.StartsWith("-.", StringComparison.Ordinal)) plain = "-0" + plain[1..];

@@ -8,7 +8,13 @@ public sealed record StatementReadOptions(int Digits, CsvProfile? CsvProfile = n
 public static class StatementReader
 {
     /// <summary>Parses <paramref name="content"/> as <paramref name="format"/>; throws <see cref="StatementFormatException"/> for bad input.</summary>
-    public static StatementFile Read(Stream content, StatementFormat format, StatementReadOptions options) => format switch
+    public static StatementFile Read(Stream content, StatementFormat format, StatementReadOptions options)
+    {
+        CodePages.Ensure();
+        return Read(format, content, options);
+    }
+
+    private static StatementFile Read(StatementFormat format, Stream content, StatementReadOptions options) => format switch
     {
         StatementFormat.Camt053 => Camt053Parser.Parse(content, options),
         StatementFormat.Ofx => OfxParser.Parse(content, options),

@@ -37,6 +37,21 @@ public class Camt053ParserTests
         <Ntry><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>
         """;
 
+    [Theory]
+    [InlineData("windows-1252")]
+    [InlineData("ISO-8859-15")]
+    public void A_file_in_a_windows_code_page_reads_through_the_reader_whatever_was_read_before(string encoding)
+    {
+        // The declaration names the code page; the bytes are Latin-1 (ü is 0xFC in all three).
+        var xml = Wrap("""
+            <Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt>
+              <AddtlNtryInf>Gebühr Müller</AddtlNtryInf></Ntry>
+            """).Replace("encoding=\"UTF-8\"", $"encoding=\"{encoding}\"");
+        using var stream = new MemoryStream(Encoding.Latin1.GetBytes(xml));
+        var file = StatementReader.Read(stream, StatementFormat.Camt053, new StatementReadOptions(2));
+        Assert.Equal("Gebühr Müller", Assert.Single(file.Lines).Description);
+    }
+
     [Fact]
     public void Version_02_reads_account_balances_and_every_booked_line()
     {

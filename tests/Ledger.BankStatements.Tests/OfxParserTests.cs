@@ -47,6 +47,18 @@ public sealed class OfxParserTests(ITestOutputHelper output)
         "<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>" + date + "\n<TRNAMT>" + amount + "\n<FITID>" + fitId + "\n"
         + (name is null ? "" : "<NAME>" + name + "\n") + (memo is null ? "" : "<MEMO>" + memo + "\n") + "</STMTTRN>\n";
 
+    [Theory]
+    [InlineData("2,500")]
+    [InlineData("-1,000")]
+    public void A_comma_before_three_digits_is_refused_as_ambiguous_not_read_as_cents(string amount)
+    {
+        var e = Refused(Sgml(Trn(amount)));
+        Assert.Contains("ambiguous", e.Message);
+        Assert.Contains("TRNAMT", e.Location);
+        // Two digits after the comma are a decimal comma, as some banks write.
+        Assert.Equal(-1250, ReadText(Sgml(Trn("-12,50"))).Lines.Single().Amount.MinorUnits);
+    }
+
     [Fact]
     public void Sgml_fixture_has_crlf_line_ends_so_the_quirk_is_really_exercised()
     {

@@ -13,22 +13,24 @@ public sealed class StatementFormatsTests(SharedApp shared) : SharedAppTest(shar
 {
     private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
 
-    private async Task<(string Book, long Account)> BankAsync(string currency = "EUR")
+    private async Task<(string Book, long Account)> BankAsync(string currency = "EUR", string? iban = null)
     {
         var book = await StandardBookAsync(currency);
-        return (book, await Admin.CreateBankAccountAsync(book, iban: null));
+        return (book, await Admin.CreateBankAccountAsync(book, iban: iban));
     }
 
+    // Two fixtures hold statements of two accounts (a second account's CAMT statement; an OFX bank statement beside a
+    // credit card's): the CAMT one is read by a bank account that names its IBAN, and the import takes that account's
+    // statements only; the OFX one, whose sample account number is no valid IBAN, is refused (below).
     [Theory]
-    [InlineData("camt053-001-02.xml", "camt053", "EUR")]
-    [InlineData("camt053-001-08.xml", "camt053", "EUR")]
-    [InlineData("ofx-1x-sgml.ofx", "ofx", "EUR")]
-    [InlineData("ofx-2x.ofx", "ofx", "GBP")]
-    [InlineData("mt940-new-year.sta", "mt940", "EUR")]
-    [InlineData("mt940-swift-blocks.sta", "mt940", "EUR")]
-    public async Task A_fixture_is_recognised_imported_and_not_imported_twice(string fixture, string format, string currency)
+    [InlineData("camt053-001-02.xml", "camt053", "EUR", null)]
+    [InlineData("camt053-001-08.xml", "camt053", "EUR", "DE02100100100006820101")]
+    [InlineData("ofx-1x-sgml.ofx", "ofx", "EUR", null)]
+    [InlineData("mt940-new-year.sta", "mt940", "EUR", null)]
+    [InlineData("mt940-swift-blocks.sta", "mt940", "EUR", null)]
+    public async Task A_fixture_is_recognised_imported_and_not_imported_twice(string fixture, string format, string currency, string? iban)
     {
-        var (book, account) = await BankAsync(currency);
+        var (book, account) = await BankAsync(currency, iban);
         var bytes = Fixture(fixture);
         var first = await (await Admin.ImportBytesAsync(book, account, bytes)).AssertCreatedAsync();
         Assert.Equal(format, first.Str("format"));
@@ -36,10 +38,22 @@ public sealed class StatementFormatsTests(SharedApp shared) : SharedAppTest(shar
         Assert.NotEmpty(lines);
         Assert.Equal(lines.Count, first["imported"]!.GetValue<int>());
         Assert.Equal(lines.Count, (await Admin.LinesAsync(book, account)).Count);
+        if (iban is not null)
+            Assert.Contains(first["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("left out", StringComparison.Ordinal));
 
         var again = await Admin.ImportBytesAsync(book, account, bytes);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(0, (await again.ReadJsonAsync())["imported"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_file_with_a_bank_and_a_card_statement_is_refused_when_the_bank_account_cannot_tell_its_own()
+    {
+        var (book, account) = await BankAsync("GBP");
+        var before = await App.SnapshotAsync(book);
+        var refused = await (await Admin.ImportBytesAsync(book, account, Fixture("ofx-2x.ofx"))).AssertProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("statements of 2 accounts", refused.ToJsonString());
+        Assert.Equal(before, await App.SnapshotAsync(book));
     }
 
     [Fact]

@@ -97,6 +97,35 @@ public sealed class StatementImportTests(SharedApp shared) : SharedAppTest(share
     }
 
     [Fact]
+    public async Task A_file_of_another_account_is_refused_one_of_several_takes_its_own_and_a_gap_between_statements_is_a_warning()
+    {
+        var (book, account) = await BankAsync();
+        static string Statement(string account, string opening, string line, string closing, string reference) =>
+            $":20:{reference}\n:25:{account}\n:28C:1/1\n:60F:C2603{opening}\n:61:{line}NTRFNONREF//{reference}\n:86:Transfer\n:62F:C2603{closing}\n-\n";
+        async Task<HttpResponseMessage> ImportMt940Async(string text) =>
+            await Admin.ImportAsync(book, account, text, "?format=mt940", mediaType: "text/plain");
+        var before = await App.SnapshotAsync(book);
+
+        // This account written the German domestic way (bank code/account number) is the IBAN's; another one is not.
+        var other = await ImportMt940Async(Statement("37040044/0532013099", "01EUR100,00", "2603020302D10,00", "02EUR90,00", "A1"));
+        Assert.Contains("bank code 37040044, account 0532013099", (await other.AssertProblemAsync(HttpStatusCode.UnprocessableEntity)).ToJsonString());
+        Assert.Equal(before, await App.SnapshotAsync(book));
+        // Two accounts in one file: this account's statement is taken (named the domestic way), the other's left out.
+        var several = await (await ImportMt940Async(Statement("37040044/0532013000", "01EUR100,00", "2603020302D10,00", "02EUR90,00", "B1")
+                                                  + Statement("DE12500105170648489890", "01EUR5,00", "2603020302D1,00", "02EUR4,00", "B2"))).AssertCreatedAsync();
+        Assert.Equal(("1", "B1"), (several["imported"]!.ToJsonString(), several["lines"]![0].Str("bankReference")));
+        Assert.Contains(several["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("DE12500105170648489890", StringComparison.Ordinal)
+                                                             && w.GetValue<string>().Contains("left out", StringComparison.Ordinal));
+
+        // Two days of this account whose second opens where the first did not close: imported, with a warning.
+        var gap = await ImportMt940Async(Statement("37040044/0532013000", "01EUR100,00", "2603020302D10,00", "02EUR90,00", "C1")
+                                       + Statement("DE89370400440532013000", "03EUR80,00", "2603040304D5,00", "04EUR75,00", "C2"));
+        var imported = await gap.AssertCreatedAsync();
+        Assert.Equal(2, imported["imported"]!.GetValue<int>());
+        Assert.Contains(imported["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("opens at 80.00, not at the 90.00", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_dry_run_marks_each_line_new_or_duplicate_and_stores_nothing()
     {
         var (book, account) = await BankAsync();

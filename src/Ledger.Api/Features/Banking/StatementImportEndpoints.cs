@@ -246,10 +246,41 @@ public static class StatementImportEndpoints
     private static PreparedFile Prepare(StatementFile file, BookIdentity book, StoredBankAccount account)
     {
         var warnings = new List<string>(file.Warnings);
+        // One bank account, one account's statements: a file with several (an OFX holding a bank and a card statement, an
+        // MT940 of two accounts) takes only this account's, named by its IBAN; the others' lines and balances are not its.
+        var keys = file.Sections.Select(s => s.AccountIdentifier is { Length: > 0 } a ? AccountKey(a) : null).ToList();
+        var accounts = keys.OfType<string>().Distinct().ToList();
+        if (accounts.Count > 1)
+        {
+            if (account.Iban is not { } own)
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statements of several accounts",
+                    $"The file holds statements of {accounts.Count} accounts ({string.Join(", ", file.Sections.Select(s => s.AccountIdentifier).OfType<string>().Distinct().Take(5))}); " +
+                    $"bank account {account.Id} has no IBAN to tell which is its own. Give it its IBAN (PATCH …/bank-accounts/{account.Id}), or import a file of this account only.");
+            var ownKey = AccountKey(own);
+            var kept = new List<StatementSection>();
+            for (var s = 0; s < file.Sections.Count; s++)
+                if (keys[s] is null || keys[s] == ownKey) kept.Add(file.Sections[s]);
+                else warnings.Add($"Statement {s + 1} of the file is for account {file.Sections[s].AccountIdentifier}, not this bank account's {own}: left out.");
+            if (kept.Count == 0)
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement of another account",
+                    $"The file holds statements of {string.Join(", ", file.Sections.Select(s => s.AccountIdentifier).OfType<string>().Distinct().Take(5))}; " +
+                    $"bank account {account.Id} is {own}.");
+            file = file with { Sections = kept };
+        }
         for (var s = 0; s < file.Sections.Count; s++)
         {
             var section = file.Sections[s];
             var where = file.Sections.Count > 1 ? $"Statement {s + 1} of the file" : "The file";
+            if (account.Iban is { } germanIban && section.AccountIdentifier is { } domestic && GermanAccount(domestic) is { } named
+                && germanIban.StartsWith("DE", StringComparison.Ordinal) && germanIban.Length == 22
+                && named != (germanIban[4..12], germanIban[12..]))
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement of another account",
+                    $"{where} is for bank code {named.BankCode}, account {named.Account}; bank account {account.Id} is {germanIban} " +
+                    $"(bank code {germanIban[4..12]}, account {germanIban[12..]}).");
+            if (s > 0 && file.Sections[s - 1].ClosingBalance is { } previous && section.OpeningBalance is { } opens
+                && previous.MinorUnits != opens.MinorUnits)
+                warnings.Add($"{where} opens at {opens.Format(book.Digits)}, not at the {previous.Format(book.Digits)} statement {s} of the " +
+                             "file closed with: a statement may be missing.");
             if (section.Currency is { Length: > 0 } currency && !string.Equals(currency, account.Currency, StringComparison.OrdinalIgnoreCase))
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement in another currency",
                     $"{where} is in {currency}; bank account {account.Id} is in {account.Currency}.");
@@ -319,6 +350,28 @@ public static class StatementImportEndpoints
     private sealed record KnownLine(long Id, string Key, string Status);
 
     /// <summary>Lines already imported for the bank account in the file's date range, by key.</summary>
+    // An account as statements name it, for telling several apart: a German account by bank code and account number
+    // (written as an IBAN or the domestic way), another IBAN without spaces, else the text as written.
+    private static string AccountKey(string stated)
+    {
+        if (GermanAccount(stated) is { } domestic) return $"DE:{domestic.BankCode}{domestic.Account}";
+        if (!BankAccountRules.IsIban(stated)) return stated.Trim();
+        var iban = BankAccountRules.Normalize(stated);
+        return iban.StartsWith("DE", StringComparison.Ordinal) && iban.Length == 22 ? $"DE:{iban[4..]}" : iban;
+    }
+
+    /// <summary>
+    /// A German account written the domestic way, bank code and account number ("37040044/0532013000", MT940's :25:), as
+    /// the IBAN holds them: the 8-digit bank code and the account number left-padded to 10 digits. Null for anything else.
+    /// </summary>
+    private static (string BankCode, string Account)? GermanAccount(string stated)
+    {
+        var parts = stated.Trim().Split('/');
+        if (parts.Length != 2 || parts[0].Length != 8 || parts[1].Length is 0 or > 10) return null;
+        if (!parts[0].All(char.IsAsciiDigit) || !parts[1].All(char.IsAsciiDigit)) return null;
+        return (parts[0], parts[1].PadLeft(10, '0'));
+    }
+
     private static Dictionary<string, KnownLine> Known(DbConnection connection, string bookId, long bankAccountId, IReadOnlyList<PreparedLine> lines)
     {
         var known = new Dictionary<string, KnownLine>(StringComparer.Ordinal);
