@@ -355,7 +355,9 @@ public sealed class WebhookDelivery : BackgroundService
         var failed = progress.FailedAttempts + 1;
         var failingSince = progress.FailingSince ?? at;
         var pause = attempt.At - Timestamps.Parse(failingSince) >= Duration.FromTimeSpan(_options.PauseAfter);
-        var next = Timestamps.Format(attempt.At + Duration.FromTimeSpan(Backoff(failed)));
+        // Counted from when the attempt failed, not from when it began: a receiver that times out would otherwise be
+        // tried again the moment its timeout ended, holding a delivery slot other subscriptions need.
+        var next = Timestamps.Format(attempt.At + Duration.FromMilliseconds(attempt.DurationMs) + Duration.FromTimeSpan(Backoff(failed)));
         var update = new
         {
             bookId, id, owner = Owner, skippedTo, failed, failingSince, next, error = attempt.Error, attemptNo,
