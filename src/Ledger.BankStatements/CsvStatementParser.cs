@@ -190,9 +190,12 @@ public static class CsvStatementParser
         }
 
         var description = Cut(Clean(Required(columns.Description)), "description", location, warn);
-        var iban = Text(columns.Iban, "IBAN")?.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        // Placeholders as the other formats drop them: an IBAN column holding no IBAN ("0000000000"), a reference of
+        // "NOTPROVIDED" (SEPA's word for none).
+        var iban = StatementText.IbanOrNull(Text(columns.Iban, "IBAN"));
+        var reference = Text(columns.Reference, "reference") is { } given && !given.Equals("NOTPROVIDED", StringComparison.OrdinalIgnoreCase) ? given : null;
         var line = new StatementLine(booking, value, amount, description, Text(columns.Counterparty, "counterparty"), iban,
-            Text(columns.Reference, "reference"), IsReversal: false, location);
+            reference, IsReversal: false, location);
         return new Row(line, balance);
     }
 

@@ -545,9 +545,15 @@ internal sealed record Mt940Information(string Description, string? Counterparty
 
     private static void Append(StringBuilder into, string text, string? previous)
     {
-        if (previous is not null && previous.Length < SubfieldWidth) into.Append(' ');
+        // A full subfield runs on into the next, unless the next begins a SEPA keyword ("MREF+", "SVWZ+"): a value of
+        // exactly 27 characters ends there, and gluing the keyword to it would corrupt both.
+        if (previous is not null && (previous.Length < SubfieldWidth || StartsWithSepaKeyword(text))) into.Append(' ');
         into.Append(text);
     }
+
+    private static bool StartsWithSepaKeyword(string text) =>
+        text.Length >= 5 && text[4] == '+' && char.IsAsciiLetterUpper(text[0]) && char.IsAsciiLetterUpper(text[1])
+        && char.IsAsciiLetterUpper(text[2]) && char.IsAsciiLetterUpper(text[3]);
 
     private static bool IsStructured(string text)
     {

@@ -463,6 +463,7 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         public string? Type { get; set; }
         public LocalDate? Posted { get; set; }
         public LocalDate? User { get; set; }
+        public LocalDate? Available { get; set; }
         public Amount? Amount { get; set; }
         public string? FitId { get; set; }
         public string? Name { get; set; }
@@ -635,6 +636,7 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
                 case "TRNTYPE": t.Type = StatementText.CleanOrNull(frame.Text); break;
                 case "DTPOSTED": t.Posted = ParseDate(frame); break;
                 case "DTUSER": t.User = ParseDate(frame); break;
+                case "DTAVAIL": t.Available = ParseDate(frame); break;
                 case "TRNAMT": t.Amount = ParseAmount(frame); break;
                 case "FITID": t.FitId = Kept(frame, "FITID"); break;
                 case "NAME": t.Name = Kept(frame, "NAME"); break;
@@ -685,7 +687,9 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
             throw new StatementFormatException(t.Location, "The transaction has no TRNAMT (its amount).");
         var counterparty = t.Name ?? t.PayeeName;
         var description = t.Memo ?? counterparty ?? t.Type ?? "";
-        return new StatementLine(posted, t.User ?? posted, amount, description, counterparty,
+        // The value date is when the funds are available (DTAVAIL, as the OFX specification defines it); banks that leave
+        // it out often give DTUSER, the day the customer made the payment, which is the nearest there is.
+        return new StatementLine(posted, t.Available ?? t.User ?? posted, amount, description, counterparty,
             StatementText.IbanOrNull(t.ToAccount), t.FitId, IsReversal: false, t.Location);
     }
 

@@ -110,7 +110,8 @@ internal static class StatementText
     {
         if (text is null) return null;
         var compact = Clean(text).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
-        return LooksLikeIban(compact) ? compact : null;
+        // "DE00000000000000000000": the shape of an IBAN filled with zeros is a placeholder, not an account.
+        return LooksLikeIban(compact) && compact.AsSpan(2).IndexOfAnyExcept('0') >= 0 ? compact : null;
     }
 
     /// <summary>

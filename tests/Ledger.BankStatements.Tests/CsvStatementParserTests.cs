@@ -44,6 +44,18 @@ public class CsvStatementParserTests
         Assert.Single(ReadText($"Datum;Text;Betrag\n01.02.2024;x;{cell}\n", profile, digits).Lines).Amount.MinorUnits;
 
     [Fact]
+    public void Placeholders_for_no_IBAN_and_no_reference_are_read_as_none()
+    {
+        var profile = new CsvProfile(";", ',', '.', "dd.MM.yyyy", "utf-8", HasHeader: true, SkipRows: 0,
+            new CsvColumns(Date: "Datum", ValueDate: null, Amount: "Betrag", Debit: null, Credit: null,
+                Description: "Text", Counterparty: null, Iban: "IBAN", Reference: "Referenz", Balance: null));
+        var lines = ReadText("Datum;Betrag;Text;IBAN;Referenz\n01.03.2026;-1,00;Fee;0000000000;NOTPROVIDED\n" +
+                             "02.03.2026;-2,00;Fee;DE00000000000000000000;notprovided\n03.03.2026;-3,00;Rent;DE89 3704 0044 0532 0130 00;R-7\n", profile).Lines.ToList();
+        Assert.Equal([(null, null), (null, null), ("DE89370400440532013000", "R-7")],
+            lines.Select(l => (l.CounterpartyIban, l.BankReference)));
+    }
+
+    [Fact]
     public void Latin1_semicolon_file_reads_umlauts_decimal_commas_and_thousands_separators()
     {
         var file = Read("csv-semicolon-latin1.csv", German);

@@ -241,6 +241,16 @@ public sealed class Mt940ParserTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_purpose_subfield_of_exactly_27_characters_ends_where_the_next_keyword_begins()
+    {
+        // "EREF+ZV1234567890123456789X" fills ?20 to its 27 characters; ?21 starts a keyword of its own, not a run-on.
+        var line = ReadText(Statement(":61:2512311231D10,00NDDTNONREF\r\n:86:105?00SEPA-LASTSCHRIFT?20EREF+ZV1234567890123456789X?21MREF+M-77?22SVWZ+Strom\r\n"))
+            .Lines.Single();
+        Assert.Equal("ZV1234567890123456789X", line.BankReference);
+        Assert.Contains("ZV1234567890123456789X MREF+M-77", line.Description);
+    }
+
+    [Fact]
     public void Reversal_of_credit_is_negative_and_marked()
     {
         var line = ReadText(Statement(":61:2512311231RC25,00NRTINONREF//BK1\r\n:86:Storno Gutschrift\r\n")).Lines.Single();

@@ -47,6 +47,15 @@ public sealed class OfxParserTests(ITestOutputHelper output)
         "<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>" + date + "\n<TRNAMT>" + amount + "\n<FITID>" + fitId + "\n"
         + (name is null ? "" : "<NAME>" + name + "\n") + (memo is null ? "" : "<MEMO>" + memo + "\n") + "</STMTTRN>\n";
 
+    [Fact]
+    public void The_value_date_is_when_the_funds_are_available_and_dtuser_only_without_it()
+    {
+        var withAvail = Sgml("<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>20260504\n<DTUSER>20260503\n<DTAVAIL>20260506\n<TRNAMT>-1.00\n<FITID>A\n</STMTTRN>\n"
+                             + "<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>20260504\n<DTUSER>20260503\n<TRNAMT>-1.00\n<FITID>B\n</STMTTRN>\n");
+        var lines = ReadText(withAvail).Lines.ToList();
+        Assert.Equal((new LocalDate(2026, 5, 6), new LocalDate(2026, 5, 3)), (lines[0].ValueDate, lines[1].ValueDate));
+    }
+
     [Theory]
     [InlineData("2,500")]
     [InlineData("-1,000")]
