@@ -470,6 +470,8 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         public string? PayeeName { get; set; }
         public string? Memo { get; set; }
         public string? ToAccount { get; set; }
+        public string? CorrectFitId { get; set; }
+        public string? CorrectAction { get; set; }
     }
 
     private readonly List<Frame> _stack = [];
@@ -608,6 +610,20 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
         switch (name)
         {
             case "STMTTRN" when _transaction is not null && _stack.Count > 0 && Parent() == "BANKTRANLIST":
+                // A correction (CORRECTACTION with CORRECTFITID) takes back an earlier transaction of the statement: DELETE
+                // removes it and is no transaction itself, REPLACE puts itself in its place.
+                if (_transaction is { CorrectAction: "DELETE" or "REPLACE", CorrectFitId: { } corrected } correction)
+                {
+                    if (_section!.Lines.RemoveAll(l => l.BankReference == corrected) == 0)
+                        warnings.Add($"{correction.Location}: a correction ({correction.CorrectAction}) of FITID \"{corrected}\", which is not in " +
+                                     "this statement: if that transaction was imported before, take its line back by hand.");
+                    _section.FitIds.Remove(corrected);
+                    if (correction.CorrectAction == "DELETE")
+                    {
+                        _transaction = null;
+                        break;
+                    }
+                }
                 var line = BuildLine(_transaction);
                 _section!.Lines.Add(line);
                 if (line.BankReference is { } fitId && !_section.FitIds.Add(fitId))
@@ -637,6 +653,8 @@ internal sealed class OfxStatementBuilder(int digits, int maxLines, List<string>
                 case "DTPOSTED": t.Posted = ParseDate(frame); break;
                 case "DTUSER": t.User = ParseDate(frame); break;
                 case "DTAVAIL": t.Available = ParseDate(frame); break;
+                case "CORRECTFITID": t.CorrectFitId = Kept(frame, "CORRECTFITID"); break;
+                case "CORRECTACTION": t.CorrectAction = frame.Text?.Trim().ToUpperInvariant(); break;
                 case "TRNAMT": t.Amount = ParseAmount(frame); break;
                 case "FITID": t.FitId = Kept(frame, "FITID"); break;
                 case "NAME": t.Name = Kept(frame, "NAME"); break;

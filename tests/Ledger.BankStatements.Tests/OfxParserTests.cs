@@ -48,6 +48,19 @@ public sealed class OfxParserTests(ITestOutputHelper output)
         + (name is null ? "" : "<NAME>" + name + "\n") + (memo is null ? "" : "<MEMO>" + memo + "\n") + "</STMTTRN>\n";
 
     [Fact]
+    public void A_correction_takes_back_the_transaction_it_names_a_delete_is_no_transaction_and_a_replace_takes_its_place()
+    {
+        static string Correction(string action, string target, string fitId, string amount) =>
+            "<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>20251202\n<TRNAMT>" + amount + "\n<FITID>" + fitId + "\n<CORRECTFITID>" + target +
+            "\n<CORRECTACTION>" + action + "\n<NAME>Fee\n</STMTTRN>\n";
+        var file = ReadText(Sgml(Trn("-7.50", fitId: "F1") + Trn("-3.00", fitId: "F2") + Correction("DELETE", "F1", "F3", "-7.50")
+                                 + Correction("REPLACE", "F2", "F4", "-2.00") + Correction("DELETE", "F9", "F5", "-1.00")));
+        Assert.Equal([("F4", -200L)], file.Lines.Select(l => (l.BankReference!, l.Amount.MinorUnits)));
+        // A correction of a transaction not in the file cannot be applied here: it says so.
+        Assert.Contains(file.Warnings, w => w.Contains("FITID \"F9\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_value_date_is_when_the_funds_are_available_and_dtuser_only_without_it()
     {
         var withAvail = Sgml("<STMTTRN>\n<TRNTYPE>DEBIT\n<DTPOSTED>20260504\n<DTUSER>20260503\n<DTAVAIL>20260506\n<TRNAMT>-1.00\n<FITID>A\n</STMTTRN>\n"
