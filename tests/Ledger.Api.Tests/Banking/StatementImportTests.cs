@@ -126,6 +126,20 @@ public sealed class StatementImportTests(SharedApp shared) : SharedAppTest(share
     }
 
     [Fact]
+    public async Task A_transaction_imported_again_in_another_shape_is_said_when_the_lines_no_longer_reach_the_files_closing_balance()
+    {
+        var (book, account) = await BankAsync();
+        var first = await Admin.ImportOkAsync(book, account, BankFiles.Camt("100.00", "60.00",
+            new BankLine("2026-03-02", "-40.00", "Batch of two transfers", "BATCH-7")));
+        Assert.DoesNotContain(first["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("reach", StringComparison.Ordinal));
+        // The same day from another export: the batch as its two parts, under references of their own (no duplicates).
+        var again = await Admin.ImportOkAsync(book, account, BankFiles.Camt("100.00", "60.00",
+            new BankLine("2026-03-02", "-25.00", "Transfer 1", "BATCH-7/1"), new BankLine("2026-03-02", "-15.00", "Transfer 2", "BATCH-7/2")));
+        Assert.Equal(2, again["imported"]!.GetValue<int>());
+        Assert.Contains(again["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("reach 20.00 by 2026-03-02, but the file closes at 60.00", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_dry_run_marks_each_line_new_or_duplicate_and_stores_nothing()
     {
         var (book, account) = await BankAsync();

@@ -264,6 +264,17 @@ public static class ReconciliationEndpoints
         /// a closing balance). Ignored lines count here, since the bank's stated balances include them. Null when no
         /// statement states a balance: then the statement balance is not known, rather than taken as zero.
         /// </summary>
+        /// <summary>The bank's balance at the end of <paramref name="through"/> as the stored lines give it (ignored ones
+        /// included, as the bank's balances include them), or null when no statement states a balance to start from.</summary>
+        public static long? StatementBalanceThrough(DbConnection connection, string bookId, long bankAccountId, LocalDate through)
+        {
+            if (Baseline(connection, bookId, bankAccountId) is not { } baseline) return null;
+            return checked(baseline + connection.ExecuteScalar<long>("""
+                SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM statement_lines
+                WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND booking_date <= @through
+                """, new { bookId, bankAccountId, through = DateText.Format(through) }));
+        }
+
         private static long? Baseline(DbConnection connection, string bookId, long bankAccountId)
         {
             var anchor = connection.QuerySingleOrDefault<(long? Opening, long? Closing, string? FirstDate, string? ClosingDate, string? LastDate)?>("""

@@ -469,6 +469,8 @@ public static class StatementImportEndpoints
         foreach (var chunk in fresh.Select((f, n) => (f, n)).Chunk(1000))
             session.InsertRows("statement_lines", LineColumns, chunk.Select(c => LineRow(newIds[c.n], book.Id, account.Id, statementId, c.f.Line)).ToList());
 
+        if (fresh.Count > 0) TieOutWarning(session.Connection, book, account, prepared.File, warnings);
+
         var statuses = new string[prepared.Lines.Count];
         Array.Fill(statuses, "unmatched");
         for (var i = 0; i < ids.Length; i++) if (!isNew[i] && known.TryGetValue(prepared.Lines[i].Key, out var k)) statuses[i] = k.Status;
@@ -506,6 +508,25 @@ public static class StatementImportEndpoints
         if (previous is { } p && p.Closing != opening.MinorUnits)
             warnings.Add($"The opening balance {opening.Format(book.Digits)} differs from the closing balance {new Amount(p.Closing).Format(book.Digits)} " +
                          $"of statement {p.Id}{(p.ClosingDate is null ? "" : $" ({p.ClosingDate})")}: a statement may be missing between them.");
+    }
+
+    /// <summary>
+    /// After the lines are in: do the account's statement lines now reach the balance the file closes with? The file
+    /// ties by itself (Prepare checks it), so a difference is in what was there before: the same transactions imported
+    /// again in another shape (a batch booked as one line in one format and as its parts in another, a changed
+    /// reference) or a statement missing between. Said, not refused: which of the lines is the extra one only a person
+    /// can tell (ignore it).
+    /// </summary>
+    private static void TieOutWarning(DbConnection connection, BookIdentity book, StoredBankAccount account, StatementFile file, List<string> warnings)
+    {
+        var closing = file.Sections.LastOrDefault(s => s.ClosingBalance is not null);
+        if (closing?.ClosingBalance is not { } stated) return;
+        var through = closing.ClosingDate ?? closing.Lines.Select(l => l.BookingDate).DefaultIfEmpty().Max();
+        if (through == default || ReconciliationEndpoints.Figures.StatementBalanceThrough(connection, book.Id, account.Id, through) is not { } reached
+            || reached == stated.MinorUnits) return;
+        warnings.Add($"With this file the account's statement lines reach {new Amount(reached).Format(book.Digits)} by {DateText.Format(through)}, " +
+                     $"but the file closes at {stated.Format(book.Digits)} (a difference of {new Amount(checked(reached - stated.MinorUnits)).Format(book.Digits)}): " +
+                     "a transaction may have been imported twice in another shape (a batch as one line and as its parts), or a statement may be missing.");
     }
 
     private static string? Opening(StatementFile file, BookIdentity book) =>
