@@ -106,6 +106,8 @@ public static class Camt053Parser
         string? currency = null;
         (Amount Amount, LocalDate? Date, string Code)? opening = null;
         (Amount Amount, LocalDate? Date)? closing = null;
+        // A statement sent in pages closes each page but the last with an interim booked balance (ITBD) instead.
+        (Amount Amount, LocalDate? Date)? interim = null;
         var lines = new List<StatementLine>();
         var balances = 0;
         var entries = 0;
@@ -129,13 +131,14 @@ public static class Camt053Parser
                     var balPath = $"{path}/Bal[{balances}]";
                     var bal = (XElement)XNode.ReadFrom(reader);
                     var code = Text(Find(bal, "Tp", "CdOrPrtry", "Cd"))?.ToUpperInvariant();
-                    if (code is not ("OPBD" or "PRCD" or "CLBD")) break; // interim and available balances are not needed
+                    if (code is not ("OPBD" or "PRCD" or "CLBD" or "ITBD")) break; // available balances are not needed
                     var (magnitude, ccy) = ReadAmount(Find(bal, "Amt"), balPath + "/Amt", run.Digits);
                     currency = CheckCurrency(currency, ccy, balPath + "/Amt");
                     var amount = ReadSign(Find(bal, "CdtDbtInd"), balPath + "/CdtDbtInd") < 0 ? -magnitude : magnitude;
                     var dateHolder = Find(bal, "Dt");
                     LocalDate? date = dateHolder is null ? null : ReadDate(dateHolder, balPath + "/Dt");
-                    if (code == "CLBD")
+                    if (code == "ITBD") interim = (amount, date);
+                    else if (code == "CLBD")
                     {
                         if (closing is not null) run.Warnings.Add($"{balPath}: a second closing balance (CLBD) was ignored.");
                         else closing = (amount, date);
@@ -161,6 +164,8 @@ public static class Camt053Parser
             }
         }
 
+        // Without a closing balance, a page's interim booked balance is what its lines must reach: checked like one.
+        closing ??= interim;
         run.Sections.Add(new StatementSection(account, currency, opening?.Amount, opening?.Date, closing?.Amount, closing?.Date, lines));
     }
 

@@ -37,6 +37,19 @@ public class Camt053ParserTests
         <Ntry><Amt Ccy="EUR">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-01-02</Dt></BookgDt></Ntry>
         """;
 
+    [Fact]
+    public void A_page_closing_with_an_interim_booked_balance_has_it_as_the_balance_its_lines_must_reach()
+    {
+        static string Balance(string code, string amount) =>
+            $"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2024-01-02</Dt></Dt></Bal>";
+        var page = ReadText(Wrap(Balance("OPBD", "1000.00") + Balance("ITBD", "900.00") + Credit100.Replace("CRDT", "DBIT")));
+        var section = Assert.Single(page.Sections);
+        Assert.Equal((100000L, 90000L), (section.OpeningBalance!.Value.MinorUnits, section.ClosingBalance!.Value.MinorUnits));
+        // A closing balance (CLBD) wins over an interim one.
+        var last = ReadText(Wrap(Balance("OPBD", "1000.00") + Balance("ITBD", "950.00") + Balance("CLBD", "900.00") + Credit100.Replace("CRDT", "DBIT")));
+        Assert.Equal(90000L, Assert.Single(last.Sections).ClosingBalance!.Value.MinorUnits);
+    }
+
     [Theory]
     [InlineData("windows-1252")]
     [InlineData("ISO-8859-15")]
