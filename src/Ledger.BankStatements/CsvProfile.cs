@@ -4,7 +4,9 @@ namespace Ledger.BankStatements;
 /// Where each field of a CSV statement is. A column is named by its header text when the file has a header, or by
 /// its 1-based position ("3") otherwise (a purely numeric name is also read as a position when no header matches).
 /// Either <see cref="Amount"/> (signed: money in positive) or both <see cref="Debit"/> (money out) and
-/// <see cref="Credit"/> (money in) are given.
+/// <see cref="Credit"/> (money in) are given. <see cref="Sign"/> names a column marking each row's amount as money out or
+/// in ("S"/"H", "D"/"C": the amount column is then unsigned, see <see cref="CsvProfile.DebitMarks"/>); <see cref="Status"/>
+/// a column whose values <see cref="CsvProfile.SkipStatuses"/> mark rows not yet booked.
 /// </summary>
 public sealed record CsvColumns(
     string Date,
@@ -16,7 +18,9 @@ public sealed record CsvColumns(
     string? Counterparty,
     string? Iban,
     string? Reference,
-    string? Balance);
+    string? Balance,
+    string? Sign = null,
+    string? Status = null);
 
 /// <summary>
 /// A bank's CSV layout. <see cref="DateFormat"/> is a NodaTime/.NET pattern ("dd.MM.yyyy", "yyyy-MM-dd",
@@ -31,4 +35,6 @@ public sealed record CsvProfile(
     string Encoding,
     bool HasHeader,
     int SkipRows,
-    CsvColumns Columns);
+    CsvColumns Columns,
+    IReadOnlyList<string>? DebitMarks = null,
+    IReadOnlyList<string>? SkipStatuses = null);

@@ -35,6 +35,13 @@ public static class CsvStatementParser
         if (profile.SkipRows is < 0 or > StatementLimits.MaxLines)
             throw new StatementFormatException("profile.skipRows", $"The number of rows to skip must be between 0 and {StatementLimits.MaxLines:N0}.");
         CheckAmountColumns(profile.Columns);
+        var debitMarks = new HashSet<string>(profile.DebitMarks ?? [], StringComparer.OrdinalIgnoreCase);
+        var skipStatuses = new HashSet<string>(profile.SkipStatuses ?? [], StringComparer.OrdinalIgnoreCase);
+        if (!string.IsNullOrWhiteSpace(profile.Columns.Sign) && (debitMarks.Count == 0 || string.IsNullOrWhiteSpace(profile.Columns.Amount)))
+            throw new StatementFormatException("profile.columns.sign",
+                "A debit/credit mark column goes with an amount column and the marks that mean money out (debitMarks, such as [\"S\"]).");
+        if (!string.IsNullOrWhiteSpace(profile.Columns.Status) && skipStatuses.Count == 0)
+            throw new StatementFormatException("profile.columns.status", "A status column goes with the statuses to skip (skipStatuses).");
 
         var warnings = new List<string>();
         var droppedWarnings = 0;
@@ -92,7 +99,15 @@ public static class CsvStatementParser
                 if (rows.Count >= StatementLimits.MaxLines)
                     throw new StatementFormatException(location,
                         $"The file holds more than {StatementLimits.MaxLines:N0} statement lines; split it into smaller files.");
-                rows.Add(ReadRow(fields, columns, format, datePattern, profile.DateFormat, location, Warn));
+                // A row the bank marks as not yet booked ("Umsatz vorgemerkt") is no statement line: when it is booked it comes
+                // again, perhaps with another date, and imported now it would be counted twice.
+                if (columns.Status is { } statusColumn && statusColumn.Index < fields.Length
+                    && skipStatuses.Contains(fields[statusColumn.Index].Trim()))
+                {
+                    Warn($"{location}: skipped, its status \"{Shorten(Clean(fields[statusColumn.Index].Trim()))}\" is one the profile skips (not yet booked).");
+                    continue;
+                }
+                rows.Add(ReadRow(fields, columns, format, datePattern, profile.DateFormat, location, Warn, debitMarks));
             }
             if (columns is null && profile.HasHeader)
                 throw new StatementFormatException($"line {skipped + 1}",
@@ -125,7 +140,7 @@ public static class CsvStatementParser
     private sealed record Row(StatementLine Line, Amount? Balance);
 
     private static Row ReadRow(string[] fields, Columns columns, NumberFormat format, LocalDatePattern datePattern, string dateFormat,
-        string location, Action<string> warn)
+        string location, Action<string> warn, HashSet<string> debitMarks)
     {
         string Required(Column column)
         {
@@ -158,6 +173,14 @@ public static class CsvStatementParser
                 var cell = Required(amountColumn);
                 if (cell.Length == 0) throw new StatementFormatException(location, $"The {amountColumn.Role} is empty.");
                 amount = format.Parse(cell, amountColumn.Role, location);
+                // With a mark column ("S"/"H") the amount is a magnitude and the mark says which way it went.
+                if (columns.Sign is { } signColumn)
+                {
+                    var mark = Required(signColumn);
+                    if (mark.Length == 0) throw new StatementFormatException(location, $"The {signColumn.Role} is empty.");
+                    var magnitude = amount.MinorUnits < 0 ? -amount : amount;
+                    amount = debitMarks.Contains(mark) ? -magnitude : magnitude;
+                }
             }
             else
             {
@@ -320,7 +343,7 @@ public static class CsvStatementParser
     private sealed record Column(string Name, string Role, int Index);
 
     private sealed record Columns(Column Date, Column? ValueDate, Column? Amount, Column? Debit, Column? Credit, Column Description,
-        Column? Counterparty, Column? Iban, Column? Reference, Column? Balance)
+        Column? Counterparty, Column? Iban, Column? Reference, Column? Balance, Column? Sign, Column? Status)
     {
         /// <summary>Finds each profile column in the header (trimmed, any case) or, without one, by 1-based position.</summary>
         public static Columns Resolve(CsvColumns names, string[]? header, string headerLocation)
@@ -356,7 +379,9 @@ public static class CsvStatementParser
                 Find(names.Counterparty, "counterparty"),
                 Find(names.Iban, "IBAN"),
                 Find(names.Reference, "reference"),
-                Find(names.Balance, "balance"));
+                Find(names.Balance, "balance"),
+                Find(names.Sign, "debit/credit mark"),
+                Find(names.Status, "status"));
         }
     }
 

@@ -44,6 +44,21 @@ public class CsvStatementParserTests
         Assert.Single(ReadText($"Datum;Text;Betrag\n01.02.2024;x;{cell}\n", profile, digits).Lines).Amount.MinorUnits;
 
     [Fact]
+    public void A_mark_column_signs_unsigned_amounts_and_a_status_column_skips_rows_not_yet_booked()
+    {
+        var profile = new CsvProfile(";", ',', '.', "dd.MM.yyyy", "utf-8", HasHeader: true, SkipRows: 0,
+            new CsvColumns(Date: "Datum", ValueDate: null, Amount: "Betrag", Debit: null, Credit: null, Description: "Text",
+                Counterparty: null, Iban: null, Reference: null, Balance: null, Sign: "S/H", Status: "Status"),
+            DebitMarks: ["S"], SkipStatuses: ["vorgemerkt"]);
+        var file = ReadText("Datum;Betrag;S/H;Text;Status\n01.03.2026;1.200,00;S;Miete;gebucht\n02.03.2026;-120,00;H;Gutschrift;gebucht\n" +
+                            "03.03.2026;5,00;s;Gebuehr;VORGEMERKT\n", profile);
+        Assert.Equal([-120000L, 12000L], file.Lines.Select(l => l.Amount.MinorUnits));
+        Assert.Contains(file.Warnings, w => w.Contains("line 4", StringComparison.Ordinal) && w.Contains("skipped", StringComparison.Ordinal));
+        // A mark column without the marks that mean money out cannot be read.
+        Assert.Throws<StatementFormatException>(() => ReadText("Datum;Betrag;S/H;Text;Status\n", profile with { DebitMarks = [] }));
+    }
+
+    [Fact]
     public void Placeholders_for_no_IBAN_and_no_reference_are_read_as_none()
     {
         var profile = new CsvProfile(";", ',', '.', "dd.MM.yyyy", "utf-8", HasHeader: true, SkipRows: 0,

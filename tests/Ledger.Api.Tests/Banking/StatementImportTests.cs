@@ -243,6 +243,32 @@ public sealed class StatementImportTests(SharedApp shared) : SharedAppTest(share
         })).AssertValidationErrorOnAnyAsync("encoding", "columns.amount", "columns.credit");
     }
 
+    [Fact]
+    public async Task A_csv_profile_reads_a_debit_credit_mark_column_and_skips_rows_not_yet_booked()
+    {
+        var (book, account) = await BankAsync();
+        var url = $"{BankFiles.Url(book, "bank-accounts")}/{account}/csv-profiles";
+        // A mark column without the marks that mean money out says what is missing; so does a status column without statuses.
+        await (await Admin.PostJsonAsync(url, new
+        {
+            name = "vb", delimiter = ";", decimalSeparator = ",", thousandsSeparator = ".", dateFormat = "dd.MM.yyyy", encoding = "utf-8",
+            hasHeader = true, columns = new { date = "Buchungstag", description = "Vorgang", amount = "Umsatz", sign = "S/H", status = "Status" },
+        })).AssertValidationErrorOnAnyAsync("debitMarks", "skipStatuses");
+        var profile = await (await Admin.PostJsonAsync(url, new
+        {
+            name = "vb", delimiter = ";", decimalSeparator = ",", thousandsSeparator = ".", dateFormat = "dd.MM.yyyy", encoding = "utf-8",
+            hasHeader = true, columns = new { date = "Buchungstag", description = "Vorgang", amount = "Umsatz", sign = "S/H", status = "Status" },
+            debitMarks = new[] { "S" }, skipStatuses = new[] { "Umsatz vorgemerkt" },
+        })).AssertCreatedAsync();
+        Assert.Equal(["S"], profile["debitMarks"]!.AsArray().Select(m => m!.GetValue<string>()));
+        var file = Encoding.UTF8.GetBytes("Buchungstag;Vorgang;Umsatz;S/H;Status\n" +
+                                          "02.03.2026;Miete;1.200,00;S;Umsatz gebucht\n03.03.2026;Gutschrift;120,00;H;Umsatz gebucht\n" +
+                                          "04.03.2026;Kartenzahlung;23,47;S;Umsatz vorgemerkt\n");
+        var imported = await (await Admin.ImportBytesAsync(book, account, file, $"?profile={profile.Id()}")).AssertCreatedAsync();
+        Assert.Equal(["-1200.00", "120.00"], imported["lines"]!.AsArray().Select(l => l.Str("amount")));
+        Assert.Contains(imported["warnings"]!.AsArray(), w => w!.GetValue<string>().Contains("Umsatz vorgemerkt", StringComparison.Ordinal));
+    }
+
     private async Task<string> CsvProfileAsync(string book, long account)
     {
         var name = "de-" + Guid.NewGuid().ToString("N")[..6];

@@ -13,13 +13,18 @@ namespace Ledger.Api.Features.Banking;
 
 /// <summary>Which column holds each field: its header text, or its 1-based position when the file has no header.</summary>
 public sealed record CsvColumnsRequest(string? Date, string? ValueDate, string? Amount, string? Debit, string? Credit, string? Description,
-    string? Counterparty, string? Iban, string? Reference, string? Balance);
+    string? Counterparty, string? Iban, string? Reference, string? Balance,
+    [property: System.ComponentModel.Description("A column marking each row as money out or in (\"S\"/\"H\", \"D\"/\"C\"); the amount column then holds the amount unsigned. Goes with debitMarks.")] string? Sign = null,
+    [property: System.ComponentModel.Description("A column whose values in skipStatuses mark rows not yet booked, which are skipped.")] string? Status = null);
 
 public sealed record CsvProfileRequest(string? Name, string? Delimiter, string? DecimalSeparator, string? ThousandsSeparator, string? DateFormat,
-    string? Encoding, bool? HasHeader, int? SkipRows, CsvColumnsRequest? Columns);
+    string? Encoding, bool? HasHeader, int? SkipRows, CsvColumnsRequest? Columns,
+    [property: System.ComponentModel.Description("With columns.sign: the marks that mean money out (any case), such as [\"S\"]; every other mark is money in.")] IReadOnlyList<string>? DebitMarks = null,
+    [property: System.ComponentModel.Description("With columns.status: the statuses of rows to skip (any case), such as [\"Umsatz vorgemerkt\"].")] IReadOnlyList<string>? SkipStatuses = null);
 
 public sealed record CsvProfileResponse(long Id, string Name, string Delimiter, string DecimalSeparator, string? ThousandsSeparator,
-    string DateFormat, string Encoding, bool HasHeader, int SkipRows, CsvColumnsRequest Columns, string CreatedAt);
+    string DateFormat, string Encoding, bool HasHeader, int SkipRows, CsvColumnsRequest Columns, string CreatedAt,
+    IReadOnlyList<string>? DebitMarks, IReadOnlyList<string>? SkipStatuses);
 
 public sealed class CsvProfileRequestValidator : AbstractValidator<CsvProfileRequest>
 {
@@ -52,6 +57,18 @@ public sealed class CsvProfileRequestValidator : AbstractValidator<CsvProfileReq
             .WithMessage("Give debit with credit.");
         RuleFor(x => x.Columns!.Credit).NotEmpty().When(x => x.Columns is { Debit: not null }).OverridePropertyName("columns.credit")
             .WithMessage("Give credit with debit.");
+        RuleFor(x => x.Columns!.Sign).MaximumLength(100).When(x => x.Columns is not null).OverridePropertyName("columns.sign");
+        RuleFor(x => x.Columns!.Status).MaximumLength(100).When(x => x.Columns is not null).OverridePropertyName("columns.status");
+        RuleFor(x => x.Columns!.Sign).Null().When(x => x.Columns is not null && x.Columns.Amount is null).OverridePropertyName("columns.sign")
+            .WithMessage("goes with an amount column (the amount unsigned, the mark saying which way), not with debit and credit.");
+        RuleFor(x => x.DebitMarks).NotEmpty().When(x => x.Columns?.Sign is not null)
+            .WithMessage("must name the marks that mean money out (such as [\"S\"]) when columns.sign is given.");
+        RuleFor(x => x.DebitMarks).Must(m => m!.Count <= 10 && m.All(v => v is { Length: >= 1 and <= 20 })).When(x => x.DebitMarks is not null)
+            .WithMessage("must be up to 10 marks of 1 to 20 characters.");
+        RuleFor(x => x.SkipStatuses).NotEmpty().When(x => x.Columns?.Status is not null)
+            .WithMessage("must name the statuses of rows to skip when columns.status is given.");
+        RuleFor(x => x.SkipStatuses).Must(m => m!.Count <= 20 && m.All(v => v is { Length: >= 1 and <= 100 })).When(x => x.SkipStatuses is not null)
+            .WithMessage("must be up to 20 statuses of 1 to 100 characters.");
         RuleFor(x => x.Columns).Must(c => c!.HasHeaderlessPositions()).When(x => x.Columns is not null && x.HasHeader == false)
             .OverridePropertyName("columns").WithMessage("Without a header, name each column by its position (\"1\", \"2\", …).");
     }
@@ -78,7 +95,7 @@ public sealed class CsvProfileRequestValidator : AbstractValidator<CsvProfileReq
 internal static class CsvColumnsRequestExtensions
 {
     public static bool HasHeaderlessPositions(this CsvColumnsRequest c) =>
-        new[] { c.Date, c.ValueDate, c.Amount, c.Debit, c.Credit, c.Description, c.Counterparty, c.Iban, c.Reference, c.Balance }
+        new[] { c.Date, c.ValueDate, c.Amount, c.Debit, c.Credit, c.Description, c.Counterparty, c.Iban, c.Reference, c.Balance, c.Sign, c.Status }
             .All(v => v is null || int.TryParse(v, out var n) && n is >= 1 and <= 1000);
 }
 
@@ -154,7 +171,8 @@ public static class CsvProfilesEndpoints
     public static CsvProfile ToParserProfile(CsvProfileResponse p) => new(
         p.Delimiter, p.DecimalSeparator[0], p.ThousandsSeparator is { Length: > 0 } t ? t[0] : null, p.DateFormat, p.Encoding, p.HasHeader,
         p.SkipRows, new CsvColumns(p.Columns.Date!, p.Columns.ValueDate, p.Columns.Amount, p.Columns.Debit, p.Columns.Credit,
-            p.Columns.Description!, p.Columns.Counterparty, p.Columns.Iban, p.Columns.Reference, p.Columns.Balance));
+            p.Columns.Description!, p.Columns.Counterparty, p.Columns.Iban, p.Columns.Reference, p.Columns.Balance, p.Columns.Sign, p.Columns.Status),
+        p.DebitMarks, p.SkipStatuses);
 
     private const string SelectSql = """
         SELECT id AS Id, name AS Name, profile AS Profile, created_at AS CreatedAt FROM csv_profiles
@@ -167,7 +185,7 @@ public static class CsvProfilesEndpoints
         {
             var p = JsonSerializer.Deserialize<CsvProfileRequest>(Profile, options)!;
             return new CsvProfileResponse(Id, Name, p.Delimiter!, p.DecimalSeparator!, p.ThousandsSeparator, p.DateFormat!, p.Encoding!,
-                p.HasHeader!.Value, p.SkipRows ?? 0, p.Columns!, CreatedAt);
+                p.HasHeader!.Value, p.SkipRows ?? 0, p.Columns!, CreatedAt, p.DebitMarks, p.SkipStatuses);
         }
     }
 }
