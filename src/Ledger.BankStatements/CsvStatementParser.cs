@@ -51,6 +51,22 @@ public static class CsvStatementParser
             else droppedWarnings++;
         }
 
+        // A profile that says windows-1252 or iso-8859-1 for a file that is UTF-8 (a byte order mark, or non-ASCII bytes
+        // that all form UTF-8, which an umlaut in those code pages almost never does) would import "JÃ¼rgen" for "Jürgen",
+        // and the same line from a correct file would not be found as its duplicate: such a file is read as UTF-8.
+        if (encoding.CodePage != Encoding.UTF8.CodePage)
+        {
+            var bytes = ReadAll(content);
+            var bom = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]);
+            if (bom || (bytes.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0 && System.Text.Unicode.Utf8.IsValid(bytes)))
+            {
+                encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+                Warn($"The file is UTF-8 ({(bom ? "it begins with a UTF-8 byte order mark" : "its non-ASCII bytes are UTF-8")}), not " +
+                     $"{profile.Encoding} as the profile says: it was read as UTF-8.");
+            }
+            content = new MemoryStream(bytes, writable: false);
+        }
+
         var rows = new List<Row>();
         try
         {
@@ -135,6 +151,14 @@ public static class CsvStatementParser
         if (droppedWarnings > 0) warnings.Add($"… and {droppedWarnings:N0} more warnings like these.");
         var section = new StatementSection(null, null, opening, openingDate, closing, closingDate, rows.Select(r => r.Line).ToList());
         return new StatementFile(StatementFormat.Csv, [section], warnings);
+    }
+
+    private static byte[] ReadAll(Stream content)
+    {
+        if (content is MemoryStream memory && memory.Position == 0) return memory.ToArray();
+        using var copy = new MemoryStream();
+        content.CopyTo(copy);
+        return copy.ToArray();
     }
 
     private sealed record Row(StatementLine Line, Amount? Balance);

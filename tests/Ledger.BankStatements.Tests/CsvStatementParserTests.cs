@@ -43,6 +43,23 @@ public class CsvStatementParserTests
     private static long Amount(string cell, CsvProfile? profile = null, int digits = 2) =>
         Assert.Single(ReadText($"Datum;Text;Betrag\n01.02.2024;x;{cell}\n", profile, digits).Lines).Amount.MinorUnits;
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_utf8_file_under_a_windows_1252_profile_is_read_as_utf8_and_said(bool byteOrderMark)
+    {
+        var profile = Simple with { Encoding = "windows-1252" };
+        var text = Encoding.UTF8.GetBytes("Datum;Betrag;Text\n01.03.2026;-1,00;Jürgen Weiß\n");
+        var bytes = byteOrderMark ? [0xEF, 0xBB, 0xBF, .. text] : text;
+        var file = ReadBytes(bytes, profile);
+        Assert.Equal("Jürgen Weiß", file.Lines.Single().Description);
+        Assert.Contains(file.Warnings, w => w.Contains("read as UTF-8", StringComparison.Ordinal));
+        // A real windows-1252 file stays windows-1252.
+        var latin = ReadBytes(Encoding.Latin1.GetBytes("Datum;Betrag;Text\n01.03.2026;-1,00;Jürgen Weiß\n"), profile);
+        Assert.Equal("Jürgen Weiß", latin.Lines.Single().Description);
+        Assert.DoesNotContain(latin.Warnings, w => w.Contains("UTF-8", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_mark_column_signs_unsigned_amounts_and_a_status_column_skips_rows_not_yet_booked()
     {
