@@ -395,7 +395,7 @@ public static class Camt053Parser
     private static string? Reference(XElement? element)
     {
         var text = Text(element);
-        return text is null || string.Equals(text, "NOTPROVIDED", StringComparison.OrdinalIgnoreCase) ? null : text;
+        return StatementText.ProvidedOrNull(text);
     }
 
     private static string? Join(XElement? parent, string name)

@@ -18,7 +18,7 @@ public static class CsvStatementParser
 {
     private static readonly Lazy<Encoding> Windows1252 = new(() =>
     {
-        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        CodePages.Ensure();
         return Encoding.GetEncoding(1252);
     });
 
@@ -240,7 +240,7 @@ public static class CsvStatementParser
         // Placeholders as the other formats drop them: an IBAN column holding no IBAN ("0000000000"), a reference of
         // "NOTPROVIDED" (SEPA's word for none).
         var iban = StatementText.IbanOrNull(Text(columns.Iban, "IBAN"));
-        var reference = Text(columns.Reference, "reference") is { } given && !given.Equals("NOTPROVIDED", StringComparison.OrdinalIgnoreCase) ? given : null;
+        var reference = StatementText.ProvidedOrNull(Text(columns.Reference, "reference"));
         var line = new StatementLine(booking, value, amount, description, Text(columns.Counterparty, "counterparty"), iban,
             reference, IsReversal: false, location);
         return new Row(line, balance);

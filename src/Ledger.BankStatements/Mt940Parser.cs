@@ -600,6 +600,6 @@ internal sealed record Mt940Information(string Description, string? Counterparty
             }
         }
         var value = purpose[start..end].Trim();
-        return value.Length == 0 || value.Equals("NOTPROVIDED", StringComparison.OrdinalIgnoreCase) ? null : value;
+        return value.Length == 0 ? null : StatementText.ProvidedOrNull(value);
     }
 }

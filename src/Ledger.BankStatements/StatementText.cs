@@ -41,6 +41,10 @@ internal static class StatementText
         return cleaned.Length == 0 ? null : cleaned;
     }
 
+    /// <summary>A reference as given, or null for none: absent, or "NOTPROVIDED" (SEPA's word for none, in any case).</summary>
+    public static string? ProvidedOrNull(string? text) =>
+        text is null || text.Equals("NOTPROVIDED", StringComparison.OrdinalIgnoreCase) ? null : text;
+
     /// <summary>Cuts <paramref name="text"/> at the longest text kept, warning where it was cut.</summary>
     public static string Cut(string text, string location, string what, List<string> warnings)
     {

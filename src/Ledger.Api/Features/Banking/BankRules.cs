@@ -224,10 +224,11 @@ public static class BankRules
         }
         var lockDate = connection.ExecuteScalar<string?>("SELECT lock_date FROM books WHERE id = @bookId", new { bookId = book.Id });
         var open = lines.Where(l => l.Amount != 0 && (lockDate is null || string.CompareOrdinal(l.BookingDate, lockDate) > 0)).ToList();
-        if (open.Count < lines.Count(l => l.Amount != 0))
-            warnings.Add(lines.Count(l => l.Amount != 0) - open.Count == 1
+        var locked = lines.Count(l => l.Amount != 0) - open.Count;
+        if (locked > 0)
+            warnings.Add(locked == 1
                 ? $"1 line is dated on or before the lock date ({lockDate}) and was left unmatched."
-                : $"{lines.Count(l => l.Amount != 0) - open.Count} lines are dated on or before the lock date ({lockDate}) and were left unmatched.");
+                : $"{locked} lines are dated on or before the lock date ({lockDate}) and were left unmatched.");
 
         var autoMatched = 0;
         if (settings.AutoMatch)

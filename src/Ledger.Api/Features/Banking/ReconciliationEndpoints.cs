@@ -258,23 +258,19 @@ public static class ReconciliationEndpoints
                 unreconciled, feed.Last);
         }
 
+        /// <summary>The bank's balance at the end of <paramref name="through"/> as the stored lines give it (ignored ones
+        /// included, as the bank's balances include them), or null when no statement states a balance to start from.</summary>
+        public static long? StatementBalanceThrough(DbConnection connection, string bookId, long bankAccountId, LocalDate through) =>
+            Baseline(connection, bookId, bankAccountId) is { } baseline
+                ? checked(baseline + LineSum(connection, bookId, bankAccountId, "<=", DateText.Format(through)))
+                : null;
+
         /// <summary>
         /// The bank's balance before its first line, backed out of the earliest statement that states one: its opening
         /// balance less the lines booked before it, or its closing balance less the lines booked up to it (OFX states only
         /// a closing balance). Ignored lines count here, since the bank's stated balances include them. Null when no
         /// statement states a balance: then the statement balance is not known, rather than taken as zero.
         /// </summary>
-        /// <summary>The bank's balance at the end of <paramref name="through"/> as the stored lines give it (ignored ones
-        /// included, as the bank's balances include them), or null when no statement states a balance to start from.</summary>
-        public static long? StatementBalanceThrough(DbConnection connection, string bookId, long bankAccountId, LocalDate through)
-        {
-            if (Baseline(connection, bookId, bankAccountId) is not { } baseline) return null;
-            return checked(baseline + connection.ExecuteScalar<long>("""
-                SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM statement_lines
-                WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND booking_date <= @through
-                """, new { bookId, bankAccountId, through = DateText.Format(through) }));
-        }
-
         private static long? Baseline(DbConnection connection, string bookId, long bankAccountId)
         {
             var anchor = connection.QuerySingleOrDefault<(long? Opening, long? Closing, string? FirstDate, string? ClosingDate, string? LastDate)?>("""
@@ -284,15 +280,19 @@ public static class ReconciliationEndpoints
                 ORDER BY first_date, id LIMIT 1
                 """, new { bookId, bankAccountId });
             if (anchor is not { } a) return null;
-            const string sumSql = """
+            if (a.Opening is { } opening)
+                return checked(opening - LineSum(connection, bookId, bankAccountId, "<", a.FirstDate!));
+            var through = a.ClosingDate is { } closingDate && string.CompareOrdinal(closingDate, a.LastDate) > 0 ? closingDate : a.LastDate;
+            return checked(a.Closing!.Value - LineSum(connection, bookId, bankAccountId, "<=", through!));
+        }
+
+        /// <summary>The bank account's statement lines, ignored ones included, booked before (<c>&lt;</c>) or up to (<c>&lt;=</c>) a date.</summary>
+        private static long LineSum(DbConnection connection, string bookId, long bankAccountId, string comparison, string date) =>
+            connection.ExecuteScalar<long>(string.Format(CultureInfo.InvariantCulture, """
                 SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM statement_lines
                 WHERE book_id = @bookId AND bank_account_id = @bankAccountId AND booking_date {0} @date
-                """;
-            if (a.Opening is { } opening)
-                return checked(opening - connection.ExecuteScalar<long>(string.Format(CultureInfo.InvariantCulture, sumSql, "<"), new { bookId, bankAccountId, date = a.FirstDate }));
-            var through = a.ClosingDate is { } closingDate && string.CompareOrdinal(closingDate, a.LastDate) > 0 ? closingDate : a.LastDate;
-            return checked(a.Closing!.Value - connection.ExecuteScalar<long>(string.Format(CultureInfo.InvariantCulture, sumSql, "<="), new { bookId, bankAccountId, date = through }));
-        }
+                """, comparison is "<" or "<=" ? comparison : throw new ArgumentOutOfRangeException(nameof(comparison))),
+                new { bookId, bankAccountId, date });
 
         public ReconciliationResponse ToResponse(BookIdentity book, StoredBankAccount account, LocalDate asOf, string? lastClosed)
         {

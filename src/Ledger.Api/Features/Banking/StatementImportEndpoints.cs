@@ -252,9 +252,10 @@ public static class StatementImportEndpoints
         var accounts = keys.OfType<string>().Distinct().ToList();
         if (accounts.Count > 1)
         {
+            var named = string.Join(", ", file.Sections.Select(s => s.AccountIdentifier).OfType<string>().Distinct().Take(5));
             if (account.Iban is not { } own)
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statements of several accounts",
-                    $"The file holds statements of {accounts.Count} accounts ({string.Join(", ", file.Sections.Select(s => s.AccountIdentifier).OfType<string>().Distinct().Take(5))}); " +
+                    $"The file holds statements of {accounts.Count} accounts ({named}); " +
                     $"bank account {account.Id} has no IBAN to tell which is its own. Give it its IBAN (PATCH …/bank-accounts/{account.Id}), or import a file of this account only.");
             var ownKey = AccountKey(own);
             var kept = new List<StatementSection>();
@@ -263,7 +264,7 @@ public static class StatementImportEndpoints
                 else warnings.Add($"Statement {s + 1} of the file is for account {file.Sections[s].AccountIdentifier}, not this bank account's {own}: left out.");
             if (kept.Count == 0)
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Statement of another account",
-                    $"The file holds statements of {string.Join(", ", file.Sections.Select(s => s.AccountIdentifier).OfType<string>().Distinct().Take(5))}; " +
+                    $"The file holds statements of {named}; " +
                     $"bank account {account.Id} is {own}.");
             file = file with { Sections = kept };
         }
@@ -349,7 +350,6 @@ public static class StatementImportEndpoints
 
     private sealed record KnownLine(long Id, string Key, string Status);
 
-    /// <summary>Lines already imported for the bank account in the file's date range, by key.</summary>
     // An account as statements name it, for telling several apart: a German account by bank code and account number
     // (written as an IBAN or the domestic way), another IBAN without spaces, else the text as written.
     private static string AccountKey(string stated)
@@ -372,6 +372,7 @@ public static class StatementImportEndpoints
         return (parts[0], parts[1].PadLeft(10, '0'));
     }
 
+    /// <summary>Lines already imported for the bank account in the file's date range, by key.</summary>
     private static Dictionary<string, KnownLine> Known(DbConnection connection, string bookId, long bankAccountId, IReadOnlyList<PreparedLine> lines)
     {
         var known = new Dictionary<string, KnownLine>(StringComparer.Ordinal);

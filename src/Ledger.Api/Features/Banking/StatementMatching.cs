@@ -46,11 +46,15 @@ public static class StatementMatching
     /// </summary>
     public static void RefuseWhileMatched(DbConnection connection, string bookId, long entryId, string what)
     {
-        if (connection.ExecuteScalar<long?>(
-                "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL",
-                new { bookId, entryId }) is { } line)
+        if (LineMatchedTo(connection, bookId, entryId) is { } line)
             throw new ConflictException($"{what} is matched to statement line {line}; undo that match (DELETE …/statement-lines/{line}/match) first.");
     }
+
+    /// <summary>The statement line with a live match to a line of <paramref name="entryId"/>, if any (the lowest, if several).</summary>
+    public static long? LineMatchedTo(DbConnection connection, string bookId, long entryId) =>
+        connection.ExecuteScalar<long?>(
+            "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL",
+            new { bookId, entryId });
 
     /// <summary>A zero line moved no money: it needs no entry (ignore it instead).</summary>
     private static void RefuseZero(StoredStatementLine line)
@@ -92,18 +96,19 @@ public static class StatementMatching
         return id;
     }
 
-    private static string EntryDate(DbConnection connection, string bookId, long entryId) =>
-        connection.ExecuteScalar<string>("SELECT entry_date FROM journal_entries WHERE book_id = @bookId AND id = @entryId", new { bookId, entryId })!;
-
     /// <summary>The line is this posting, already in the books (e.g. posted by a bank-import script).</summary>
     public static long MatchPosting(WriteSession session, BookIdentity book, StoredStatementLine line, long entryId, int lineNo, string by)
     {
         var connection = session.Connection;
         RefuseZero(line);
-        var posting = connection.QuerySingleOrDefault<(string Code, long Amount, string EntryDate, long? ReversedBy, long? ReversalOf)?>("""
-            SELECT a.code, p.amount, p.entry_date, e.reversed_by, e.reversal_of FROM postings p
+        // With the dates of its reversal and of the entry it reverses, if any, read in the same round trip.
+        var posting = connection.QuerySingleOrDefault<(string Code, long Amount, string EntryDate, long? ReversedBy, string? ReversedOn,
+            long? ReversalOf, string? OriginalDate)?>("""
+            SELECT a.code, p.amount, p.entry_date, e.reversed_by, rb.entry_date, e.reversal_of, ro.entry_date FROM postings p
             JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id
             JOIN journal_entries e ON e.id = p.entry_id AND e.book_id = p.book_id
+            LEFT JOIN journal_entries rb ON rb.id = e.reversed_by AND rb.book_id = e.book_id
+            LEFT JOIN journal_entries ro ON ro.id = e.reversal_of AND ro.book_id = e.book_id
             WHERE p.book_id = @bookId AND p.entry_id = @entryId AND p.line_no = @lineNo
             """, new { bookId = book.Id, entryId, lineNo });
         if (posting is not { } found)
@@ -115,9 +120,9 @@ public static class StatementMatching
         // A reversal on the entry's own date takes back a mistake: neither it nor what it reversed is money the bank moved.
         // One dated later is money that came in and went back (a returned direct debit, a bounced cheque): the entry is
         // the line that brought it, the reversal the line that took it back, matched in either order.
-        if (found.ReversedBy is { } reversedBy && string.CompareOrdinal(EntryDate(connection, book.Id, reversedBy), found.EntryDate) <= 0)
+        if (found.ReversedBy is { } reversedBy && string.CompareOrdinal(found.ReversedOn, found.EntryDate) <= 0)
             throw new ConflictException($"Journal entry {entryId} was reversed on its own date (by entry {reversedBy}); match the line to an entry that stands.");
-        if (found.ReversalOf is { } original && string.CompareOrdinal(found.EntryDate, EntryDate(connection, book.Id, original)) <= 0)
+        if (found.ReversalOf is { } original && string.CompareOrdinal(found.EntryDate, found.OriginalDate) <= 0)
             throw new ConflictException($"Journal entry {entryId} is the reversal of entry {original} on its own date; it is not money through the bank " +
                 "(a reversal dated later than its entry is: money that came in and went back).");
         if (connection.ExecuteScalar<long?>("SELECT statement_line_id FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND line_no = @lineNo AND undone_at IS NULL",

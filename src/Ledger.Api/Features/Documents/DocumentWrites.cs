@@ -113,7 +113,11 @@ public static class DocumentWrites
     private static DocumentSnapshots.DocumentRow Issue(WriteSession session, BookIdentity book, DocumentKind kind, DocumentSnapshots.DocumentRow draft,
         IReadOnlyList<DocumentSnapshots.LineRow> lines, Party party, ControlAccounts controls, IReadOnlyDictionary<string, string> taxAccounts)
     {
-        if (draft.Gross == 0) throw new ConflictException($"{char.ToUpperInvariant(Article.A(kind.Words())[0])}{Article.A(kind.Words())[1..]} of zero cannot be issued: its lines add up to nothing.");
+        if (draft.Gross == 0)
+        {
+            var what = Article.A(kind.Words());
+            throw new ConflictException($"{char.ToUpperInvariant(what[0])}{what[1..]} of zero cannot be issued: its lines add up to nothing.");
+        }
         var date = DateText.ParseStoredDate(draft.DocumentDate);
         var dueDate = draft.DueDate is { } due ? DateText.ParseStoredDate(due)
             : kind is DocumentKind.Invoice or DocumentKind.Bill ? date.PlusDays((int)party.PaymentTermsDays) : date;

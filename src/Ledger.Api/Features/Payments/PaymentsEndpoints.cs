@@ -224,9 +224,7 @@ public static class PaymentsEndpoints
                 if (session.Connection.QuerySingleOrDefault<(long EntryId, string PaymentDate)?>(
                         "SELECT entry_id, payment_date FROM payments WHERE book_id = @bookId AND id = @id", new { bookId, id }) is { } stored
                     && (date is null || string.CompareOrdinal(DateText.Format(date.Value), stored.PaymentDate) <= 0)
-                    && session.Connection.ExecuteScalar<long?>(
-                        "SELECT MIN(statement_line_id) FROM bank_matches WHERE book_id = @bookId AND entry_id = @entryId AND undone_at IS NULL",
-                        new { bookId, entryId = stored.EntryId }) is { } line)
+                    && Banking.StatementMatching.LineMatchedTo(session.Connection, bookId, stored.EntryId) is { } line)
                     throw new ConflictException($"Payment {id} is matched to statement line {line}. If it was never paid, undo that match " +
                         $"(DELETE …/statement-lines/{line}/match), which voids it; if the money came back (a returned direct debit, a " +
                         $"bounced cheque), void it with the date it went back, after {stored.PaymentDate}, and match the line that took it back to the void's entry.");
