@@ -536,6 +536,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private static bool TryRollbackRequest(WriteSession session)
     {
         session.WaitForCopiesQuietly();
+        // Rows the request deferred are not sent first (every command sends them): into a transaction a failed copy
+        // aborted, they would fail the rollback too, and with it the group.
+        session.DropRequestWrites();
         try
         {
             session.Execute("ROLLBACK TO request");
@@ -990,11 +993,16 @@ public sealed class WriteSession : IDisposable
     {
         // Set in a savepoint the rollback undid, perhaps: set it again if asked (it only ever costs a round trip).
         _plansForValues = false;
-        // Its own rows only: those before it belong to requests already kept (sent, or waiting for the commit).
-        if (_requestPendingStart < _pendingWrites.Count) _pendingWrites.RemoveRange(_requestPendingStart, _pendingWrites.Count - _requestPendingStart);
+        DropRequestWrites();
         _requestMaxEntryId = 0;
         _requestAfterCommit.Clear();
         foreach (var state in _groupStates.Values) state.DiscardRequest();
+    }
+
+    /// <summary>Forgets the rows the running request deferred and has not sent; those before it belong to requests already kept.</summary>
+    internal void DropRequestWrites()
+    {
+        if (_requestPendingStart < _pendingWrites.Count) _pendingWrites.RemoveRange(_requestPendingStart, _pendingWrites.Count - _requestPendingStart);
     }
 
     /// <summary>Writes out every deferred group state and forgets what it cached, so plain SQL sees current rows.</summary>
