@@ -152,12 +152,26 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
     public async Task A_byte_changed_in_an_event_is_named_by_its_sequence_and_so_is_a_deleted_event()
     {
         var (book, entryId, _) = await BusyBookAsync();
+        // An entry's event: its row in the log (who posted it), and the hash its entry's row keeps.
         var sequence = (await EventsAsync(book, "&types=journal_entry.posted")).First(e => e["subject"].Str("id") == entryId.ToString())["sequence"]!.GetValue<long>();
-        await TamperAsync("UPDATE events SET data = REPLACE(data, '5000.00', '5000.01') WHERE book_id = @book AND sequence = @sequence", new { book, sequence });
+        await TamperAsync("UPDATE events SET actor_name = 'someone else' WHERE book_id = @book AND sequence = @sequence", new { book, sequence });
         var verified = await VerifyAsync(book);
         Assert.False(verified["valid"]!.GetValue<bool>());
         Assert.Equal(("event", sequence), (verified["firstInvalid"].Str("kind"), verified["firstInvalid"]!["sequence"]!.GetValue<long>()));
         Assert.Equal(sequence - 1, verified["events"]!.GetValue<long>());
+        var (rehashed, rehashedEntry, _) = await BusyBookAsync();
+        await TamperAsync("UPDATE journal_entries SET event_hash = REPLACE(event_hash, SUBSTR(event_hash, 1, 1), 'x') WHERE book_id = @rehashed AND id = @rehashedEntry",
+            new { rehashed, rehashedEntry });
+        var rehashedVerified = await VerifyAsync(rehashed);
+        Assert.Equal("event", rehashedVerified["firstInvalid"].Str("kind"));
+
+        // A document's event, whose data is stored in the log.
+        var (documented, _, invoice) = await BusyBookAsync();
+        var documentEvent = (await EventsAsync(documented, "&types=document.issued")).First(e => e["subject"].Str("id") == invoice.ToString())["sequence"]!.GetValue<long>();
+        await TamperAsync("UPDATE events SET data = REPLACE(data, '1190.00', '1190.01') WHERE book_id = @documented AND sequence = @documentEvent",
+            new { documented, documentEvent });
+        var documentVerified = await VerifyAsync(documented);
+        Assert.Equal(("event", documentEvent), (documentVerified["firstInvalid"].Str("kind"), documentVerified["firstInvalid"]!["sequence"]!.GetValue<long>()));
 
         var (other, _, _) = await BusyBookAsync();
         await TamperAsync("DELETE FROM events WHERE book_id = @other AND sequence = 3", new { other });
@@ -305,6 +319,165 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         var sequences = (await EventsAsync(book, $"&after={before}")).Concat(await EventsAsync(book, $"&after={before + 1000}"))
             .Select(e => e["sequence"]!.GetValue<long>()).ToList();
         Assert.Equal(Enumerable.Range((int)before + 1, 1102).Select(n => (long)n), sequences);
+    }
+
+    /// <summary>A book whose second to sixth events are one batch of five entries (one row of the log, a run).</summary>
+    private async Task<(string Book, long[] Entries)> BatchBookAsync()
+    {
+        var book = await StandardBookAsync();
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/accounts", new { code = "1998", name = "Before", type = "asset" })).AssertCreatedAsync();
+        var before = (await VerifyAsync(book))["events"]!.GetValue<long>();
+        var entries = Enumerable.Range(0, 5).Select(i => HttpTestExtensions.Entry("2026-02-01", $"E{i}", ("1010", $"{i + 1}.00", null), ("4000", null, $"{i + 1}.00"))).ToArray();
+        var posted = await (await Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", new { entries })).AssertCreatedAsync();
+        await (await Admin.PostJsonAsync($"/v1/books/{book}/accounts", new { code = "1999", name = "After", type = "asset" })).AssertCreatedAsync();
+        Assert.Equal(before + 6, (await VerifyAsync(book))["events"]!.GetValue<long>());
+        return (book, posted["entries"]!.AsArray().Select(e => e!["id"]!.GetValue<long>()).ToArray());
+    }
+
+    [Fact]
+    public async Task A_batchs_events_share_one_row_of_the_log_and_read_back_one_by_one_from_any_place()
+    {
+        var (book, ids) = await BatchBookAsync();
+        var events = await EventsAsync(book);
+        var entryEvents = events.Where(e => e.Str("type") == "journal_entry.posted").ToList();
+        Assert.Equal(ids.Select(id => id.ToString()), entryEvents.Select(e => e["subject"].Str("id")));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"{i + 1}.00"), entryEvents.Select(e => e["data"]!["lines"]![0].Str("debit")));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"E{i}"), entryEvents.Select(e => e["data"].Str("description")));
+        await using (var connection = await TestDatabase.OpenWritableAsync(App.DatabasePath))
+        {
+            var first = entryEvents[0]["sequence"]!.GetValue<long>();
+            var run = await connection.QuerySingleAsync<(long Sequence, long? Through, string Data, string Hash)>(
+                "SELECT sequence, through_sequence, data, hash FROM events WHERE book_id = @book AND sequence = @first", new { book, first });
+            Assert.Equal((first, first + 4, ""), (run.Sequence, run.Through, run.Data));
+            Assert.Equal(entryEvents[^1].Str("hash"), run.Hash);
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM events WHERE book_id = @book AND sequence > @first AND sequence <= @last", new { book, first, last = first + 4 }));
+        }
+        // Every place to resume from, inside the run too, gives the same events as the whole feed, a page at a time.
+        var all = events.Select(e => e.ToJsonString()).ToList();
+        for (var after = 0; after < events.Count; after++)
+        {
+            var page = await Admin.GetJsonAsync($"/v1/books/{book}/events?after={after}&limit=2");
+            Assert.Equal(all.Skip(after).Take(2), page["items"]!.AsArray().Select(e => e!.ToJsonString()));
+        }
+        var filtered = await EventsAsync(book, $"&after={entryEvents[0]["sequence"]!.GetValue<long>()}&types=journal_entry.*");
+        Assert.Equal(entryEvents.Skip(1).Select(e => e.ToJsonString()), filtered.Select(e => e.ToJsonString()));
+        // The export says the same, line by line.
+        var export = (await (await Admin.GetAsync($"/v1/books/{book}/audit/export")).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(all, export.Select(l => JsonNode.Parse(l)!.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task A_change_inside_a_batch_names_the_entry_the_line_or_the_event_that_differs()
+    {
+        var (book, ids) = await BatchBookAsync();
+        var third = ids[2];
+        await TamperAsync("UPDATE postings SET description = 'x' WHERE book_id = @book AND entry_id = @third AND line_no = 1", new { book, third });
+        var line = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{third}/1"), (line.Str("table"), line.Str("id")));
+        Assert.Contains("\"description\":\"x\"", line.Str("reason"));
+
+        (book, ids) = await BatchBookAsync();
+        var fourth = ids[3];
+        await TamperAsync("UPDATE journal_entries SET reference = 'R' WHERE book_id = @book AND id = @fourth", new { book, fourth });
+        var entry = await VerifyAsync(book);
+        Assert.Equal(("journal_entries", fourth.ToString()), (entry["firstInvalid"].Str("table"), entry["firstInvalid"].Str("id")));
+        var fourthEvent = (await EventsAsync(book)).Single(e => e["subject"].Str("id") == fourth.ToString() && e["subject"].Str("type") == "journal_entry");
+        Assert.Equal(fourthEvent["sequence"]!.GetValue<long>() - 1, entry["events"]!.GetValue<long>());
+
+        // The run's row keeps the hash of its last event.
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE events SET hash = REPLACE(hash, SUBSTR(hash, 1, 1), 'x') WHERE book_id = @book AND through_sequence IS NOT NULL", new { book });
+        var runHash = (await VerifyAsync(book))["firstInvalid"]!;
+        var lastOfRun = (await EventsAsync(book)).Single(e => e["subject"].Str("id") == ids[^1].ToString() && e["subject"].Str("type") == "journal_entry");
+        Assert.Equal(("event", lastOfRun["sequence"]!.GetValue<long>()), (runHash.Str("kind"), runHash["sequence"]!.GetValue<long>()));
+
+        // An entry of the run taken out, lines and all.
+        (book, ids) = await BatchBookAsync();
+        var second = ids[1];
+        await TamperPastKeysAsync("DELETE FROM journal_entries WHERE book_id = @book AND id = @second", new { book, second });
+        var gone = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal("journal_entries", gone.Str("table"));
+        Assert.Contains($"after entry {ids[0]} and before entry {ids[2]}", gone.Str("reason"));
+        (book, ids) = await BatchBookAsync();
+        await TamperPastKeysAsync("DELETE FROM journal_entries WHERE book_id = @book AND id = @first", new { book, first = ids[0] });
+        var firstGone = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("journal_entries", ids[0].ToString()), (firstGone.Str("table"), firstGone.Str("id")));
+        Assert.Contains("is gone", firstGone.Str("reason"));
+
+        // A line taken out of an entry of the run (the entry no longer balances), and a line's amount changed.
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("DELETE FROM postings WHERE book_id = @book AND entry_id = @third AND line_no = 1", new { book, third = ids[2] });
+        var lineGone = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", ids[2].ToString()), (lineGone.Str("table"), lineGone.Str("id")));
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE postings SET amount = amount * 10 WHERE book_id = @book AND entry_id = @fifth AND line_no = 0", new { book, fifth = ids[4] });
+        var amount = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{ids[4]}/0"), (amount.Str("table"), amount.Str("id")));
+
+        // An entry passed off as one the batch posted: it names an event another entry holds.
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("""
+            INSERT INTO journal_entries (id, book_id, number, entry_date, description, reference, created_at, reversal_of, reversed_by, is_closing, source_type, source_id, event_sequence, event_hash, fingerprint)
+            SELECT 900000000 + id, book_id, number + 1000, entry_date, 'Inserted', reference, created_at, NULL, NULL, 0, NULL, NULL, event_sequence, event_hash, fingerprint
+            FROM journal_entries WHERE book_id = @book AND id = @first
+            """, new { book, first = ids[0] });
+        var copied = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("journal_entries", (900000000 + ids[0]).ToString()), (copied.Str("table"), copied.Str("id")));
+    }
+
+    [Fact]
+    public async Task A_fingerprint_changed_lines_swapped_or_the_runs_row_changed_are_named_and_an_impossible_amount_is_no_500()
+    {
+        var (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE postings SET fingerprint = 0 WHERE book_id = @book AND entry_id = @id AND line_no = 0", new { book, id = ids[1] });
+        var fingerprint = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{ids[1]}/0"), (fingerprint.Str("table"), fingerprint.Str("id")));
+        Assert.Contains("fingerprint was changed", fingerprint.Str("reason"));
+
+        // Lines 0 and 1 trade places (each keeps its text and its fingerprint): the fingerprint is of a line at its place.
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE postings SET line_no = 9 WHERE book_id = @book AND entry_id = @id AND line_no = 0", new { book, id = ids[2] });
+        await TamperAsync("UPDATE postings SET line_no = 0 WHERE book_id = @book AND entry_id = @id AND line_no = 1", new { book, id = ids[2] });
+        await TamperAsync("UPDATE postings SET line_no = 1 WHERE book_id = @book AND entry_id = @id AND line_no = 9", new { book, id = ids[2] });
+        var swapped = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{ids[2]}/0"), (swapped.Str("table"), swapped.Str("id")));
+
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE events SET subject_id = @other WHERE book_id = @book AND through_sequence IS NOT NULL", new { book, other = ids[1].ToString() });
+        var renamed = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal("event", renamed.Str("kind"));
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE events SET data = '{}' WHERE book_id = @book AND through_sequence IS NOT NULL", new { book });
+        Assert.Equal("event", (await VerifyAsync(book))["firstInvalid"].Str("kind"));
+
+        // An amount no entry can hold (only a changed row has it): the feed and the export still answer, the audit names the line.
+        (book, ids) = await BatchBookAsync();
+        await TamperAsync("UPDATE postings SET amount = -9223372036854775808 WHERE book_id = @book AND entry_id = @id AND line_no = 1", new { book, id = ids[0] });
+        Assert.Equal("92233720368547758.08", (await EventsAsync(book)).Single(e => e["subject"].Str("id") == ids[0].ToString() && e["subject"].Str("type") == "journal_entry")
+            ["data"]!["lines"]![1].Str("credit"));
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync($"/v1/books/{book}/audit/export")).StatusCode);
+        var impossible = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{ids[0]}/1"), (impossible.Str("table"), impossible.Str("id")));
+    }
+
+    [Fact]
+    public async Task An_entry_event_written_with_its_own_row_before_runs_still_verifies_and_a_changed_line_is_named()
+    {
+        // Events written before migration 0016 (SQLite) or 0017 (PostgreSQL): a row per entry, with the entry's text as data.
+        var (book, entryId, _) = await BusyBookAsync();
+        var posted = (await EventsAsync(book, "&types=journal_entry.posted")).First(e => e["subject"].Str("id") == entryId.ToString());
+        var sequence = posted["sequence"]!.GetValue<long>();
+        var data = Ledger.Domain.CanonicalJson.Text(posted["data"]);
+        await TamperAsync("UPDATE events SET data = @data, through_sequence = NULL WHERE book_id = @book AND sequence = @sequence", new { book, sequence, data });
+        await TamperAsync("UPDATE journal_entries SET event_hash = NULL, fingerprint = NULL WHERE book_id = @book AND id = @entryId", new { book, entryId });
+        var verified = await VerifyAsync(book);
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
+        Assert.Equal(posted.ToJsonString(), (await EventsAsync(book, "&types=journal_entry.posted")).First(e => e["subject"].Str("id") == entryId.ToString()).ToJsonString());
+
+        await TamperAsync("UPDATE postings SET amount = amount + 1 WHERE book_id = @book AND entry_id = @entryId AND line_no = 1", new { book, entryId });
+        var changed = await VerifyAsync(book);
+        Assert.Equal(("postings", $"{entryId}/1"), (changed["firstInvalid"].Str("table"), changed["firstInvalid"].Str("id")));
     }
 
     [Fact]

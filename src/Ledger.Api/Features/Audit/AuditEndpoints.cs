@@ -100,9 +100,9 @@ public static class AuditEndpoints
         var from = after;
         for (var pass = 0; pass < 20 && items.Count < limit; pass++)
         {
-            var rows = (await connection.QueryAsync<StoredEvent>(SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take",
-                new { bookId, from, take = ChunkSize })).AsList();
-            foreach (var row in rows)
+            // Entries' events are read with their entries, on the same connection (a replica has both or neither).
+            var rows = await EventReader.ReadAsync(connection, bookId, from, ChunkSize);
+            foreach (var (row, _, _, _) in rows)
             {
                 if (items.Count == limit) { more = true; break; }
                 last = row.Sequence;
@@ -110,12 +110,11 @@ public static class AuditEndpoints
                     items.Add(row.ToEvent());
             }
             if (more || rows.Count < ChunkSize) break;
-            from = rows[^1].Sequence;
+            from = rows[^1].Event.Sequence;
             if (pass == 19 || items.Count == limit)
             {
                 // The page is full (or the scan bounded) at a chunk's end: whether anything follows decides the cursor.
-                more = await connection.ExecuteScalarAsync<long>(
-                    "SELECT COUNT(*) FROM events WHERE book_id = @bookId AND sequence > @from", new { bookId, from }) > 0;
+                more = await HeadAsync(connection, bookId) > from;
                 break;
             }
         }
@@ -134,8 +133,10 @@ public static class AuditEndpoints
         return TypedResults.Ok(new EventPage(items, cursor, last ?? after));
     }
 
-    private static Task<long> HeadAsync(DbConnection connection, string bookId) =>
-        connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE book_id = @bookId", new { bookId });
+    // The last row may be a run of entry events (EntryEventRun): the head is its last sequence.
+    private static async Task<long> HeadAsync(DbConnection connection, string bookId) =>
+        await connection.ExecuteScalarAsync<long?>(
+            "SELECT COALESCE(through_sequence, sequence) FROM events WHERE book_id = @bookId ORDER BY sequence DESC LIMIT 1", new { bookId }) ?? 0;
 
     private static (HashSet<string> Exact, List<string> Prefixes) Types(string? types)
     {
@@ -162,13 +163,12 @@ public static class AuditEndpoints
         // A page at a time, written as it is read: an export of a million events never sits in memory.
         while (true)
         {
-            var rows = (await connection.QueryAsync<StoredEvent>(SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take",
-                new { bookId, from, take = ChunkSize })).AsList();
+            var rows = await EventReader.ReadAsync(connection, bookId, from, ChunkSize);
             var text = new StringBuilder();
-            foreach (var row in rows) text.Append(JsonSerializer.Serialize(row.ToEvent(), options)).Append('\n');
+            foreach (var row in rows) text.Append(JsonSerializer.Serialize(row.Event.ToEvent(), options)).Append('\n');
             await http.Response.WriteAsync(text.ToString(), http.RequestAborted);
             if (rows.Count < ChunkSize) break;
-            from = rows[^1].Sequence;
+            from = rows[^1].Event.Sequence;
         }
     }
 
@@ -182,14 +182,8 @@ public static class AuditEndpoints
         string SubjectId, string Data, string Hash)
     {
         public LedgerEvent ToEvent() => new(Sequence, Type, OccurredAt, ActorKeyId is null ? null : new EventActorInfo(ActorKeyId, ActorName),
-            new EventSubject(SubjectType, SubjectId), JsonNode.Parse(Data)!.AsObject(), Hash);
+            new EventSubject(SubjectType, SubjectId), Data.Length == 0 ? [] : JsonNode.Parse(Data)!.AsObject(), Hash);
     }
-
-    public const string SelectEventsSql = """
-        SELECT sequence AS Sequence, type AS Type, occurred_at AS OccurredAt, actor_key_id AS ActorKeyId, actor_name AS ActorName,
-               subject_type AS SubjectType, subject_id AS SubjectId, data AS Data, hash AS Hash
-        FROM events WHERE book_id = @bookId
-        """;
 }
 
 /// <summary>The audit itself: the chain, then the rows against their events, a chunk at a time in one read snapshot.</summary>
@@ -210,14 +204,28 @@ public static class AuditVerifier
         var head = AuditChain.Genesis;
         AuditVerification Result(AuditFinding? finding, long entries = 0, long documents = 0) =>
             new(finding is null, events, head, entries, documents, entriesBefore, documentsBefore, finding);
+        // Entries whose events are in runs, as step 1 finds them (each holds one event: step 2 counts those that claim one).
+        long runEntries = 0;
+        long? previousInRun = null;
         while (true)
         {
-            var rows = (await connection.QueryAsync<AuditEndpoints.StoredEvent>(
-                AuditEndpoints.SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take", new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
-            foreach (var e in rows)
+            var rows = await EventReader.ReadAsync(connection, bookId, from, AuditEndpoints.ChunkSize);
+            foreach (var (e, run, entry, lines) in rows)
             {
                 if (e.Sequence != events + 1)
                     return Result(new AuditFinding("event", events + 1, "events", null, $"Event {events + 1} is missing (the next stored is {e.Sequence})."));
+                if (run is not null)
+                {
+                    if (e.Sequence == run.Sequence) previousInRun = null;
+                    if (run.StoredData.Length != 0)
+                        return Result(new AuditFinding("event", e.Sequence, "events", null,
+                            $"Event {e.Sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} holds data, which the entries' rows are."));
+                    if (entry is null)
+                        return Result(await EntryOfRunMissingAsync(connection, bookId, run, e.Sequence, previousInRun));
+                    if (e.Sequence == run.Sequence && e.SubjectId != run.FirstEntry)
+                        return Result(new AuditFinding("event", e.Sequence, "events", null,
+                            $"Event {e.Sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} names entry {run.FirstEntry} first; event {e.Sequence} posted entry {e.SubjectId}."));
+                }
                 string hash;
                 try
                 {
@@ -230,17 +238,27 @@ public static class AuditVerifier
                 {
                     return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} cannot be read: {ex.Message}."));
                 }
-                if (hash != e.Hash)
+                if (run is not null)
+                {
+                    // The fingerprints are checked even when the hash follows: they are the rows' own, and must say the same.
+                    if (ChangedInRun(e, entry!, lines!, book.Digits, hash != e.Hash) is { } changed) return Result(changed);
+                    if (e.Sequence == run.ThroughSequence && run.Hash != hash)
+                        return Result(new AuditFinding("event", e.Sequence, "events", null,
+                            $"Event {e.Sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} no longer holds its hash."));
+                    previousInRun = entry!.Id;
+                    runEntries++;
+                }
+                else if (hash != e.Hash)
                     return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} was changed: its hash does not follow from the event before it and its content."));
                 head = hash;
                 events++;
             }
             if (rows.Count < AuditEndpoints.ChunkSize) break;
-            from = rows[^1].Sequence;
+            from = rows[^1].Event.Sequence;
         }
 
         // 2. Journal entries and their postings against their events.
-        var (entryFinding, entriesChecked) = await CheckEntriesAsync(connection, book, auditFromEntry, events);
+        var (entryFinding, entriesChecked) = await CheckEntriesAsync(connection, book, auditFromEntry, runEntries);
         if (entryFinding is not null) return Result(entryFinding, entriesChecked);
         if (await OrphanPostingFindingAsync(connection, bookId) is { } orphan) return Result(orphan, entriesChecked);
         // 2a. The totals the reports read agree with the postings they sum.
@@ -252,66 +270,69 @@ public static class AuditVerifier
         return Result(documentFinding, entriesChecked, documentsChecked);
     }
 
-    private static async Task<(AuditFinding?, long)> CheckEntriesAsync(DbConnection connection, BookIdentity book, long auditFrom, long events)
+    private static async Task<(AuditFinding?, long)> CheckEntriesAsync(DbConnection connection, BookIdentity book, long auditFrom, long runEntries)
     {
         var bookId = book.Id;
         long checkedCount = 0, after = auditFrom;
         while (true)
         {
-            var entries = (await connection.QueryAsync<EntryRow>("""
-                SELECT id AS Id, number AS Number, entry_date AS EntryDate, description AS Description, reference AS Reference,
-                       reversal_of AS ReversalOf, is_closing AS IsClosing, source_type AS SourceType, source_id AS SourceId, event_sequence AS EventSequence
-                FROM journal_entries WHERE book_id = @bookId AND id > @after ORDER BY id LIMIT @take
-                """, new { bookId, after, take = AuditEndpoints.ChunkSize })).AsList();
+            var entries = (await connection.QueryAsync<EventReader.EntryRow>(EventReader.SelectEntriesSql + " AND id > @after ORDER BY id LIMIT @take",
+                new { bookId, after, take = AuditEndpoints.ChunkSize })).AsList();
             if (entries.Count == 0) break;
             var first = entries[0].Id;
             var last = entries[^1].Id;
-            var lines = (await connection.QueryAsync<PostingRow>("""
-                SELECT p.entry_id AS EntryId, p.line_no AS LineNo, a.code AS Account, p.amount AS Amount, p.description AS Description,
-                       o.ledger AS Ledger, o.party_id AS PartyId, p.entry_date AS EntryDate
-                FROM postings p
-                JOIN accounts a ON a.id = p.account_id AND a.book_id = p.book_id
-                LEFT JOIN open_items o ON o.book_id = p.book_id AND o.entry_id = p.entry_id AND o.line_no = p.line_no
-                WHERE p.book_id = @bookId AND p.entry_id >= @first AND p.entry_id <= @last
-                ORDER BY p.entry_id, p.line_no
-                """, new { bookId, first, last })).ToLookup(p => p.EntryId);
-            var sequences = entries.Where(e => e.EventSequence is not null).Select(e => e.EventSequence!.Value).ToList();
+            var lines = (await connection.QueryAsync<EventReader.PostingRow>(
+                EventReader.SelectPostingsSql + " AND p.entry_id >= @first AND p.entry_id <= @last ORDER BY p.entry_id, p.line_no",
+                new { bookId, first, last })).ToLookup(p => p.EntryId);
+            // Entries posted before runs have an event row of their own, with the entry's text as its data.
+            var sequences = entries.Where(e => e.EventHash is null && e.EventSequence is not null).Select(e => e.EventSequence!.Value).ToList();
             var data = new Dictionary<long, (string SubjectType, string SubjectId, string Data)>();
             foreach (var chunk in sequences.Chunk(500))
                 foreach (var row in await connection.QueryAsync<(long Sequence, string SubjectType, string SubjectId, string Data)>(
-                             $"SELECT sequence, subject_type, subject_id, data FROM events WHERE book_id = @bookId AND sequence IN ({string.Join(", ", chunk)})",
+                             $"SELECT sequence, subject_type, subject_id, data FROM events WHERE book_id = @bookId AND through_sequence IS NULL AND sequence IN ({string.Join(", ", chunk)})",
                              new { bookId }))
                     data[row.Sequence] = (row.SubjectType, row.SubjectId, row.Data);
 
             foreach (var entry in entries)
             {
                 var id = entry.Id.ToString(CultureInfo.InvariantCulture);
-                if (entry.EventSequence is not { } sequence || !data.TryGetValue(sequence, out var recorded)
-                    || recorded.SubjectType != "journal_entry" || recorded.SubjectId != id)
+                var inRun = entry.EventHash is not null;
+                (string SubjectType, string SubjectId, string Data) recorded = ("", "", "");
+                if (entry.EventSequence is not { } sequence
+                    || (!inRun && (!data.TryGetValue(sequence, out recorded) || recorded.SubjectType != "journal_entry" || recorded.SubjectId != id)))
                     return (new AuditFinding("row", entry.EventSequence, "journal_entries", id,
                         $"Journal entry {entry.Id} has no event of its own: it was not posted through the ledger."), checkedCount);
                 // A posting carries its entry's date for the reports by date: it must still be the entry's.
                 if (lines[entry.Id].FirstOrDefault(p => p.EntryDate != entry.EntryDate) is { } moved)
                     return (new AuditFinding("row", sequence, "postings", $"{id}/{moved.LineNo}",
                         $"Line {moved.LineNo} of journal entry {entry.Id} is dated {moved.EntryDate}; the entry, as event {sequence} posted it, {entry.EntryDate}."), checkedCount);
-                var entryLines = lines[entry.Id].Select(p => new AuditSnapshots.EntryLine(p.Account, p.Amount, p.Description,
-                    p.Ledger is null ? null : p.Ledger == "receivables" ? "customer" : "vendor", p.PartyId)).ToList();
-                var rebuilt = AuditSnapshots.EntryText(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference,
-                    entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, book.Digits);
-                if (rebuilt != recorded.Data)
-                    return (Differs(entry, entryLines, recorded.Data, sequence, book.Digits), checkedCount);
+                if (!inRun)
+                {
+                    // Step 1 proved a run's entries against the chain; an older entry is held against its event's data.
+                    var entryLines = EventReader.EntryLines(lines[entry.Id]);
+                    if (EventReader.Text(entry, entryLines, book.Digits) != recorded.Data)
+                        return (Differs(entry, entryLines, recorded.Data, sequence, book.Digits), checkedCount);
+                }
                 checkedCount++;
             }
             after = last;
         }
 
+        // Step 1 found one entry for each event of a run. An entry claiming such an event beyond those (a copy of an
+        // entry's row, say) was not read there: as many entries must claim one as there are.
+        var claiming = await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM journal_entries WHERE book_id = @bookId AND event_hash IS NOT NULL", new { bookId });
+        if (claiming != runEntries) return (await ClaimingEntryFindingAsync(connection, bookId, claiming, runEntries), checkedCount);
+
         // Every entry event's entry still exists and still names that event: an entry deleted, or unlinked from its event
         // (and so passed off as older than the log), is found from the log's side, whatever the book says the log began with.
+        // (Runs were read entry by entry in step 1; these are the events that have rows of their own.)
         long from = 0;
         while (true)
         {
             var subjects = (await connection.QueryAsync<(long Sequence, string SubjectId)>("""
-                SELECT sequence, subject_id FROM events WHERE book_id = @bookId AND subject_type = 'journal_entry' AND sequence > @from
+                SELECT sequence, subject_id FROM events
+                WHERE book_id = @bookId AND subject_type = 'journal_entry' AND through_sequence IS NULL AND sequence > @from
                 ORDER BY sequence LIMIT @take
                 """, new { bookId, from, take = AuditEndpoints.ChunkSize })).AsList();
             if (subjects.Count == 0) break;
@@ -335,7 +356,7 @@ public static class AuditVerifier
     }
 
     /// <summary>Names what differs: the entry's own fields, or the first of its postings that does.</summary>
-    private static AuditFinding Differs(EntryRow entry, IReadOnlyList<AuditSnapshots.EntryLine> lines, string recorded, long sequence, int digits)
+    private static AuditFinding Differs(EventReader.EntryRow entry, IReadOnlyList<AuditSnapshots.EntryLine> lines, string recorded, long sequence, int digits)
     {
         var id = entry.Id.ToString(CultureInfo.InvariantCulture);
         var said = JsonNode.Parse(recorded)!.AsObject();
@@ -354,6 +375,108 @@ public static class AuditVerifier
                     : $"Line {i} of journal entry {entry.Id} differs from event {sequence}: it says {b}, the event {a}.");
         }
         return new AuditFinding("row", sequence, "journal_entries", id, $"Journal entry {entry.Id} differs from event {sequence}, which posted it.");
+    }
+
+    /// <summary>
+    /// More entries claim an event of a run than step 1 found (<paramref name="runEntries"/>): the one that shares its
+    /// event with another entry (the later of the two; the reader took the first), or whose event no run holds.
+    /// </summary>
+    private static async Task<AuditFinding> ClaimingEntryFindingAsync(DbConnection connection, string bookId, long claiming, long runEntries)
+    {
+        var shared = await connection.QueryFirstOrDefaultAsync<(long Id, long Sequence)?>("""
+            SELECT MAX(id), event_sequence FROM journal_entries WHERE book_id = @bookId AND event_hash IS NOT NULL
+            GROUP BY event_sequence HAVING COUNT(*) > 1 ORDER BY event_sequence LIMIT 1
+            """, new { bookId });
+        var outside = shared is null
+            ? await connection.QueryFirstOrDefaultAsync<(long Id, long? Sequence)?>("""
+                SELECT j.id, j.event_sequence FROM journal_entries j
+                WHERE j.book_id = @bookId AND j.event_hash IS NOT NULL
+                  AND (j.event_sequence IS NULL OR COALESCE((SELECT e.through_sequence FROM events e WHERE e.book_id = j.book_id AND e.sequence <= j.event_sequence
+                                                             ORDER BY e.sequence DESC LIMIT 1), 0) < j.event_sequence)
+                ORDER BY j.id LIMIT 1
+                """, new { bookId })
+            : null;
+        return shared is { } s
+            ? new AuditFinding("row", s.Sequence, "journal_entries", s.Id.ToString(CultureInfo.InvariantCulture),
+                $"Journal entry {s.Id} has no event of its own: event {s.Sequence}, which it names, posted another entry.")
+            : outside is { } o
+                ? new AuditFinding("row", o.Sequence, "journal_entries", o.Id.ToString(CultureInfo.InvariantCulture),
+                    $"Journal entry {o.Id} has no event of its own: the log holds no entry event {o.Sequence?.ToString(CultureInfo.InvariantCulture) ?? ""}.")
+                : new AuditFinding("row", null, "journal_entries", null,
+                    $"{claiming} journal entries claim events of the log, which posted {runEntries}.");
+    }
+
+    /// <summary>
+    /// No entry names event <paramref name="sequence"/> of <paramref name="run"/>. The entry after the one that holds the
+    /// event before it (<paramref name="previousInRun"/>; before the run's first entry for its first event) tells which:
+    /// if that one holds a later event, the entry is gone; if it holds none (or an earlier one), it is the entry, unlinked.
+    /// </summary>
+    private static async Task<AuditFinding> EntryOfRunMissingAsync(DbConnection connection, string bookId, EventReader.Run run, long sequence,
+        long? previousInRun)
+    {
+        // An entry names the event, but not where the run's row says its entries begin: the row was changed. (A scan of the
+        // book's entries, on this path only.)
+        if (await connection.QueryFirstOrDefaultAsync<long?>(
+                "SELECT id FROM journal_entries WHERE book_id = @bookId AND event_sequence = @sequence ORDER BY id LIMIT 1", new { bookId, sequence }) is { } named)
+            return new AuditFinding("event", sequence, "events", null,
+                $"Event {sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} names entry {run.FirstEntry} first, " +
+                $"and journal entry {named}, which holds event {sequence}, comes before it.");
+        var first = long.TryParse(run.FirstEntry, NumberStyles.None, CultureInfo.InvariantCulture, out var firstId);
+        if (previousInRun is null && !first)
+            return new AuditFinding("event", sequence, "events", null,
+                $"Event {sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} names no entry ('{run.FirstEntry}').");
+        var after = previousInRun ?? firstId - 1;
+        var next = await connection.QueryFirstOrDefaultAsync<(long Id, long? EventSequence)?>(
+            "SELECT id, event_sequence FROM journal_entries WHERE book_id = @bookId AND id > @after ORDER BY id LIMIT 1", new { bookId, after });
+        if (next is { } n && (n.EventSequence is null || n.EventSequence < sequence))
+            return new AuditFinding("row", sequence, "journal_entries", n.Id.ToString(CultureInfo.InvariantCulture),
+                $"Journal entry {n.Id} no longer names event {sequence}, which posted it.");
+        var between = previousInRun is { } p
+            ? next is { } later ? $"; it came after entry {p} and before entry {later.Id}" : $"; it came after entry {p}"
+            : "";
+        return new AuditFinding("row", sequence, "journal_entries", previousInRun is null ? run.FirstEntry : null,
+            $"The journal entry event {sequence} posted is gone{between}.");
+    }
+
+    /// <summary>
+    /// Names what changed in the rows of an entry event of a run: a line (by its fingerprint, or because it is gone or on
+    /// an account the book lacks), the entry's own members (by its fingerprint), a fingerprint itself, or, when the hash
+    /// no longer follows (<paramref name="hashDiffers"/>) and the rows all match their fingerprints, the event (its row in
+    /// the log, or the hash on the entry's row). Null when nothing differs.
+    /// </summary>
+    private static AuditFinding? ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.EntryRow entry, IReadOnlyList<EventReader.PostingRow> lines,
+        int digits, bool hashDiffers)
+    {
+        var id = entry.Id.ToString(CultureInfo.InvariantCulture);
+        var sequence = e.Sequence;
+        var entryLines = EventReader.EntryLines(lines);
+        var fingerprints = new long[entryLines.Count];
+        AuditSnapshots.EntryText(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf,
+            entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits, fingerprints, out var entryFingerprint);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (line.LineNo != i)
+                return new AuditFinding("row", sequence, "postings", $"{id}/{i}", $"Line {i} of journal entry {entry.Id} is gone; event {sequence} posted it.");
+            if (line.Account is null)
+                return new AuditFinding("row", sequence, "postings", $"{id}/{i}",
+                    $"Line {i} of journal entry {entry.Id} is on an account the book does not have; event {sequence} posted it elsewhere.");
+            if (line.Fingerprint != fingerprints[i])
+                return new AuditFinding("row", sequence, "postings", $"{id}/{i}", hashDiffers
+                    ? $"Line {i} of journal entry {entry.Id} differs from what event {sequence} posted: it now says " +
+                      $"{CanonicalJson.Text(AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits)["lines"]![i])}."
+                    : $"Line {i} of journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed.");
+        }
+        if (entry.Fingerprint != entryFingerprint)
+            return new AuditFinding("row", sequence, "journal_entries", id, hashDiffers
+                ? $"Journal entry {entry.Id} differs from event {sequence}, which posted it."
+                : $"Journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed.");
+        if (!hashDiffers) return null;
+        if (lines.Aggregate(0L, (sum, l) => unchecked(sum + l.Amount)) != 0 || lines.Count < 2)
+            return new AuditFinding("row", sequence, "postings", id,
+                $"Journal entry {entry.Id} no longer balances: a line event {sequence} posted is gone, or one was added.");
+        return new AuditFinding("event", sequence, "events", null,
+            $"Event {sequence} was changed: its hash does not follow from the event before it and its content (journal entry {entry.Id} and its lines are as posted).");
     }
 
     /// <summary>
@@ -525,10 +648,4 @@ public static class AuditVerifier
         }
         return (null, checkedCount);
     }
-
-    private sealed record EntryRow(long Id, long Number, string EntryDate, string Description, string? Reference, long? ReversalOf, long IsClosing,
-        string? SourceType, long? SourceId, long? EventSequence);
-
-    private sealed record PostingRow(long EntryId, long LineNo, string Account, long Amount, string? Description, string? Ledger, long? PartyId,
-        string EntryDate);
 }

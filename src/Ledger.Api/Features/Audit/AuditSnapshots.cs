@@ -20,31 +20,36 @@ public static class AuditSnapshots
     /// A test holds it equal to <c>CanonicalJson.Text(Entry(...))</c>.
     /// </summary>
     public static string EntryText(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
-        string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
+        string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits) =>
+        EntryText(id, number, date, description, reference, reversalOf, closing, sourceType, sourceId, lines, digits, [], out _);
+
+    /// <summary>
+    /// As <see cref="EntryText"/>, with the fingerprints the entry's rows keep (when <paramref name="lineFingerprints"/>
+    /// has room for them): XXH3-64 of the UTF-16 code units of the entry's text with its lines' array emptied (seed 0),
+    /// and of each line's text (seed: the line's number). The event's hash proves the rows unchanged; when it does not,
+    /// the fingerprints say which row changed.
+    /// </summary>
+    public static string EntryText(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
+        string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits, Span<long> lineFingerprints, out long entryFingerprint)
     {
         var t = _text ??= new System.Text.StringBuilder(512);
         t.Clear();
+        var fingerprints = lineFingerprints.Length >= lines.Count;
         // Members sorted by name: closing, date, description, id, lines, number, reference, reversalOf, source.
         t.Append("{\"closing\":").Append(closing ? "true" : "false");
         t.Append(",\"date\":"); CanonicalJson.AppendString(t, date);
         t.Append(",\"description\":"); CanonicalJson.AppendString(t, description);
         t.Append(",\"id\":").Append(id);
         t.Append(",\"lines\":[");
+        var linesStart = t.Length;
         for (var i = 0; i < lines.Count; i++)
         {
-            var line = lines[i];
             if (i > 0) t.Append(',');
-            // Line members sorted: account, credit, customer, debit, description, vendor.
-            t.Append("{\"account\":"); CanonicalJson.AppendString(t, line.Account);
-            var amount = new Amount(Math.Abs(line.Signed)).Format(digits);
-            if (line.Signed < 0) { t.Append(",\"credit\":"); CanonicalJson.AppendString(t, amount); }
-            if (line.PartyKind == "customer") t.Append(",\"customer\":").Append(line.PartyId);
-            if (line.Signed >= 0) { t.Append(",\"debit\":"); CanonicalJson.AppendString(t, amount); }
-            t.Append(",\"description\":");
-            if (line.Description is null) t.Append("null"); else CanonicalJson.AppendString(t, line.Description);
-            if (line.PartyKind == "vendor") t.Append(",\"vendor\":").Append(line.PartyId);
-            t.Append('}');
+            var lineStart = t.Length;
+            AppendLine(t, lines[i], digits);
+            if (fingerprints) lineFingerprints[i] = Fingerprint(t, lineStart, t.Length - lineStart, seed: i);
         }
+        var linesEnd = t.Length;
         t.Append("],\"number\":").Append(number);
         t.Append(",\"reference\":");
         if (reference is null) t.Append("null"); else CanonicalJson.AppendString(t, reference);
@@ -58,8 +63,54 @@ public static class AuditSnapshots
             if (sourceId is null) t.Append("null"); else t.Append(sourceId.Value);
             t.Append(",\"type\":"); CanonicalJson.AppendString(t, sourceType); t.Append('}');
         }
-        return t.Append('}').ToString();
+        var text = t.Append('}').ToString();
+        entryFingerprint = 0;
+        if (fingerprints)
+        {
+            // The entry's own members: the text with the lines' array emptied.
+            var own = new System.IO.Hashing.XxHash3();
+            own.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan(0, linesStart)));
+            own.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan(linesEnd)));
+            entryFingerprint = unchecked((long)own.GetCurrentHashAsUInt64());
+        }
+        return text;
     }
+
+    private static void AppendLine(System.Text.StringBuilder t, EntryLine line, int digits)
+    {
+        // Line members sorted: account, credit, customer, debit, description, vendor.
+        t.Append("{\"account\":"); CanonicalJson.AppendString(t, line.Account);
+        var amount = Magnitude(line.Signed, digits);
+        if (line.Signed < 0) { t.Append(",\"credit\":"); CanonicalJson.AppendString(t, amount); }
+        if (line.PartyKind == "customer") t.Append(",\"customer\":").Append(line.PartyId);
+        if (line.Signed >= 0) { t.Append(",\"debit\":"); CanonicalJson.AppendString(t, amount); }
+        t.Append(",\"description\":");
+        if (line.Description is null) t.Append("null"); else CanonicalJson.AppendString(t, line.Description);
+        if (line.PartyKind == "vendor") t.Append(",\"vendor\":").Append(line.PartyId);
+        t.Append('}');
+    }
+
+    // The amount without its sign, formatted from the signed value: Math.Abs would throw on a stored long.MinValue, which
+    // only a changed row holds, and the feed and the audit must still read that row (the audit then names it).
+    private static string Magnitude(long signed, int digits)
+    {
+        var formatted = new Amount(signed).Format(digits);
+        return signed < 0 ? formatted[1..] : formatted;
+    }
+
+    private static long Fingerprint(System.Text.StringBuilder t, int start, int length, long seed)
+    {
+        Span<char> chars = length <= 512 ? stackalloc char[length] : new char[length];
+        t.CopyTo(start, chars, length);
+        return Fingerprint(chars, seed);
+    }
+
+    // XXH3 (64 bits, seed 0) over the text's UTF-16 code units: a fingerprint only says which row changed once the chain
+    // has shown that one did, so it needs no cryptographic strength (nor could any unkeyed hash resist someone who can
+    // rewrite the row beside it), only to be cheap, as every posted entry and line computes one.
+    // The seed is the line's number, so a line moved to another place no longer matches.
+    private static long Fingerprint(ReadOnlySpan<char> text, long seed) =>
+        unchecked((long)System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text), seed));
 
     public static JsonObject Entry(long id, long number, string date, string description, string? reference, long? reversalOf, bool closing,
         string? sourceType, long? sourceId, IReadOnlyList<EntryLine> lines, int digits)
@@ -67,7 +118,7 @@ public static class AuditSnapshots
         var array = new JsonArray();
         foreach (var line in lines)
         {
-            var amount = new Amount(Math.Abs(line.Signed)).Format(digits);
+            var amount = Magnitude(line.Signed, digits);
             var node = new JsonObject { ["account"] = line.Account, [line.Signed >= 0 ? "debit" : "credit"] = amount, ["description"] = line.Description };
             if (line.PartyKind is { } kind) node[kind] = line.PartyId;
             array.Add(node);

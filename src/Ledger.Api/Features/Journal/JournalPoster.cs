@@ -76,7 +76,8 @@ public static class JournalPoster
         var entryRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
         var postingRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk) * 2);
         var itemRows = new List<object?[]>();
-        var eventRows = new List<object?[]>(Math.Min(drafts.Count, RowChunk));
+        var eventRun = new EntryEventRun();
+        var lineFingerprints = new long[8]; // reused entry to entry; grown for an entry with more lines
         var entryIds = session.NextIds("journal_entries", drafts.Count);
         // Drawn together up front: on PostgreSQL a draw is a round trip, which would wait for the copies under way.
         var partyLines = 0;
@@ -96,7 +97,8 @@ public static class JournalPoster
             var period = AccountingPeriod.Of(draft.Date);
 
             var source = sources?[e];
-            // The entry's event, chained into the book's log in this transaction; the entry row names it for the audit.
+            // The entry's event, chained into the book's log in this transaction. Its sequence and hash go on the entry's row, and
+            // the posting's events share one row of the log (EntryEventRun); the entry's rows are the event's data.
             var eventLines = new AuditSnapshots.EntryLine[draft.Lines.Count];
             for (var i = 0; i < draft.Lines.Count; i++)
             {
@@ -104,12 +106,13 @@ public static class JournalPoster
                 eventLines[i] = new AuditSnapshots.EntryLine(l.AccountCode, l.SignedMinorUnits, l.Description,
                     l.Party is { } p ? (p.Kind == PartyKind.Customer ? "customer" : "vendor") : null, l.Party?.Id);
             }
-            var eventSequence = EventLog.AppendCanonical(session, book.Id, draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed",
-                "journal_entry", entryId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                AuditSnapshots.EntryText(entryId, number, date, draft.Description, draft.Reference, draft.ReversalOf, draft.IsClosing, source?.Type, source?.Id,
-                    eventLines, book.Digits), eventRows);
+            if (lineFingerprints.Length < draft.Lines.Count) lineFingerprints = new long[draft.Lines.Count];
+            var entryText = AuditSnapshots.EntryText(entryId, number, date, draft.Description, draft.Reference, draft.ReversalOf, draft.IsClosing,
+                source?.Type, source?.Id, eventLines, book.Digits, lineFingerprints, out var entryFingerprint);
+            var (eventSequence, eventHash) = EventLog.AppendEntry(session, book.Id,
+                draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed", entryId, entryText, eventRun);
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
-                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence]);
+                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence, eventHash, entryFingerprint]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             long checkedDebits = 0, checkedCredits = 0;
@@ -135,7 +138,7 @@ public static class JournalPoster
                 accounts[line.AccountCode] = account;
                 totals.AddToPeriod(book.Id, account.Id, period, debit ? amount : 0, debit ? 0 : amount);
 
-                postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description, book.Id]);
+                postingRows.Add([entryId, (long)i, account.Id, line.SignedMinorUnits, date, line.Description, book.Id, lineFingerprints[i]]);
                 if (line.Party is { } party)
                     itemRows.Add([openItemIds.Dequeue(), book.Id, party.Id,
                         party.Kind == PartyKind.Customer ? "receivables" : "payables", entryId, (long)i, date,
@@ -152,12 +155,13 @@ public static class JournalPoster
             if (checkedDebits != draft.Total || checkedDebits != checkedCredits)
                 throw new InvalidOperationException($"Entry {e} does not balance ({checkedDebits} debits, {checkedCredits} credits): refusing to write it.");
             session.EntryWritten(entryId);
-            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows, itemRows, eventRows);
+            if (entryRows.Count == RowChunk) WriteRows(session, entryRows, postingRows, itemRows);
             posted.Add(new JournalEntryResponse(entryId, number, date, draft.Description, draft.Reference, lines,
                 createdAt, draft.ReversalOf, null, draft.IsClosing, source is null ? null : new EntrySource(source.Type, source.Id, source.Number)));
         }
 
-        WriteRows(session, entryRows, postingRows, itemRows, eventRows);
+        WriteRows(session, entryRows, postingRows, itemRows);
+        eventRun.Write(session);
         for (var e = 0; e < drafts.Count; e++)
         {
             if (drafts[e].ReversalOf is not { } originalId) continue;
@@ -178,10 +182,8 @@ public static class JournalPoster
     private const int RowChunk = 2048;
 
     // Entries before their postings and open items (both reference them).
-    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows,
-        List<object?[]> eventRows)
+    private static void WriteRows(WriteSession session, List<object?[]> entryRows, List<object?[]> postingRows, List<object?[]> itemRows)
     {
-        EventLog.WriteRows(session, eventRows);
         session.InsertRows("journal_entries", EntryColumns, entryRows);
         session.InsertRows("postings", PostingColumns, postingRows);
         if (itemRows.Count > 0) session.InsertRows("open_items", OpenItemColumns, itemRows);
@@ -288,12 +290,12 @@ public static class JournalPoster
 
     private static readonly string[] EntryColumns =
         ["id", "book_id", "number", "entry_date", "description", "reference", "created_at", "reversal_of", "reversed_by", "is_closing",
-         "source_type", "source_id", "event_sequence"];
+         "source_type", "source_id", "event_sequence", "event_hash", "fingerprint"];
 
     private static readonly string[] OpenItemColumns =
         ["id", "book_id", "party_id", "ledger", "entry_id", "line_no", "item_date", "due_date", "amount", "source_type", "source_id"];
 
-    private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description", "book_id"];
+    private static readonly string[] PostingColumns = ["entry_id", "line_no", "account_id", "amount", "entry_date", "description", "book_id", "fingerprint"];
 
     private const string LinkReversalSql = """
         UPDATE journal_entries SET reversed_by = @reversal_id

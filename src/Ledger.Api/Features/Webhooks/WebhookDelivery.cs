@@ -208,9 +208,8 @@ public sealed class WebhookDelivery : BackgroundService
             {
                 row = WebhookStore.Find(connection, bookId, id);
                 if (row is null || row.Status != WebhookStore.Active || row.LeaseOwner != Owner) return false;
-                events = (await connection.QueryAsync<AuditEndpoints.StoredEvent>(
-                    AuditEndpoints.SelectEventsSql + " AND sequence > @from ORDER BY sequence LIMIT @take",
-                    new { bookId, from = row.LastDeliveredSequence, take = Math.Min(EventsPerRead, _options.EventsPerLease - handled) })).AsList();
+                events = (await EventReader.ReadAsync(connection, bookId, row.LastDeliveredSequence,
+                    Math.Min(EventsPerRead, _options.EventsPerLease - handled))).Select(read => read.Event).ToList();
             }
             if (events.Count == 0) return true;
             var progress = new Progress(row);
@@ -392,11 +391,13 @@ public sealed class WebhookDelivery : BackgroundService
         return TimeSpan.FromSeconds(seconds / 2 + Random.Shared.NextDouble() * seconds / 2);
     }
 
-    // Due: active, its backoff over, nobody's live lease, and something after its cursor (one index probe of the log).
+    // Due: active, its backoff over, nobody's live lease, and something after its cursor (one index probe of the log: its
+    // last row, whose last sequence is the head when it is a run of entry events).
     private const string DueSql = """
         SELECT w.id, w.book_id FROM webhooks w
         WHERE w.status = 'active' AND w.next_attempt_at <= @now AND (w.lease_until IS NULL OR w.lease_until < @now)
-          AND EXISTS (SELECT 1 FROM events e WHERE e.book_id = w.book_id AND e.sequence > w.last_delivered_sequence)
+          AND (SELECT COALESCE(e.through_sequence, e.sequence) FROM events e WHERE e.book_id = w.book_id ORDER BY e.sequence DESC LIMIT 1)
+              > w.last_delivered_sequence
         ORDER BY w.next_attempt_at, w.id LIMIT @take
         """;
 
