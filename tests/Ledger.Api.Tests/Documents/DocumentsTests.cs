@@ -125,6 +125,12 @@ public sealed class DocumentsTests(SharedApp shared) : SharedAppTest(shared)
         Assert.NotNull(undone["undoneAt"]);
         Assert.Equal("40.00", (await Admin.GetJsonAsync($"{Url(book, "invoices")}/{invoiceId}"))["amountDue"]!.GetValue<string>());
         await (await Admin.DeleteAsync($"{Url(book, "allocations")}/{allocation["id"]}")).AssertProblemAsync(HttpStatusCode.Conflict);
+        var namesABill = await (await Admin.PostJsonAsync(Url(book, "credit-notes"), new
+        {
+            customer, date = "2026-03-12", bill = invoiceId, issue = true,
+            lines = new[] { new { description = "Discount", unitPrice = "40.00", account = "4000" } },
+        })).AssertValidationErrorAsync("bill");
+        Assert.Contains("A credit note corrects an invoice.", namesABill.ToJsonString());
         var credit = await (await Admin.PostJsonAsync(Url(book, "credit-notes"), new
         {
             customer, date = "2026-03-12", invoice = invoiceId, issue = true,

@@ -270,7 +270,7 @@ public static class DocumentWrites
         if (correctsField is null && (request.Invoice ?? request.Bill) is not null)
             throw new ValidationFailedException(request.Invoice is not null ? "invoice" : "bill", $"Only a credit names the document it corrects; {Article.A(kind.Words())} does not.");
         if (correctsField is not null && (correctsField == "invoice" ? request.Bill : request.Invoice) is not null)
-            throw new ValidationFailedException(correctsField == "invoice" ? "bill" : "invoice", $"A {kind.Words()} corrects a {correctsField}.");
+            throw new ValidationFailedException(correctsField == "invoice" ? "bill" : "invoice", $"A {kind.Words()} corrects {Article.A(correctsField)}.");
         if (corrects is { } correctedId)
         {
             var corrected = session.Connection.QuerySingleOrDefault<DocumentRow>(SelectDocumentSql,
