@@ -431,11 +431,17 @@ public static class AuditVerifier
         if (next is { } n && (n.EventSequence is null || n.EventSequence < sequence))
             return new AuditFinding("row", sequence, "journal_entries", n.Id.ToString(CultureInfo.InvariantCulture),
                 $"Journal entry {n.Id} no longer names event {sequence}, which posted it.");
+        // Its id: the run's first, or the one id between its neighbours when only one is (a batch draws its ids in a
+        // block, so they are usually consecutive); else only its neighbours are known.
+        var id = previousInRun is null ? run.FirstEntry
+            : next is { } following && following.Id - previousInRun.Value == 2 && following.EventSequence == sequence + 1
+                ? (previousInRun.Value + 1).ToString(CultureInfo.InvariantCulture)
+                : null;
         var between = previousInRun is { } p
             ? next is { } later ? $"; it came after entry {p} and before entry {later.Id}" : $"; it came after entry {p}"
             : "";
-        return new AuditFinding("row", sequence, "journal_entries", previousInRun is null ? run.FirstEntry : null,
-            $"The journal entry event {sequence} posted is gone{between}.");
+        return new AuditFinding("row", sequence, "journal_entries", id,
+            id is null ? $"The journal entry event {sequence} posted is gone{between}." : $"Journal entry {id}, posted by event {sequence}, is gone{between}.");
     }
 
     /// <summary>
