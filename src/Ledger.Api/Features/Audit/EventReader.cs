@@ -85,7 +85,8 @@ public static class EventReader
             }
             var entryLines = lines.TryGetValue(entry.Id, out var found) ? found : [];
             var text = Text(entry, EntryLines(entryLines), digits);
-            read.Add(new Read(row.Stored(sequence, text, entry.EventHash ?? "", entry.Id.ToString(CultureInfo.InvariantCulture)), run, entry, entryLines));
+            var hash = entry.EventHash is { } bytes ? Convert.ToHexStringLower(bytes) : "";
+            read.Add(new Read(row.Stored(sequence, text, hash, entry.Id.ToString(CultureInfo.InvariantCulture)), run, entry, entryLines));
         }
     }
 
@@ -105,7 +106,7 @@ public static class EventReader
             p.Ledger is null ? null : p.Ledger == "receivables" ? "customer" : "vendor", p.PartyId)).ToList();
 
     public sealed record EntryRow(long Id, long Number, string EntryDate, string Description, string? Reference, long? ReversalOf, long IsClosing,
-        string? SourceType, long? SourceId, long? EventSequence, string? EventHash, long? Fingerprint);
+        string? SourceType, long? SourceId, long? EventSequence, byte[]? EventHash, long? Fingerprint);
 
     public sealed record PostingRow(long EntryId, long LineNo, string? Account, long Amount, string? Description, string? Ledger, long? PartyId,
         string EntryDate, long? Fingerprint);

@@ -112,7 +112,7 @@ public static class JournalPoster
             var (eventSequence, eventHash) = EventLog.AppendEntry(session, book.Id,
                 draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed", entryId, entryText, eventRun);
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
-                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence, eventHash, entryFingerprint]);
+                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence, Convert.FromHexString(eventHash), entryFingerprint]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             long checkedDebits = 0, checkedCredits = 0;

@@ -189,6 +189,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                     case long l: import.Write(l, NpgsqlTypes.NpgsqlDbType.Bigint); break;
                     case int i: import.Write((long)i, NpgsqlTypes.NpgsqlDbType.Bigint); break;
                     case string s: import.Write(s, NpgsqlTypes.NpgsqlDbType.Text); break;
+                    case byte[] b: import.Write(b, NpgsqlTypes.NpgsqlDbType.Bytea); break;
                     default: throw new ArgumentException($"Cannot copy a {value.GetType().Name} into {table}.");
                 }
             }
@@ -362,7 +363,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
 
     /// <summary>
     /// <paramref name="rowsSql"/> reading its rows from one array per column (<c>unnest($1::bigint[], $2::text[], …)</c>,
-    /// named column1, column2, … as a VALUES list's are), or null when a column is not all integers or all text. A batch's
+    /// named column1, column2, … as a VALUES list's are), or null when a column is not all integers, all text or all bytes. A batch's
     /// monthly totals are about 15,000 rows: as VALUES lists that is 15 statements of 5,000 parameters each to parse and
     /// plan, as arrays one statement of five.
     /// </summary>
@@ -376,18 +377,26 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         {
             var isText = false;
             var isInteger = false;
+            var isBytes = false;
             foreach (var row in rows)
             {
                 if (row[c] is string) isText = true;
                 else if (row[c] is long or int) isInteger = true;
+                else if (row[c] is byte[]) isBytes = true;
                 else if (row[c] is not null) return null;
             }
-            if (isText == isInteger) return null; // mixed, or only nulls: no one array type
+            if ((isText ? 1 : 0) + (isInteger ? 1 : 0) + (isBytes ? 1 : 0) != 1) return null; // mixed, or only nulls: no one array type
             if (isInteger)
             {
                 var values = new long?[rows.Count];
                 for (var r = 0; r < rows.Count; r++) values[r] = rows[r][c] switch { long l => l, int i => i, _ => null };
                 command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
+            }
+            else if (isBytes)
+            {
+                var values = new byte[]?[rows.Count];
+                for (var r = 0; r < rows.Count; r++) values[r] = (byte[]?)rows[r][c];
+                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea });
             }
             else
             {
@@ -395,7 +404,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                 for (var r = 0; r < rows.Count; r++) values[r] = (string?)rows[r][c];
                 command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             }
-            arrays.Append(c == 0 ? "$" : ", $").Append(c + 1).Append(isInteger ? "::bigint[]" : "::text[]");
+            arrays.Append(c == 0 ? "$" : ", $").Append(c + 1).Append(isInteger ? "::bigint[]" : isBytes ? "::bytea[]" : "::text[]");
         }
         var names = string.Join(", ", Enumerable.Range(1, columns).Select(c => $"column{c}"));
         command.CommandText = rowsSql.Replace(Placeholder, $"SELECT * FROM unnest({arrays}) AS u({names})", StringComparison.Ordinal);
@@ -411,6 +420,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             long l => new NpgsqlParameter { Value = l, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
             int i => new NpgsqlParameter { Value = (long)i, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint },
             string s => new NpgsqlParameter { Value = s, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+            byte[] b => new NpgsqlParameter { Value = b, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea },
             var other => throw new ArgumentException($"Cannot send a {other.GetType().Name} as {name ?? "a value"}."),
         };
         if (name is not null) parameter.ParameterName = name;

@@ -309,6 +309,7 @@ internal sealed class NativeStatement : IDisposable
             int n => SQLitePCL.raw.sqlite3_bind_int64(statement, position, n),
             bool b => SQLitePCL.raw.sqlite3_bind_int64(statement, position, b ? 1 : 0),
             string text => SQLitePCL.raw.sqlite3_bind_text(statement, position, Utf8(text, ref utf8)),
+            byte[] bytes => SQLitePCL.raw.sqlite3_bind_blob(statement, position, bytes),
             var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}."),
         };
         if (rc != SQLitePCL.raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
