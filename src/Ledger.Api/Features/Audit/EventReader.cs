@@ -61,10 +61,13 @@ public static class EventReader
         if (long.TryParse(row.SubjectId, NumberStyles.None, CultureInfo.InvariantCulture, out var firstId))
         {
             // The run's entries are the book's entries from its first id on, in id order; those holding the wanted events.
+            // Ids grow by at least one from entry to entry, so the entry of the event `from` is at least that many ids on:
+            // a page inside a 10,000-entry run starts there instead of stepping over the run's earlier entries.
             var count = to - from + 1;
+            var lowest = firstId > long.MaxValue - (from - row.Sequence) ? firstId : firstId + (from - row.Sequence);
             foreach (var entry in await connection.QueryAsync<EntryRow>(
-                         SelectEntriesSql + " AND id >= @firstId AND event_sequence >= @from AND event_sequence <= @to ORDER BY id LIMIT @count",
-                         new { bookId, firstId, from, to, count }))
+                         SelectEntriesSql + " AND id >= @lowest AND event_sequence >= @from AND event_sequence <= @to ORDER BY id LIMIT @count",
+                         new { bookId, lowest, from, to, count }))
                 bySequence.TryAdd(entry.EventSequence!.Value, entry);
             if (bySequence.Count > 0)
             {
