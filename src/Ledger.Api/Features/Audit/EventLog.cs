@@ -26,29 +26,14 @@ public static class EventLog
     /// Appends an event about <paramref name="subjectType"/> <paramref name="subjectId"/> and returns its sequence. The
     /// actor is the API key of the request the session is running (none for work the server does on its own).
     /// </summary>
-    /// <param name="rows">Where to add the event's row instead of writing it now: a caller writing many rows at once
-    /// (a batch of entries) writes them together with <see cref="WriteRows"/>, after its other rows or before, as long as
-    /// it is in the same request.</param>
-    public static long Append(WriteSession session, string bookId, string type, string subjectType, string subjectId, JsonObject data,
-        List<object?[]>? rows = null) =>
-        AppendCanonical(session, bookId, type, subjectType, subjectId, CanonicalJson.Text(data), rows);
-
-    /// <summary>As <see cref="Append"/>, with the data already in canonical form (the poster writes an entry's directly).</summary>
-    public static long AppendCanonical(WriteSession session, string bookId, string type, string subjectType, string subjectId, string canonicalData,
-        List<object?[]>? rows = null)
+    public static long Append(WriteSession session, string bookId, string type, string subjectType, string subjectId, JsonObject data)
     {
-        var chain = session.GroupState<EventChain>();
-        var (previousSequence, previousHash) = chain.Head(session, bookId);
-        var sequence = checked(previousSequence + 1);
-        var occurredAt = chain.OccurredAt(session);
-        var actorKeyId = session.Actor;
-        var actorName = actorKeyId is null ? null : NameOf(session, actorKeyId);
-        var hash = AuditChain.NextEvent(previousHash, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData);
-        object?[] row = [bookId, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData, hash];
-        if (rows is not null) rows.Add(row);
-        else session.InsertRows("events", Columns, [row]);
-        chain.Advance(bookId, sequence, hash);
-        return sequence;
+        var canonicalData = CanonicalJson.Text(data);
+        var next = Next(session, bookId, type, subjectType, subjectId, canonicalData);
+        session.InsertRows("events", Columns,
+            [[bookId, next.Sequence, type, next.OccurredAt, next.ActorKeyId, next.ActorName, subjectType, subjectId, canonicalData, next.Hash]]);
+        session.GroupState<EventChain>().Advance(bookId, next.Sequence, next.Hash);
+        return next.Sequence;
     }
 
     /// <summary>
@@ -59,17 +44,25 @@ public static class EventLog
     public static (long Sequence, string Hash) AppendEntry(WriteSession session, string bookId, string type, long entryId, string canonicalData,
         EntryEventRun run)
     {
+        var next = Next(session, bookId, type, EntryEventRun.SubjectType, entryId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            canonicalData);
+        run.Add(bookId, next.Sequence, type, next.OccurredAt, next.ActorKeyId, next.ActorName, entryId, next.Hash);
+        session.GroupState<EventChain>().Advance(bookId, next.Sequence, next.Hash);
+        return (next.Sequence, next.Hash);
+    }
+
+    /// <summary>The book's next event: its sequence, when and by whom, and its hash chained to the head. The caller stores it, then advances the chain.</summary>
+    private static (long Sequence, string OccurredAt, string? ActorKeyId, string? ActorName, string Hash) Next(WriteSession session, string bookId,
+        string type, string subjectType, string subjectId, string canonicalData)
+    {
         var chain = session.GroupState<EventChain>();
         var (previousSequence, previousHash) = chain.Head(session, bookId);
         var sequence = checked(previousSequence + 1);
         var occurredAt = chain.OccurredAt(session);
         var actorKeyId = session.Actor;
         var actorName = actorKeyId is null ? null : NameOf(session, actorKeyId);
-        var hash = AuditChain.NextEvent(previousHash, sequence, type, occurredAt, actorKeyId, actorName, EntryEventRun.SubjectType,
-            entryId.ToString(System.Globalization.CultureInfo.InvariantCulture), canonicalData);
-        run.Add(bookId, sequence, type, occurredAt, actorKeyId, actorName, entryId, hash);
-        chain.Advance(bookId, sequence, hash);
-        return (sequence, hash);
+        return (sequence, occurredAt, actorKeyId, actorName,
+            AuditChain.NextEvent(previousHash, sequence, type, occurredAt, actorKeyId, actorName, subjectType, subjectId, canonicalData));
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions PayloadOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
@@ -82,14 +75,6 @@ public static class EventLog
         var data = System.Text.Json.JsonSerializer.SerializeToNode(payload, PayloadOptions) as JsonObject ?? new JsonObject { ["value"] = null };
         foreach (var name in leaveOut) data.Remove(name);
         return Append(session, bookId, type, subjectType, subjectId, data);
-    }
-
-    /// <summary>Writes event rows gathered by <see cref="Append"/> (and empties the list).</summary>
-    public static void WriteRows(WriteSession session, List<object?[]> rows)
-    {
-        if (rows.Count == 0) return;
-        session.InsertRows("events", Columns, rows);
-        rows.Clear();
     }
 
     private static string NameOf(WriteSession session, string keyId)
