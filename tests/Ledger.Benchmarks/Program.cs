@@ -611,42 +611,48 @@ static class Baseline
             CREATE TABLE journal_entries (id INTEGER PRIMARY KEY, book_id TEXT NOT NULL, number BIGINT NOT NULL, entry_date TEXT NOT NULL,
                 description TEXT NOT NULL, reference TEXT NULL, created_at TEXT NOT NULL, reversal_of INTEGER NULL, reversed_by INTEGER NULL,
                 is_closing INTEGER NOT NULL DEFAULT 0, source_type TEXT NULL, source_id INTEGER NULL, event_sequence INTEGER NULL,
-                UNIQUE (book_id, number));
+                event_hash BLOB NULL, fingerprint BIGINT NULL, UNIQUE (book_id, number));
             CREATE INDEX ix_journal_entries_book_date ON journal_entries (book_id, entry_date, id);
             CREATE INDEX ix_journal_entries_book_reference ON journal_entries (book_id, reference);
             CREATE TABLE postings (entry_id INTEGER NOT NULL, line_no INTEGER NOT NULL, account_id INTEGER NOT NULL, amount BIGINT NOT NULL,
-                entry_date TEXT NOT NULL, description TEXT NULL, book_id TEXT NOT NULL, PRIMARY KEY (entry_id, line_no));
+                entry_date TEXT NOT NULL, description TEXT NULL, book_id TEXT NOT NULL, fingerprint BIGINT NULL, PRIMARY KEY (entry_id, line_no));
             CREATE INDEX ix_postings_account_date_amount ON postings (account_id, entry_date, entry_id, amount, book_id);
             """);
         var random = new Random(7);
         var n = options.Entries;
+        var (fingerprints, hashes) = AuditColumns(n);
         var clock = Stopwatch.StartNew();
         using (var tx = connection.BeginTransaction())
         {
             using var entry = connection.CreateCommand();
-            entry.CommandText = $"INSERT INTO journal_entries VALUES (@id, '{BookId}', @id, @d, @desc, @ref, '2026-01-01T00:00:00.0000000Z', NULL, NULL, 0, NULL, NULL, @id)";
+            entry.CommandText = $"INSERT INTO journal_entries VALUES (@id, '{BookId}', @id, @d, @desc, @ref, '2026-01-01T00:00:00.0000000Z', NULL, NULL, 0, NULL, NULL, @id, @hash, @fp)";
             var eId = entry.Parameters.Add("@id", SqliteType.Integer);
             var eDate = entry.Parameters.Add("@d", SqliteType.Text);
             var eDesc = entry.Parameters.Add("@desc", SqliteType.Text);
             var eRef = entry.Parameters.Add("@ref", SqliteType.Text);
+            var eHash = entry.Parameters.Add("@hash", SqliteType.Blob);
+            var eFp = entry.Parameters.Add("@fp", SqliteType.Integer);
             using var posting = connection.CreateCommand();
-            posting.CommandText = $"INSERT INTO postings VALUES (@e, @l, @a, @amt, @d, NULL, '{BookId}')";
+            posting.CommandText = $"INSERT INTO postings VALUES (@e, @l, @a, @amt, @d, NULL, '{BookId}', @fp)";
             var pE = posting.Parameters.Add("@e", SqliteType.Integer);
             var pL = posting.Parameters.Add("@l", SqliteType.Integer);
             var pA = posting.Parameters.Add("@a", SqliteType.Integer);
             var pAmt = posting.Parameters.Add("@amt", SqliteType.Integer);
             var pD = posting.Parameters.Add("@d", SqliteType.Text);
+            var pFp = posting.Parameters.Add("@fp", SqliteType.Integer);
             entry.Prepare();
             posting.Prepare();
             for (var i = 1; i <= n; i++)
             {
                 var date = new DateOnly(2023, 1, 1).AddDays(random.Next(3 * 365)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                 eId.Value = i; eDate.Value = date; eDesc.Value = $"Bank import line {i}"; eRef.Value = $"IMP-{i}";
+                eHash.Value = (object?)hashes[i - 1] ?? DBNull.Value; eFp.Value = fingerprints[3 * (i - 1)];
                 entry.ExecuteNonQuery();
                 var amount = random.NextInt64(1, 10_000_000);
                 for (var line = 0; line < 2; line++)
                 {
                     pE.Value = i; pL.Value = line; pA.Value = random.Next(1000); pAmt.Value = line == 0 ? amount : -amount; pD.Value = date;
+                    pFp.Value = fingerprints[3 * (i - 1) + 1 + line];
                     posting.ExecuteNonQuery();
                 }
             }
@@ -663,6 +669,22 @@ static class Baseline
             ["entriesPerSecond"] = Math.Round(n / seconds),
             ["rowsPerSecond"] = Math.Round(3.0 * n / seconds),
         };
+    }
+
+    /// <summary>
+    /// The audit's columns of the same rows, drawn apart from the rest (so the other values stay as before) and before the
+    /// clock: a fingerprint per entry and per line (8 bytes each), and the event's hash (32 bytes) on every 64th entry,
+    /// as the API keeps them (EntryEventRun.HashEvery).
+    /// </summary>
+    private static (long[] Fingerprints, byte[]?[] Hashes) AuditColumns(int n)
+    {
+        var random = new Random(11);
+        var fingerprints = new long[3 * n];
+        for (var i = 0; i < fingerprints.Length; i++) fingerprints[i] = random.NextInt64(long.MinValue, long.MaxValue);
+        var hashes = new byte[]?[n];
+        for (var i = 1; i <= n; i++)
+            if (i % 64 == 0) random.NextBytes(hashes[i - 1] = new byte[32]);
+        return (fingerprints, hashes);
     }
 
     private static void Exec(SqliteConnection connection, string sql)
@@ -692,6 +714,8 @@ static class Baseline
             source_type TEXT COLLATE "C" NULL,
             source_id BIGINT NULL,
             event_sequence BIGINT NULL,
+            event_hash BYTEA NULL,
+            fingerprint BIGINT NULL,
             UNIQUE (book_id, number)
         );
         CREATE INDEX ix_journal_entries_book_date ON journal_entries (book_id, entry_date, id);
@@ -704,6 +728,7 @@ static class Baseline
             entry_date TEXT COLLATE "C" NOT NULL,
             description TEXT COLLATE "C" NULL,
             book_id TEXT COLLATE "C" NOT NULL,
+            fingerprint BIGINT NULL,
             PRIMARY KEY (entry_id, line_no)
         );
         CREATE INDEX ix_postings_account_date_amount ON postings (account_id, entry_date, entry_id, amount, book_id);
@@ -742,6 +767,7 @@ static class Baseline
                 accountIds[2 * i + 1] = random.Next(1000);
             }
             static string DateText(int day) => new DateOnly(2023, 1, 1).AddDays(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var (fingerprints, hashes) = AuditColumns(n);
 
             // Synchronous writes: the importer buffers rows, and an await per value would cost more than the value.
             var copyTimeout = TimeSpan.FromMinutes(30);
@@ -749,7 +775,7 @@ static class Baseline
             await using (var tx = await connection.BeginTransactionAsync())
             {
                 using (var entries = connection.BeginBinaryImport(
-                    "COPY journal_entries (id, book_id, number, entry_date, description, reference, created_at, reversal_of, reversed_by, is_closing, source_type, source_id, event_sequence) FROM STDIN (FORMAT BINARY)"))
+                    "COPY journal_entries (id, book_id, number, entry_date, description, reference, created_at, reversal_of, reversed_by, is_closing, source_type, source_id, event_sequence, event_hash, fingerprint) FROM STDIN (FORMAT BINARY)"))
                 {
                     entries.Timeout = copyTimeout;
                     for (var i = 1; i <= n; i++)
@@ -768,11 +794,13 @@ static class Baseline
                         entries.WriteNull();
                         entries.WriteNull();
                         entries.Write((long)i, NpgsqlDbType.Bigint);
+                        if (hashes[i - 1] is { } hash) entries.Write(hash, NpgsqlDbType.Bytea); else entries.WriteNull();
+                        entries.Write(fingerprints[3 * (i - 1)], NpgsqlDbType.Bigint);
                     }
                     entries.Complete();
                 }
                 using (var postings = connection.BeginBinaryImport(
-                    "COPY postings (entry_id, line_no, account_id, amount, entry_date, description, book_id) FROM STDIN (FORMAT BINARY)"))
+                    "COPY postings (entry_id, line_no, account_id, amount, entry_date, description, book_id, fingerprint) FROM STDIN (FORMAT BINARY)"))
                 {
                     postings.Timeout = copyTimeout;
                     for (var i = 1; i <= n; i++)
@@ -788,6 +816,7 @@ static class Baseline
                             postings.Write(date, NpgsqlDbType.Text);
                             postings.WriteNull();
                             postings.Write(BookId, NpgsqlDbType.Text);
+                            postings.Write(fingerprints[3 * (i - 1) + 1 + line], NpgsqlDbType.Bigint);
                         }
                     }
                     postings.Complete();
