@@ -334,6 +334,93 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
         return (book, posted["entries"]!.AsArray().Select(e => e!["id"]!.GetValue<long>()).ToArray());
     }
 
+    /// <summary>A book whose events after its accounts are one batch of <paramref name="count"/> entries, entry i of <c>i + 1</c>.00.</summary>
+    private async Task<(string Book, long Before, long[] Entries)> LongRunBookAsync(int count)
+    {
+        var book = await StandardBookAsync();
+        var before = (await VerifyAsync(book))["events"]!.GetValue<long>();
+        var entries = Enumerable.Range(0, count).Select(i => HttpTestExtensions.Entry("2026-02-01", $"E{i}", ("1010", $"{i + 1}.00", null), ("4000", null, $"{i + 1}.00"))).ToArray();
+        var posted = await (await Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", new { entries })).AssertCreatedAsync();
+        return (book, before, posted["entries"]!.AsArray().Select(e => e!["id"]!.GetValue<long>()).ToArray());
+    }
+
+    [Fact]
+    public async Task A_long_run_keeps_every_64th_events_hash_and_reads_back_the_same_from_any_place_even_with_one_of_them_gone()
+    {
+        var (book, before, ids) = await LongRunBookAsync(150);
+        var events = await EventsAsync(book);
+        var all = events.Select(e => e.ToJsonString()).ToList();
+        var keptAt = Enumerable.Range((int)before + 1, 150).Where(s => s % 64 == 0).Select(s => (long)s).ToList();
+        Assert.Equal(2, keptAt.Count);
+        await using (var connection = await TestDatabase.OpenWritableAsync(App.DatabasePath))
+        {
+            // Only those entries keep a hash, and it is the one the feed gives their events.
+            var kept = (await connection.QueryAsync<(long Sequence, byte[] Hash)>(
+                "SELECT event_sequence, event_hash FROM journal_entries WHERE book_id = @book AND event_hash IS NOT NULL ORDER BY event_sequence", new { book })).ToList();
+            Assert.Equal(keptAt, kept.Select(k => k.Sequence));
+            foreach (var (sequence, hash) in kept)
+                Assert.Equal(events.Single(e => e["sequence"]!.GetValue<long>() == sequence).Str("hash"), Convert.ToHexStringLower(hash));
+        }
+        Assert.True((await VerifyAsync(book))["valid"]!.GetValue<bool>());
+
+        // Pages of three from every place: each one picks the chain up from a kept hash or the run's start.
+        async Task SameFromEveryPlaceAsync(IEnumerable<int> places)
+        {
+            foreach (var after in places)
+            {
+                var page = await Admin.GetJsonAsync($"/v1/books/{book}/events?after={after}&limit=3");
+                Assert.Equal(all.Skip(after).Take(3), page["items"]!.AsArray().Select(e => e!.ToJsonString()));
+            }
+        }
+        await SameFromEveryPlaceAsync(Enumerable.Range((int)before - 1, all.Count - (int)before + 1));
+
+        // A kept hash gone: the feed reads from the run's start instead and says the same; the audit names the entry.
+        var keeper = ids[keptAt[1] - before - 1];
+        await TamperAsync("UPDATE journal_entries SET event_hash = NULL WHERE book_id = @book AND id = @keeper", new { book, keeper });
+        await SameFromEveryPlaceAsync(Enumerable.Range((int)keptAt[1] - 3, 6));
+        Assert.Equal(all, (await EventsAsync(book)).Select(e => e.ToJsonString()));
+        var gone = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("journal_entries", keeper.ToString(), keptAt[1]), (gone.Str("table"), gone.Str("id"), gone["sequence"]!.GetValue<long>()));
+        Assert.Contains("no longer keeps the hash", gone.Str("reason"));
+    }
+
+    [Fact]
+    public async Task A_line_changed_with_its_fingerprint_between_kept_hashes_is_found_among_the_events_since_the_last_that_followed()
+    {
+        var (book, before, ids) = await LongRunBookAsync(150);
+        var firstKept = (before / 64 + 1) * 64;
+        // An entry ten events after the first kept hash: its line 1 rewritten, and its fingerprint with it, as anyone who
+        // reads the README can (XXH3 is no secret).
+        var sequence = firstKept + 10;
+        var index = (int)(sequence - before - 1);
+        var id = ids[index];
+        var number = (await Admin.GetJsonAsync($"/v1/books/{book}/journal-entries/{id}"))["number"]!.GetValue<long>();
+        var amount = (index + 1) * 100L;
+        var fingerprints = new long[2];
+        AuditSnapshots.EntryText(id, number, "2026-02-01", $"E{index}", null, null, false, null, null,
+            [new AuditSnapshots.EntryLine("1010", amount, null, null, null), new AuditSnapshots.EntryLine("4000", -amount, "rewritten", null, null)],
+            2, fingerprints, out _);
+        await TamperAsync("UPDATE postings SET description = 'rewritten', fingerprint = @fingerprint WHERE book_id = @book AND entry_id = @id AND line_no = 1",
+            new { book, id, fingerprint = fingerprints[1] });
+
+        // Every row matches its fingerprint; the next kept hash no longer follows, and the finding names the events between.
+        var found = (await VerifyAsync(book))["firstInvalid"]!;
+        var nextKept = firstKept + 64;
+        Assert.Equal(("event", nextKept), (found.Str("kind"), found["sequence"]!.GetValue<long>()));
+        Assert.Contains($"events {firstKept + 1} to {nextKept} (journal entries {ids[firstKept - before]} to {ids[nextKept - before - 1]})", found.Str("reason"));
+        Assert.Contains($"journal entry {ids[nextKept - before - 1]}'s row", found.Str("reason"));
+
+        // The line changed alone, in the same place: named at once as the line, with what it now says.
+        (book, before, ids) = await LongRunBookAsync(150);
+        firstKept = (before / 64 + 1) * 64;
+        id = ids[(int)(firstKept + 10 - before - 1)];
+        await TamperAsync("UPDATE postings SET description = 'rewritten' WHERE book_id = @book AND entry_id = @id AND line_no = 1", new { book, id });
+        var line = (await VerifyAsync(book))["firstInvalid"]!;
+        Assert.Equal(("postings", $"{id}/1", firstKept + 10), (line.Str("table"), line.Str("id"), line["sequence"]!.GetValue<long>()));
+        Assert.Contains("\"description\":\"rewritten\"", line.Str("reason"));
+        Assert.Contains("differs from what event", line.Str("reason"));
+    }
+
     [Fact]
     public async Task A_batchs_events_share_one_row_of_the_log_and_read_back_one_by_one_from_any_place()
     {

@@ -202,11 +202,20 @@ public static class AuditVerifier
         // 1. The chain: gapless from 1, each hash recomputed from the one before and the event's canonical bytes.
         long events = 0, from = 0;
         var head = AuditChain.Genesis;
-        AuditVerification Result(AuditFinding? finding, long entries = 0, long documents = 0) =>
-            new(finding is null, events, head, entries, documents, entriesBefore, documentsBefore, finding);
+        // A row of a run that no longer matches its fingerprint where its event's hash is not kept: whether the row or its
+        // fingerprint was changed shows at the next hash kept (at most 63 events on; the run's last event's at the latest).
+        // Until then the check goes on, and whatever it finds first, this row came first.
+        (Mismatch Mismatch, long Events, string Head)? pending = null;
+        AuditVerification Result(AuditFinding? finding, long entries = 0, long documents = 0) => pending is { } p
+            ? new(false, p.Events, p.Head, 0, 0, entriesBefore, documentsBefore, p.Mismatch.Unsettled)
+            : new(finding is null, events, head, entries, documents, entriesBefore, documentsBefore, finding);
         // Entries whose events are in runs, as step 1 finds them (each holds one event: step 2 counts those that claim one).
         long runEntries = 0;
         long? previousInRun = null;
+        // The last event whose hash, as kept, was found to follow, and the entry after it: when a kept hash does not
+        // follow, what changed lies between the two (each entry's rows are checked against their fingerprints on the way).
+        long anchored = 0;
+        string? afterAnchor = null;
         while (true)
         {
             var rows = await EventReader.ReadAsync(connection, bookId, from, AuditEndpoints.ChunkSize);
@@ -240,22 +249,61 @@ public static class AuditVerifier
                 }
                 if (run is not null)
                 {
+                    afterAnchor ??= entry!.Id.ToString(CultureInfo.InvariantCulture);
+                    // Where the hash the reader gave is kept: on the entry's row, on the run's row (its last event's), or nowhere
+                    // (the reader recomputed it from the last one kept, which this loop has already found to follow).
+                    var keptOn = entry!.EventHash is not null ? $"journal entry {entry.Id}'s row"
+                        : e.Sequence == run.ThroughSequence ? $"the log's row for events {run.Sequence} to {run.ThroughSequence}"
+                        : null;
                     // The fingerprints are checked even when the hash follows: they are the rows' own, and must say the same.
-                    if (ChangedInRun(e, entry!, lines!, book.Digits, hash != e.Hash) is { } changed) return Result(changed);
+                    var hashDiffers = hash != e.Hash;
+                    // (With a row pending, a hash that does not follow is what settles it, not a finding of this event's.)
+                    var (changed, mismatch) = ChangedInRun(e, entry, lines!, book.Digits, hashDiffers && pending is null, keptOn, anchored + 1, afterAnchor);
+                    if (pending is { } earlier)
+                    {
+                        if (changed is not null || mismatch is not null) return Result(null);
+                        if (keptOn is not null)
+                        {
+                            // Settled: what was verified is what came before the row.
+                            (pending, events, head) = (null, earlier.Events, earlier.Head);
+                            return Result(hashDiffers ? earlier.Mismatch.RowChanged : earlier.Mismatch.FingerprintChanged);
+                        }
+                    }
+                    else if (changed is not null) return Result(changed);
+                    else if (mismatch is not null)
+                    {
+                        if (keptOn is not null) return Result(hashDiffers ? mismatch.RowChanged : mismatch.FingerprintChanged);
+                        pending = (mismatch, events, head);
+                    }
                     if (e.Sequence == run.ThroughSequence && run.Hash != hash)
                         return Result(new AuditFinding("event", e.Sequence, "events", null,
                             $"Event {e.Sequence} was changed: the log's row for events {run.Sequence} to {run.ThroughSequence} no longer holds its hash."));
-                    previousInRun = entry!.Id;
+                    // Every 64th entry keeps its event's hash, so that a page of the feed need not hash from the run's start.
+                    if (EntryEventRun.KeepsHash(e.Sequence) && entry.EventHash is null)
+                        return Result(new AuditFinding("row", e.Sequence, "journal_entries", entry.Id.ToString(CultureInfo.InvariantCulture),
+                            $"Journal entry {entry.Id} no longer keeps the hash of event {e.Sequence}, which posted it (the entry of every {EntryEventRun.HashEvery}th event keeps it)."));
+                    previousInRun = entry.Id;
                     runEntries++;
+                    if (keptOn is not null)
+                    {
+                        anchored = e.Sequence;
+                        afterAnchor = null;
+                    }
                 }
-                else if (hash != e.Hash)
-                    return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} was changed: its hash does not follow from the event before it and its content."));
+                else
+                {
+                    if (hash != e.Hash)
+                        return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} was changed: its hash does not follow from the event before it and its content."));
+                    anchored = e.Sequence;
+                    afterAnchor = null;
+                }
                 head = hash;
                 events++;
             }
             if (rows.Count < AuditEndpoints.ChunkSize) break;
             from = rows[^1].Event.Sequence;
         }
+        if (pending is not null) return Result(null);
 
         // 2. Journal entries and their postings against their events.
         var (entryFinding, entriesChecked) = await CheckEntriesAsync(connection, book, auditFromEntry, runEntries);
@@ -285,7 +333,7 @@ public static class AuditVerifier
                 EventReader.SelectPostingsSql + " AND p.entry_id >= @first AND p.entry_id <= @last ORDER BY p.entry_id, p.line_no",
                 new { bookId, first, last })).ToLookup(p => p.EntryId);
             // Entries posted before runs have an event row of their own, with the entry's text as its data.
-            var sequences = entries.Where(e => e.EventHash is null && e.EventSequence is not null).Select(e => e.EventSequence!.Value).ToList();
+            var sequences = entries.Where(e => e.Fingerprint is null && e.EventSequence is not null).Select(e => e.EventSequence!.Value).ToList();
             var data = new Dictionary<long, (string SubjectType, string SubjectId, string Data)>();
             foreach (var chunk in sequences.Chunk(500))
                 foreach (var row in await connection.QueryAsync<(long Sequence, string SubjectType, string SubjectId, string Data)>(
@@ -296,7 +344,8 @@ public static class AuditVerifier
             foreach (var entry in entries)
             {
                 var id = entry.Id.ToString(CultureInfo.InvariantCulture);
-                var inRun = entry.EventHash is not null;
+                // An entry whose event is in a run keeps fingerprints (older entries have none).
+                var inRun = entry.Fingerprint is not null;
                 (string SubjectType, string SubjectId, string Data) recorded = ("", "", "");
                 if (entry.EventSequence is not { } sequence
                     || (!inRun && (!data.TryGetValue(sequence, out recorded) || recorded.SubjectType != "journal_entry" || recorded.SubjectId != id)))
@@ -321,7 +370,7 @@ public static class AuditVerifier
         // Step 1 found one entry for each event of a run. An entry claiming such an event beyond those (a copy of an
         // entry's row, say) was not read there: as many entries must claim one as there are.
         var claiming = await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM journal_entries WHERE book_id = @bookId AND event_hash IS NOT NULL", new { bookId });
+            "SELECT COUNT(*) FROM journal_entries WHERE book_id = @bookId AND fingerprint IS NOT NULL", new { bookId });
         if (claiming != runEntries) return (await ClaimingEntryFindingAsync(connection, bookId, claiming, runEntries), checkedCount);
 
         // Every entry event's entry still exists and still names that event: an entry deleted, or unlinked from its event
@@ -384,13 +433,13 @@ public static class AuditVerifier
     private static async Task<AuditFinding> ClaimingEntryFindingAsync(DbConnection connection, string bookId, long claiming, long runEntries)
     {
         var shared = await connection.QueryFirstOrDefaultAsync<(long Id, long Sequence)?>("""
-            SELECT MAX(id), event_sequence FROM journal_entries WHERE book_id = @bookId AND event_hash IS NOT NULL
+            SELECT MAX(id), event_sequence FROM journal_entries WHERE book_id = @bookId AND fingerprint IS NOT NULL
             GROUP BY event_sequence HAVING COUNT(*) > 1 ORDER BY event_sequence LIMIT 1
             """, new { bookId });
         var outside = shared is null
             ? await connection.QueryFirstOrDefaultAsync<(long Id, long? Sequence)?>("""
                 SELECT j.id, j.event_sequence FROM journal_entries j
-                WHERE j.book_id = @bookId AND j.event_hash IS NOT NULL
+                WHERE j.book_id = @bookId AND j.fingerprint IS NOT NULL
                   AND (j.event_sequence IS NULL OR COALESCE((SELECT e.through_sequence FROM events e WHERE e.book_id = j.book_id AND e.sequence <= j.event_sequence
                                                              ORDER BY e.sequence DESC LIMIT 1), 0) < j.event_sequence)
                 ORDER BY j.id LIMIT 1
@@ -445,13 +494,22 @@ public static class AuditVerifier
     }
 
     /// <summary>
-    /// Names what changed in the rows of an entry event of a run: a line (by its fingerprint, or because it is gone or on
-    /// an account the book lacks), the entry's own members (by its fingerprint), a fingerprint itself, or, when the hash
-    /// no longer follows (<paramref name="hashDiffers"/>) and the rows all match their fingerprints, the event (its row in
-    /// the log, or the hash on the entry's row). Null when nothing differs.
+    /// What a row of a run that no longer matches its fingerprint is found to be: changed itself (the hash no longer
+    /// follows), only its fingerprint changed (the hash follows), or either, when that cannot be told.
     /// </summary>
-    private static AuditFinding? ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.EntryRow entry, IReadOnlyList<EventReader.PostingRow> lines,
-        int digits, bool hashDiffers)
+    private sealed record Mismatch(AuditFinding RowChanged, AuditFinding FingerprintChanged, AuditFinding Unsettled);
+
+    /// <summary>
+    /// Names what changed in the rows of an entry event of a run: a line gone or on an account the book lacks, or, when
+    /// the hash no longer follows (<paramref name="hashDiffers"/>) and the rows all match their fingerprints, the event.
+    /// A row that no longer matches its fingerprint (a line, or the entry's own members) is a <see cref="Mismatch"/>: which
+    /// of the three it is depends on whether the hash follows, known here only where the event's hash is kept
+    /// (<paramref name="keptOn"/>). Both null when nothing differs.
+    /// </summary>
+    /// <param name="keptOn">Where the event's hash is kept (null when the reader recomputed it).</param>
+    /// <param name="since">The first event after the last whose kept hash followed; <paramref name="sinceEntry"/> is its entry.</param>
+    private static (AuditFinding? Changed, Mismatch? Mismatch) ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.EntryRow entry,
+        IReadOnlyList<EventReader.PostingRow> lines, int digits, bool hashDiffers, string? keptOn, long since, string sinceEntry)
     {
         var id = entry.Id.ToString(CultureInfo.InvariantCulture);
         var sequence = e.Sequence;
@@ -463,26 +521,45 @@ public static class AuditVerifier
         {
             var line = lines[i];
             if (line.LineNo != i)
-                return new AuditFinding("row", sequence, "postings", $"{id}/{i}", $"Line {i} of journal entry {entry.Id} is gone; event {sequence} posted it.");
+                return (new AuditFinding("row", sequence, "postings", $"{id}/{i}", $"Line {i} of journal entry {entry.Id} is gone; event {sequence} posted it."), null);
             if (line.Account is null)
-                return new AuditFinding("row", sequence, "postings", $"{id}/{i}",
-                    $"Line {i} of journal entry {entry.Id} is on an account the book does not have; event {sequence} posted it elsewhere.");
+                return (new AuditFinding("row", sequence, "postings", $"{id}/{i}",
+                    $"Line {i} of journal entry {entry.Id} is on an account the book does not have; event {sequence} posted it elsewhere."), null);
             if (line.Fingerprint != fingerprints[i])
-                return new AuditFinding("row", sequence, "postings", $"{id}/{i}", hashDiffers
-                    ? $"Line {i} of journal entry {entry.Id} differs from what event {sequence} posted: it now says " +
-                      $"{CanonicalJson.Text(AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits)["lines"]![i])}."
-                    : $"Line {i} of journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed.");
+            {
+                var now = CanonicalJson.Text(AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference,
+                    entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits)["lines"]![i]);
+                AuditFinding Line(string reason) => new("row", sequence, "postings", $"{id}/{i}", reason);
+                return (null, new Mismatch(
+                    Line($"Line {i} of journal entry {entry.Id} differs from what event {sequence} posted: it now says {now}."),
+                    Line($"Line {i} of journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed."),
+                    Line($"Line {i} of journal entry {entry.Id} no longer matches its fingerprint: either the line was changed after event {sequence} " +
+                         $"posted it (it now says {now}), or its fingerprint was.")));
+            }
         }
         if (entry.Fingerprint != entryFingerprint)
-            return new AuditFinding("row", sequence, "journal_entries", id, hashDiffers
-                ? $"Journal entry {entry.Id} differs from event {sequence}, which posted it."
-                : $"Journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed.");
-        if (!hashDiffers) return null;
+        {
+            AuditFinding Entry(string reason) => new("row", sequence, "journal_entries", id, reason);
+            return (null, new Mismatch(
+                Entry($"Journal entry {entry.Id} differs from event {sequence}, which posted it."),
+                Entry($"Journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed."),
+                Entry($"Journal entry {entry.Id} no longer matches its fingerprint: either it was changed after event {sequence} posted it, or its fingerprint was.")));
+        }
+        // Every line left matches its fingerprint; one taken off the end shows here, whether or not the hash is kept.
         if (lines.Aggregate(0L, (sum, l) => unchecked(sum + l.Amount)) != 0 || lines.Count < 2)
-            return new AuditFinding("row", sequence, "postings", id,
-                $"Journal entry {entry.Id} no longer balances: a line event {sequence} posted is gone, or one was added.");
-        return new AuditFinding("event", sequence, "events", null,
-            $"Event {sequence} was changed: its hash does not follow from the event before it and its content (journal entry {entry.Id} and its lines are as posted).");
+            return (new AuditFinding("row", sequence, "postings", id,
+                $"Journal entry {entry.Id} no longer balances: a line event {sequence} posted is gone, or one was added."), null);
+        if (!hashDiffers) return (null, null);
+        // Every row since the last hash that followed matches its fingerprints. So either the kept hash was changed, or a
+        // row of those events was changed and its fingerprint rewritten to match (a fingerprint is no secret): which one,
+        // the rows cannot tell, only the events it must be among.
+        var where = keptOn is null ? "" : $", kept on {keptOn},";
+        var among = since >= sequence
+            ? $"journal entry {entry.Id} or a line of it was changed together with its fingerprint, or lines that balance each other were taken off its end"
+            : $"an entry of events {since} to {sequence} (journal entries {sinceEntry} to {entry.Id}) or a line of one was changed together with its " +
+              "fingerprint, or lines that balance each other were taken off the end of one";
+        return (new AuditFinding("event", sequence, "events", null,
+            $"Event {sequence} was changed: its hash{where} does not follow from the event before it and its content. Either that hash was changed, or {among}."), null);
     }
 
     /// <summary>

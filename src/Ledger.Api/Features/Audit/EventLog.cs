@@ -38,8 +38,9 @@ public static class EventLog
 
     /// <summary>
     /// Appends the event of journal entry <paramref name="entryId"/>, whose canonical text is <paramref name="canonicalData"/>,
-    /// and returns its sequence and hash, which the entry's row keeps (event_sequence, event_hash). The event gets no row of
-    /// its own: <paramref name="run"/> gathers the entry events of one posting into one row (see <see cref="EntryEventRun"/>).
+    /// and returns its sequence and hash, which the entry's row keeps (event_sequence; event_hash when
+    /// <see cref="EntryEventRun.KeepsHash"/>). The event gets no row of its own: <paramref name="run"/> gathers the entry
+    /// events of one posting into one row (see <see cref="EntryEventRun"/>).
     /// </summary>
     public static (long Sequence, string Hash) AppendEntry(WriteSession session, string bookId, string type, long entryId, string canonicalData,
         EntryEventRun run)
@@ -140,14 +141,30 @@ public static class EventLog
 /// the first event's, through_sequence the last's, subject_id the first entry's id and hash the last event's. Each event
 /// is the entry posted at that place: the entries of a run are the book's entries from that id on, in id order (ids grow
 /// in commit order within a book, so no other entry of the book falls among them), and each keeps its event's sequence
-/// and hash on its own row. The data of each event is the entry's canonical text, rebuilt from its rows when the event is
-/// read (<see cref="EventReader"/>); the hash covers it as it covers any event's data. One row instead of one per entry:
+/// on its own row. The data of each event is the entry's canonical text, rebuilt from its rows when the event is read
+/// (<see cref="EventReader"/>); the hash covers it as it covers any event's data. One row instead of one per entry:
 /// with a row per entry event, holding a copy of the entry, the log cost a batch 14 to 25 % of its throughput (the
 /// README's Benchmarks; issue 11's target is 10 %).
+/// <para>
+/// An event's hash is kept where the chain must be picked up without reading from the run's start: on the run's row
+/// (its last event's) and on the row of each entry whose event's sequence is a multiple of <see cref="HashEvery"/>.
+/// The reader recomputes the others from the nearest one kept before them (at most <see cref="HashEvery"/> − 1
+/// entries back); the audit recomputes every one from the first event. A hash on every entry's row (32 bytes) was
+/// most of what the log still cost a batch to store.
+/// </para>
 /// </summary>
 public sealed class EntryEventRun
 {
     public const string SubjectType = "journal_entry";
+
+    /// <summary>Every this many events, an entry's row keeps its event's hash (a power of two, so the check is a mask).</summary>
+    public const int HashEvery = 64;
+
+    /// <summary>Whether the entry whose event is <paramref name="sequence"/> keeps that event's hash on its row.</summary>
+    public static bool KeepsHash(long sequence) => (sequence & (HashEvery - 1)) == 0;
+
+    /// <summary>The last event at or before <paramref name="sequence"/> whose entry keeps its hash (0 when none can).</summary>
+    public static long KeptAtOrBefore(long sequence) => sequence & ~(long)(HashEvery - 1);
 
     public static readonly string[] Columns =
         ["book_id", "sequence", "through_sequence", "type", "occurred_at", "actor_key_id", "actor_name", "subject_type", "subject_id", "data", "hash"];

@@ -1,13 +1,14 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using Ledger.Domain;
 
 namespace Ledger.Api.Features.Audit;
 
 /// <summary>
 /// Reads a book's events in sequence order, each as the feed, the export, webhooks and the audit see it: a row of
 /// <c>events</c> as stored, or an event of a run (<see cref="EntryEventRun"/>) made whole from its entry's rows, with the
-/// entry's canonical text as its data and the hash the entry's row keeps.
+/// entry's canonical text as its data and its hash as kept, or recomputed from the nearest one kept before it.
 /// </summary>
 public static class EventReader
 {
@@ -37,60 +38,120 @@ public static class EventReader
 
         var read = new List<Read>(Math.Min(take, 64));
         int? digits = null;
+        // The row before the one being read, when this page read it: a run's first event chains to its hash.
+        (long Through, string Hash)? before = null;
         foreach (var row in rows)
         {
             if (read.Count >= take) break;
             if (row.ThroughSequence is not { } last)
             {
                 read.Add(new Read(row.Stored(row.Data, row.Hash, row.SubjectId), null, null, null));
+                before = (row.Sequence, row.Hash);
                 continue;
             }
             var run = new Run(row.Sequence, last, row.SubjectId, row.Hash, row.Data);
             var from = Math.Max(row.Sequence, after + 1);
             var to = Math.Min(last, from + (take - read.Count) - 1);
             digits ??= await DigitsAsync(connection, bookId);
-            await ReadRunAsync(connection, bookId, row, run, from, to, digits.Value, read);
+            var hashBefore = before is { } b && b.Through == row.Sequence - 1 ? b.Hash : null;
+            await ReadRunAsync(connection, bookId, row, run, from, to, digits.Value, hashBefore, read);
+            before = (last, row.Hash);
         }
         return read;
     }
 
-    private static async Task ReadRunAsync(DbConnection connection, string bookId, EventRow row, Run run, long from, long to, int digits, List<Read> read)
+    /// <summary>
+    /// Events <paramref name="from"/> to <paramref name="to"/> of a run. Each one's hash is the one kept on its entry's
+    /// row, or the run's row's for its last event, or else recomputed from the event before it, picking the chain up at
+    /// the nearest event before <paramref name="from"/> whose hash is kept (<see cref="EntryEventRun.KeepsHash"/>), or
+    /// at the row before the run (<paramref name="hashBefore"/>, read here when not given).
+    /// </summary>
+    private static async Task ReadRunAsync(DbConnection connection, string bookId, EventRow row, Run run, long from, long to, int digits,
+        string? hashBefore, List<Read> read)
+    {
+        var kept = EntryEventRun.KeptAtOrBefore(from);
+        var start = kept > row.Sequence ? kept : row.Sequence;
+        // Two passes at most: the second starts from the run's first event, when the entry meant to keep a hash does not.
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var (bySequence, lines) = await EntriesAsync(connection, bookId, row, start, to);
+            var events = new List<Read>((int)(to - from + 1));
+            string? previous = null; // the hash of the event before `sequence`, when known
+            var resume = false;
+            for (var sequence = start; sequence <= to; sequence++)
+            {
+                var last = sequence == run.ThroughSequence;
+                if (!bySequence.TryGetValue(sequence, out var entry))
+                {
+                    // Its entry is gone (or no longer names it): the event shows no data, and the audit names it. The chain
+                    // cannot be followed across it; the hashes after it are only those kept.
+                    if (sequence >= from) events.Add(new Read(row.Stored(sequence, "", last ? run.Hash : "", ""), run, null, null));
+                    previous = last ? run.Hash : null;
+                    continue;
+                }
+                var id = entry.Id.ToString(CultureInfo.InvariantCulture);
+                var entryLines = lines.TryGetValue(entry.Id, out var found) ? found : [];
+                var text = sequence >= from || entry.EventHash is null ? Text(entry, EntryLines(entryLines), digits) : "";
+                var hash = entry.EventHash is { } bytes ? Convert.ToHexStringLower(bytes) : last ? run.Hash : null;
+                if (hash is null)
+                {
+                    if (previous is null && sequence == row.Sequence)
+                        previous = hashBefore ??= await HashBeforeAsync(connection, bookId, row.Sequence);
+                    if (previous is null && pass == 0 && start != row.Sequence)
+                    {
+                        resume = true;
+                        break;
+                    }
+                    hash = previous is null ? "" : AuditChain.NextEvent(previous, sequence, row.Type, row.OccurredAt, row.ActorKeyId, row.ActorName,
+                        row.SubjectType, id, text);
+                }
+                previous = hash.Length == 0 ? null : hash;
+                if (sequence >= from) events.Add(new Read(row.Stored(sequence, text, hash, id), run, entry, entryLines));
+            }
+            if (!resume)
+            {
+                read.AddRange(events);
+                return;
+            }
+            start = row.Sequence;
+        }
+    }
+
+    /// <summary>The entries holding events <paramref name="from"/> to <paramref name="to"/> of a run, by sequence, and their lines.</summary>
+    private static async Task<(Dictionary<long, EntryRow>, IReadOnlyDictionary<long, List<PostingRow>>)> EntriesAsync(DbConnection connection,
+        string bookId, EventRow row, long from, long to)
     {
         var bySequence = new Dictionary<long, EntryRow>();
         IReadOnlyDictionary<long, List<PostingRow>> lines = new Dictionary<long, List<PostingRow>>();
-        if (long.TryParse(row.SubjectId, NumberStyles.None, CultureInfo.InvariantCulture, out var firstId))
+        if (!long.TryParse(row.SubjectId, NumberStyles.None, CultureInfo.InvariantCulture, out var firstId)) return (bySequence, lines);
+        // The run's entries are the book's entries from its first id on, in id order; those holding the wanted events.
+        // Ids grow by at least one from entry to entry, so the entry of the event `from` is at least that many ids on:
+        // a page inside a 10,000-entry run starts there instead of stepping over the run's earlier entries.
+        var count = to - from + 1;
+        var lowest = firstId > long.MaxValue - (from - row.Sequence) ? firstId : firstId + (from - row.Sequence);
+        foreach (var entry in await connection.QueryAsync<EntryRow>(
+                     SelectEntriesSql + " AND id >= @lowest AND event_sequence >= @from AND event_sequence <= @to ORDER BY id LIMIT @count",
+                     new { bookId, lowest, from, to, count }))
+            bySequence.TryAdd(entry.EventSequence!.Value, entry);
+        if (bySequence.Count > 0)
         {
-            // The run's entries are the book's entries from its first id on, in id order; those holding the wanted events.
-            // Ids grow by at least one from entry to entry, so the entry of the event `from` is at least that many ids on:
-            // a page inside a 10,000-entry run starts there instead of stepping over the run's earlier entries.
-            var count = to - from + 1;
-            var lowest = firstId > long.MaxValue - (from - row.Sequence) ? firstId : firstId + (from - row.Sequence);
-            foreach (var entry in await connection.QueryAsync<EntryRow>(
-                         SelectEntriesSql + " AND id >= @lowest AND event_sequence >= @from AND event_sequence <= @to ORDER BY id LIMIT @count",
-                         new { bookId, lowest, from, to, count }))
-                bySequence.TryAdd(entry.EventSequence!.Value, entry);
-            if (bySequence.Count > 0)
-            {
-                var first = bySequence.Values.Min(e => e.Id);
-                var lastId = bySequence.Values.Max(e => e.Id);
-                lines = (await connection.QueryAsync<PostingRow>(SelectPostingsSql + " AND p.entry_id >= @first AND p.entry_id <= @lastId ORDER BY p.entry_id, p.line_no",
-                        new { bookId, first, lastId }))
-                    .GroupBy(p => p.EntryId).ToDictionary(g => g.Key, g => g.ToList());
-            }
+            var first = bySequence.Values.Min(e => e.Id);
+            var lastId = bySequence.Values.Max(e => e.Id);
+            lines = (await connection.QueryAsync<PostingRow>(SelectPostingsSql + " AND p.entry_id >= @first AND p.entry_id <= @lastId ORDER BY p.entry_id, p.line_no",
+                    new { bookId, first, lastId }))
+                .GroupBy(p => p.EntryId).ToDictionary(g => g.Key, g => g.ToList());
         }
-        for (var sequence = from; sequence <= to; sequence++)
-        {
-            if (!bySequence.TryGetValue(sequence, out var entry))
-            {
-                // Its entry is gone (or no longer names it): the event shows no data, and the audit names it.
-                read.Add(new Read(row.Stored(sequence, "", "", ""), run, null, null));
-                continue;
-            }
-            var entryLines = lines.TryGetValue(entry.Id, out var found) ? found : [];
-            var text = Text(entry, EntryLines(entryLines), digits);
-            var hash = entry.EventHash is { } bytes ? Convert.ToHexStringLower(bytes) : "";
-            read.Add(new Read(row.Stored(sequence, text, hash, entry.Id.ToString(CultureInfo.InvariantCulture)), run, entry, entryLines));
-        }
+        return (bySequence, lines);
+    }
+
+    /// <summary>The hash of event <paramref name="sequence"/> − 1 as its row keeps it (a run's row, its last event's); null when no row ends there.</summary>
+    private static async Task<string?> HashBeforeAsync(DbConnection connection, string bookId, long sequence)
+    {
+        if (sequence == 1) return AuditChain.Genesis;
+        var row = await connection.QueryFirstOrDefaultAsync<(long Through, string Hash)?>(
+            "SELECT COALESCE(through_sequence, sequence), hash FROM events WHERE book_id = @bookId AND sequence < @sequence ORDER BY sequence DESC LIMIT 1",
+            new { bookId, sequence });
+        return row is { } r && r.Through == sequence - 1 ? r.Hash : null;
     }
 
     private static async Task<int> DigitsAsync(DbConnection connection, string bookId) =>

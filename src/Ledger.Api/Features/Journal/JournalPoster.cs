@@ -97,8 +97,8 @@ public static class JournalPoster
             var period = AccountingPeriod.Of(draft.Date);
 
             var source = sources?[e];
-            // The entry's event, chained into the book's log in this transaction. Its sequence and hash go on the entry's row, and
-            // the posting's events share one row of the log (EntryEventRun); the entry's rows are the event's data.
+            // The entry's event, chained into the book's log in this transaction. Its sequence goes on the entry's row (and its hash,
+            // every 64th event), the posting's events share one row of the log (EntryEventRun); the entry's rows are the event's data.
             var eventLines = new AuditSnapshots.EntryLine[draft.Lines.Count];
             for (var i = 0; i < draft.Lines.Count; i++)
             {
@@ -112,7 +112,8 @@ public static class JournalPoster
             var (eventSequence, eventHash) = EventLog.AppendEntry(session, book.Id,
                 draft.ReversalOf is null ? "journal_entry.posted" : "journal_entry.reversed", entryId, entryText, eventRun);
             entryRows.Add([entryId, book.Id, number, date, draft.Description, draft.Reference, createdAt, draft.ReversalOf, null,
-                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence, Convert.FromHexString(eventHash), entryFingerprint]);
+                draft.IsClosing ? 1L : 0L, source?.Type, source?.Id, eventSequence,
+                EntryEventRun.KeepsHash(eventSequence) ? Convert.FromHexString(eventHash) : null, entryFingerprint]);
 
             var lines = detailed ? new JournalLineResponse[draft.Lines.Count] : [];
             long checkedDebits = 0, checkedCredits = 0;
