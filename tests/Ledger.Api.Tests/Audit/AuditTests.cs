@@ -404,11 +404,21 @@ public sealed class AuditTests(SharedApp shared) : SharedAppTest(shared)
             new { book, id, fingerprint = fingerprints[1] });
 
         // Every row matches its fingerprint; the next kept hash no longer follows, and the finding names the events between.
-        var found = (await VerifyAsync(book))["firstInvalid"]!;
+        var rewritten = await VerifyAsync(book);
+        var found = rewritten["firstInvalid"]!;
         var nextKept = firstKept + 64;
         Assert.Equal(("event", nextKept), (found.Str("kind"), found["sequence"]!.GetValue<long>()));
         Assert.Contains($"events {firstKept + 1} to {nextKept} (journal entries {ids[firstKept - before]} to {ids[nextKept - before - 1]})", found.Str("reason"));
         Assert.Contains($"journal entry {ids[nextKept - before - 1]}'s row", found.Str("reason"));
+        Assert.Equal(firstKept, rewritten["events"]!.GetValue<long>());
+
+        // Who posted the run, changed on its row: every event of the run hashes it, so the first hash kept no longer follows.
+        (book, before, ids) = await LongRunBookAsync(150);
+        await TamperAsync("UPDATE events SET actor_name = 'someone else' WHERE book_id = @book AND through_sequence IS NOT NULL", new { book });
+        var actor = await VerifyAsync(book);
+        firstKept = (before / 64 + 1) * 64;
+        Assert.Equal(("event", firstKept, before), (actor["firstInvalid"].Str("kind"), actor["firstInvalid"]!["sequence"]!.GetValue<long>(), actor["events"]!.GetValue<long>()));
+        Assert.Contains($"the type, time or actor on the log's row for events {before + 1} to {before + 150}", actor["firstInvalid"].Str("reason"));
 
         // The line changed alone, in the same place: named at once as the line, with what it now says.
         (book, before, ids) = await LongRunBookAsync(150);

@@ -87,6 +87,9 @@ public sealed class YearEndCloseTests(SharedApp shared) : SharedAppTest(shared)
         Assert.Empty(entry["lines"]!.AsArray());
         Assert.True(entry["closingEntry"]!.GetValue<bool>());
         Assert.Equal("2025-12-31", (await App.Admin.GetJsonOkAsync($"/v1/books/{book}/lock-date"))["lockDate"]!.GetValue<string>());
+        // An entry without lines is what the close posts, not a sign of a line taken out.
+        var verified = await App.Admin.GetJsonOkAsync($"/v1/books/{book}/audit/verify");
+        Assert.True(verified["valid"]!.GetValue<bool>(), verified.ToJsonString());
     }
 
     [Fact]

@@ -215,6 +215,7 @@ public static class AuditVerifier
         // The last event whose hash, as kept, was found to follow, and the entry after it: when a kept hash does not
         // follow, what changed lies between the two (each entry's rows are checked against their fingerprints on the way).
         long anchored = 0;
+        var anchoredHead = AuditChain.Genesis;
         string? afterAnchor = null;
         while (true)
         {
@@ -258,7 +259,7 @@ public static class AuditVerifier
                     // The fingerprints are checked even when the hash follows: they are the rows' own, and must say the same.
                     var hashDiffers = hash != e.Hash;
                     // (With a row pending, a hash that does not follow is what settles it, not a finding of this event's.)
-                    var (changed, mismatch) = ChangedInRun(e, entry, lines!, book.Digits, hashDiffers && pending is null, keptOn, anchored + 1, afterAnchor);
+                    var (changed, mismatch) = ChangedInRun(e, run, entry, lines!, book.Digits, hashDiffers && pending is null, keptOn, anchored + 1, afterAnchor);
                     if (pending is { } earlier)
                     {
                         if (changed is not null || mismatch is not null) return Result(null);
@@ -269,7 +270,12 @@ public static class AuditVerifier
                             return Result(hashDiffers ? earlier.Mismatch.RowChanged : earlier.Mismatch.FingerprintChanged);
                         }
                     }
-                    else if (changed is not null) return Result(changed);
+                    else if (changed is not null)
+                    {
+                        // A kept hash that does not follow: what is verified is the chain up to the last one that did.
+                        if (changed.Kind == "event") (events, head) = (anchored, anchoredHead);
+                        return Result(changed);
+                    }
                     else if (mismatch is not null)
                     {
                         if (keptOn is not null) return Result(hashDiffers ? mismatch.RowChanged : mismatch.FingerprintChanged);
@@ -286,7 +292,7 @@ public static class AuditVerifier
                     runEntries++;
                     if (keptOn is not null)
                     {
-                        anchored = e.Sequence;
+                        (anchored, anchoredHead) = (e.Sequence, hash);
                         afterAnchor = null;
                     }
                 }
@@ -294,7 +300,7 @@ public static class AuditVerifier
                 {
                     if (hash != e.Hash)
                         return Result(new AuditFinding("event", e.Sequence, "events", null, $"Event {e.Sequence} was changed: its hash does not follow from the event before it and its content."));
-                    anchored = e.Sequence;
+                    (anchored, anchoredHead) = (e.Sequence, hash);
                     afterAnchor = null;
                 }
                 head = hash;
@@ -508,7 +514,7 @@ public static class AuditVerifier
     /// </summary>
     /// <param name="keptOn">Where the event's hash is kept (null when the reader recomputed it).</param>
     /// <param name="since">The first event after the last whose kept hash followed; <paramref name="sinceEntry"/> is its entry.</param>
-    private static (AuditFinding? Changed, Mismatch? Mismatch) ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.EntryRow entry,
+    private static (AuditFinding? Changed, Mismatch? Mismatch) ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.Run run, EventReader.EntryRow entry,
         IReadOnlyList<EventReader.PostingRow> lines, int digits, bool hashDiffers, string? keptOn, long since, string sinceEntry)
     {
         var id = entry.Id.ToString(CultureInfo.InvariantCulture);
@@ -545,21 +551,23 @@ public static class AuditVerifier
                 Entry($"Journal entry {entry.Id} says what event {sequence} posted, but its fingerprint was changed."),
                 Entry($"Journal entry {entry.Id} no longer matches its fingerprint: either it was changed after event {sequence} posted it, or its fingerprint was.")));
         }
-        // Every line left matches its fingerprint; one taken off the end shows here, whether or not the hash is kept.
-        if (lines.Aggregate(0L, (sum, l) => unchecked(sum + l.Amount)) != 0 || lines.Count < 2)
+        // Every line left matches its fingerprint; one taken off the end shows here, whether or not the hash is kept. (A
+        // year-end close with nothing to move posts a closing entry without lines.)
+        if (lines.Aggregate(0L, (sum, l) => unchecked(sum + l.Amount)) != 0 || (lines.Count < 2 && !(entry.IsClosing != 0 && lines.Count == 0)))
             return (new AuditFinding("row", sequence, "postings", id,
                 $"Journal entry {entry.Id} no longer balances: a line event {sequence} posted is gone, or one was added."), null);
         if (!hashDiffers) return (null, null);
-        // Every row since the last hash that followed matches its fingerprints. So either the kept hash was changed, or a
-        // row of those events was changed and its fingerprint rewritten to match (a fingerprint is no secret): which one,
-        // the rows cannot tell, only the events it must be among.
+        // Every row since the last hash that followed matches its fingerprints. So either the kept hash was changed, or the
+        // run's row (who, when, which type: every event of the run hashes them), or a row of those events was changed and its
+        // fingerprint rewritten to match (a fingerprint is no secret): which one, the rows cannot tell, only where it must be.
         var where = keptOn is null ? "" : $", kept on {keptOn},";
         var among = since >= sequence
             ? $"journal entry {entry.Id} or a line of it was changed together with its fingerprint, or lines that balance each other were taken off its end"
             : $"an entry of events {since} to {sequence} (journal entries {sinceEntry} to {entry.Id}) or a line of one was changed together with its " +
               "fingerprint, or lines that balance each other were taken off the end of one";
         return (new AuditFinding("event", sequence, "events", null,
-            $"Event {sequence} was changed: its hash{where} does not follow from the event before it and its content. Either that hash was changed, or {among}."), null);
+            $"Event {sequence} was changed: its hash{where} does not follow from the event before it and its content. Either that hash was changed, " +
+            $"or the type, time or actor on the log's row for events {run.Sequence} to {run.ThroughSequence}, or {among}."), null);
     }
 
     /// <summary>

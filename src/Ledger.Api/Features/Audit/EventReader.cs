@@ -97,7 +97,9 @@ public static class EventReader
                 {
                     if (previous is null && sequence == row.Sequence)
                         previous = hashBefore ??= await HashBeforeAsync(connection, bookId, row.Sequence);
-                    if (previous is null && pass == 0 && start != row.Sequence)
+                    // The entry meant to keep the hash where this page picks the chain up does not: start again from the
+                    // run's first event. (Past an entry that is gone, the chain cannot be followed from anywhere.)
+                    if (previous is null && pass == 0 && start != row.Sequence && sequence == start)
                     {
                         resume = true;
                         break;
