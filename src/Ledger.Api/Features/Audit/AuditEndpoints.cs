@@ -102,7 +102,7 @@ public static class AuditEndpoints
         {
             // Entries' events are read with their entries, on the same connection (a replica has both or neither).
             var rows = await EventReader.ReadAsync(connection, bookId, from, ChunkSize);
-            foreach (var (row, _, _, _) in rows)
+            foreach (var (row, _, _, _, _) in rows)
             {
                 if (items.Count == limit) { more = true; break; }
                 last = row.Sequence;
@@ -220,7 +220,7 @@ public static class AuditVerifier
         while (true)
         {
             var rows = await EventReader.ReadAsync(connection, bookId, from, AuditEndpoints.ChunkSize);
-            foreach (var (e, run, entry, lines) in rows)
+            foreach (var (e, run, entry, lines, fingerprints) in rows)
             {
                 if (e.Sequence != events + 1)
                     return Result(new AuditFinding("event", events + 1, "events", null, $"Event {events + 1} is missing (the next stored is {e.Sequence})."));
@@ -259,7 +259,8 @@ public static class AuditVerifier
                     // The fingerprints are checked even when the hash follows: they are the rows' own, and must say the same.
                     var hashDiffers = hash != e.Hash;
                     // (With a row pending, a hash that does not follow is what settles it, not a finding of this event's.)
-                    var (changed, mismatch) = ChangedInRun(e, run, entry, lines!, book.Digits, hashDiffers && pending is null, keptOn, anchored + 1, afterAnchor);
+                    var (changed, mismatch) = ChangedInRun(e, run, entry, lines!, fingerprints!, book.Digits, hashDiffers && pending is null, keptOn,
+                        anchored + 1, afterAnchor);
                     if (pending is { } earlier)
                     {
                         if (changed is not null || mismatch is not null) return Result(null);
@@ -514,15 +515,13 @@ public static class AuditVerifier
     /// </summary>
     /// <param name="keptOn">Where the event's hash is kept (null when the reader recomputed it).</param>
     /// <param name="since">The first event after the last whose kept hash followed; <paramref name="sinceEntry"/> is its entry.</param>
+    /// <param name="computed">The fingerprints the rows give as read (the reader computed them with the event's text).</param>
     private static (AuditFinding? Changed, Mismatch? Mismatch) ChangedInRun(AuditEndpoints.StoredEvent e, EventReader.Run run, EventReader.EntryRow entry,
-        IReadOnlyList<EventReader.PostingRow> lines, int digits, bool hashDiffers, string? keptOn, long since, string sinceEntry)
+        IReadOnlyList<EventReader.PostingRow> lines, EventReader.RowFingerprints computed, int digits, bool hashDiffers, string? keptOn, long since,
+        string sinceEntry)
     {
         var id = entry.Id.ToString(CultureInfo.InvariantCulture);
         var sequence = e.Sequence;
-        var entryLines = EventReader.EntryLines(lines);
-        var fingerprints = new long[entryLines.Count];
-        AuditSnapshots.EntryText(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf,
-            entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits, fingerprints, out var entryFingerprint);
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i];
@@ -531,10 +530,10 @@ public static class AuditVerifier
             if (line.Account is null)
                 return (new AuditFinding("row", sequence, "postings", $"{id}/{i}",
                     $"Line {i} of journal entry {entry.Id} is on an account the book does not have; event {sequence} posted it elsewhere."), null);
-            if (line.Fingerprint != fingerprints[i])
+            if (line.Fingerprint != computed.Lines[i])
             {
                 var now = CanonicalJson.Text(AuditSnapshots.Entry(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference,
-                    entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, entryLines, digits)["lines"]![i]);
+                    entry.ReversalOf, entry.IsClosing != 0, entry.SourceType, entry.SourceId, EventReader.EntryLines(lines), digits)["lines"]![i]);
                 AuditFinding Line(string reason) => new("row", sequence, "postings", $"{id}/{i}", reason);
                 return (null, new Mismatch(
                     Line($"Line {i} of journal entry {entry.Id} differs from what event {sequence} posted: it now says {now}."),
@@ -543,7 +542,7 @@ public static class AuditVerifier
                          $"posted it (it now says {now}), or its fingerprint was.")));
             }
         }
-        if (entry.Fingerprint != entryFingerprint)
+        if (entry.Fingerprint != computed.Entry)
         {
             AuditFinding Entry(string reason) => new("row", sequence, "journal_entries", id, reason);
             return (null, new Mismatch(

@@ -12,8 +12,15 @@ namespace Ledger.Api.Features.Audit;
 /// </summary>
 public static class EventReader
 {
-    /// <summary>One event, and for an entry event of a run the rows it was made from (null when its entry is gone).</summary>
-    public sealed record Read(AuditEndpoints.StoredEvent Event, Run? InRun, EntryRow? Entry, IReadOnlyList<PostingRow>? Lines);
+    /// <summary>
+    /// One event, and for an entry event of a run the rows it was made from (null when its entry is gone) with the
+    /// fingerprints those rows give now, computed with the event's text (the audit compares them with the stored ones).
+    /// </summary>
+    public sealed record Read(AuditEndpoints.StoredEvent Event, Run? InRun, EntryRow? Entry, IReadOnlyList<PostingRow>? Lines,
+        RowFingerprints? Fingerprints);
+
+    /// <summary>The fingerprints of an entry's own members and of each of its lines (see <see cref="AuditSnapshots.EntryText(long, long, string, string, string?, long?, bool, string?, long?, IReadOnlyList{AuditSnapshots.EntryLine}, int, Span{long}, out long)"/>).</summary>
+    public sealed record RowFingerprints(long Entry, long[] Lines);
 
     /// <summary>
     /// The run an event was read from: its first and last sequence, its first entry, the hash its row keeps (its last
@@ -45,7 +52,7 @@ public static class EventReader
             if (read.Count >= take) break;
             if (row.ThroughSequence is not { } last)
             {
-                read.Add(new Read(row.Stored(row.Data, row.Hash, row.SubjectId), null, null, null));
+                read.Add(new Read(row.Stored(row.Data, row.Hash, row.SubjectId), null, null, null, null));
                 before = (row.Sequence, row.Hash);
                 continue;
             }
@@ -85,13 +92,18 @@ public static class EventReader
                 {
                     // Its entry is gone (or no longer names it): the event shows no data, and the audit names it. The chain
                     // cannot be followed across it; the hashes after it are only those kept.
-                    if (sequence >= from) events.Add(new Read(row.Stored(sequence, "", last ? run.Hash : "", ""), run, null, null));
+                    if (sequence >= from) events.Add(new Read(row.Stored(sequence, "", last ? run.Hash : "", ""), run, null, null, null));
                     previous = last ? run.Hash : null;
                     continue;
                 }
                 var id = entry.Id.ToString(CultureInfo.InvariantCulture);
                 var entryLines = lines.TryGetValue(entry.Id, out var found) ? found : [];
-                var text = sequence >= from || entry.EventHash is null ? Text(entry, EntryLines(entryLines), digits) : "";
+                var fingerprints = new long[entryLines.Count];
+                var entryFingerprint = 0L;
+                var text = sequence >= from || entry.EventHash is null
+                    ? AuditSnapshots.EntryText(entry.Id, entry.Number, entry.EntryDate, entry.Description, entry.Reference, entry.ReversalOf,
+                        entry.IsClosing != 0, entry.SourceType, entry.SourceId, EntryLines(entryLines), digits, fingerprints, out entryFingerprint)
+                    : "";
                 var hash = entry.EventHash is { } bytes ? Convert.ToHexStringLower(bytes) : last ? run.Hash : null;
                 if (hash is null)
                 {
@@ -108,7 +120,8 @@ public static class EventReader
                         row.SubjectType, id, text);
                 }
                 previous = hash.Length == 0 ? null : hash;
-                if (sequence >= from) events.Add(new Read(row.Stored(sequence, text, hash, id), run, entry, entryLines));
+                if (sequence >= from)
+                    events.Add(new Read(row.Stored(sequence, text, hash, id), run, entry, entryLines, new RowFingerprints(entryFingerprint, fingerprints)));
             }
             if (!resume)
             {
