@@ -375,40 +375,46 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         var arrays = new System.Text.StringBuilder();
         for (var c = 0; c < columns; c++)
         {
-            var isText = false;
-            var isInteger = false;
-            var isBytes = false;
+            // The column's one element type: none when it mixes types, holds only nulls, or holds a type not sent this way.
+            NpgsqlTypes.NpgsqlDbType? type = null;
             foreach (var row in rows)
             {
-                if (row[c] is string) isText = true;
-                else if (row[c] is long or int) isInteger = true;
-                else if (row[c] is byte[]) isBytes = true;
-                else if (row[c] is not null) return null;
+                if (row[c] is null) continue;
+                var here = row[c] switch
+                {
+                    long or int => NpgsqlTypes.NpgsqlDbType.Bigint,
+                    string => NpgsqlTypes.NpgsqlDbType.Text,
+                    byte[] => NpgsqlTypes.NpgsqlDbType.Bytea,
+                    _ => NpgsqlTypes.NpgsqlDbType.Unknown,
+                };
+                if (here == NpgsqlTypes.NpgsqlDbType.Unknown || (type is { } seen && seen != here)) return null;
+                type = here;
             }
-            if ((isText ? 1 : 0) + (isInteger ? 1 : 0) + (isBytes ? 1 : 0) != 1) return null; // mixed, or only nulls: no one array type
-            if (isInteger)
+            if (type is not { } elementType) return null;
+            object values = elementType switch
             {
-                var values = new long?[rows.Count];
-                for (var r = 0; r < rows.Count; r++) values[r] = rows[r][c] switch { long l => l, int i => i, _ => null };
-                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
-            }
-            else if (isBytes)
+                NpgsqlTypes.NpgsqlDbType.Bigint => Column(rows, c, v => v switch { long l => l, int i => (long?)i, _ => null }),
+                NpgsqlTypes.NpgsqlDbType.Bytea => Column(rows, c, v => (byte[]?)v),
+                _ => Column(rows, c, v => (string?)v),
+            };
+            command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | elementType });
+            arrays.Append(c == 0 ? "$" : ", $").Append(c + 1).Append(elementType switch
             {
-                var values = new byte[]?[rows.Count];
-                for (var r = 0; r < rows.Count; r++) values[r] = (byte[]?)rows[r][c];
-                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea });
-            }
-            else
-            {
-                var values = new string?[rows.Count];
-                for (var r = 0; r < rows.Count; r++) values[r] = (string?)rows[r][c];
-                command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            }
-            arrays.Append(c == 0 ? "$" : ", $").Append(c + 1).Append(isInteger ? "::bigint[]" : isBytes ? "::bytea[]" : "::text[]");
+                NpgsqlTypes.NpgsqlDbType.Bigint => "::bigint[]",
+                NpgsqlTypes.NpgsqlDbType.Bytea => "::bytea[]",
+                _ => "::text[]",
+            });
         }
         var names = string.Join(", ", Enumerable.Range(1, columns).Select(c => $"column{c}"));
         command.CommandText = rowsSql.Replace(Placeholder, $"SELECT * FROM unnest({arrays}) AS u({names})", StringComparison.Ordinal);
         return command;
+    }
+
+    private static T[] Column<T>(IReadOnlyList<object?[]> rows, int column, Func<object?, T> value)
+    {
+        var values = new T[rows.Count];
+        for (var r = 0; r < rows.Count; r++) values[r] = value(rows[r][column]);
+        return values;
     }
 
     // A null name makes a positional parameter ($1, $2, …).
