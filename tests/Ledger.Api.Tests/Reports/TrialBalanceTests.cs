@@ -115,6 +115,40 @@ public sealed class TrialBalanceTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task Every_day_of_a_month_is_exact_whether_its_part_month_is_summed_through_its_entries_or_its_accounts()
+    {
+        // With 24 accounts, the part of a month a balance sums postings for (the days up to asOf, or after it) is read
+        // through its entries while it holds fewer than 6, and through each account's postings otherwise: March's first
+        // days hold one entry each and its last days three each, so its days take both ways, from both ends of history.
+        var book = await App.CreateBookAsync("EUR", chart: null);
+        var model = new LedgerModel(2);
+        var codes = Enumerable.Range(0, 24).Select(i => (1100 + i * 10).ToString(CultureInfo.InvariantCulture)).ToArray();
+        foreach (var code in codes)
+        {
+            await App.CreateAccountAsync(book, code, "asset");
+            model.AddAccount(code, $"Account {code}", "asset");
+        }
+        var dates = new List<string> { "2025-12-10", "2026-01-20", "2026-02-27", "2026-04-01", "2026-07-15" };
+        for (var day = 1; day <= 5; day++) dates.Add($"2026-03-{day:00}");
+        for (var day = 20; day <= 31; day++) dates.AddRange(Enumerable.Repeat($"2026-03-{day:00}", 3));
+        for (var i = 0; i < dates.Count; i++)
+        {
+            var amount = Money.Format(100 + i * 31L, 2);
+            await PostAsync(book, model, dates[i], (codes[i % codes.Length], amount, null), (codes[(i * 5 + 7) % codes.Length], null, amount));
+        }
+
+        for (var day = new LocalDate(2026, 2, 28); day <= new LocalDate(2026, 4, 1); day = day.PlusDays(1))
+        {
+            var asOf = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), await App.TrialBalanceAsync(book, asOf));
+        }
+        // The same month, now nearer the end of the book's history than its start: read from the all-time totals back.
+        await PostAsync(book, model, "2024-01-02", (codes[3], "1.00", null), (codes[4], null, "1.00"));
+        foreach (var asOf in new[] { "2026-03-02", "2026-03-05", "2026-03-15", "2026-03-16", "2026-03-28", "2026-03-30" })
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), await App.TrialBalanceAsync(book, asOf));
+    }
+
+    [Fact]
     public async Task A_backdated_entry_posted_later_shows_from_its_date_on_only()
     {
         var (book, model) = await BookAsync();

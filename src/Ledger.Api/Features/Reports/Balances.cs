@@ -61,7 +61,7 @@ public static class Balances
             {
                 args.Add("from", DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)));
                 args.Add("to", DateText.Format(firstHalf ? asOf : monthEnd));
-                Add(net, await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args), firstHalf ? +1 : -1);
+                Add(net, await PostingsBetweenAsync(connection, args, allTime?.Count), firstHalf ? +1 : -1);
             }
         }
 
@@ -73,6 +73,36 @@ public static class Balances
         }
         return net;
     }
+
+    /// <summary>
+    /// The postings dated from <c>@from</c> to <c>@to</c> (days of one month), summed per account, found the cheaper of
+    /// two ways. Through each account's postings (the account index): one probe per account of the book, whether the
+    /// days hold any of its postings or not, then its postings in order; the cost hardly depends on how many days. Or
+    /// through the entries dated in those days (the entries' date index) and their postings (the postings' key): about
+    /// two probes per entry. The second is cheaper while the days hold fewer entries than a quarter of the chart has
+    /// accounts, as when "today" falls in a month that only post-dated entries reach. Measured on PostgreSQL with 200,000
+    /// entries, 1,000 accounts and 1,000 entries post-dated over the next year (benchmark, 2-core host, twelfth session):
+    /// the trial balance as of today took 15-17 ms instead of 66-76 ms, and 11-12 ms instead of 16-25 ms once the tables
+    /// were analyzed; the empty day alone cost 10.6 ms through the accounts (EXPLAIN ANALYZE). On SQLite, whose probes
+    /// are cheaper, the two ways measured the same (12-14 ms).
+    /// </summary>
+    private static async Task<IEnumerable<AccountAmount>> PostingsBetweenAsync(DbConnection connection, DynamicParameters args, int? accountsRead)
+    {
+        var bookId = args.Get<string>("bookId");
+        var accounts = accountsRead ?? await connection.ExecuteScalarAsync<int>(AccountCountSql, new { bookId });
+        // Bounded: at most this many entry ids are read, and only a range holding fewer is summed through its entries.
+        var cap = Math.Clamp(accounts / 4, 1, MaxEntriesSummedByEntry);
+        var entries = (await connection.QueryAsync<long>(EntriesBetweenSql,
+            new { bookId, from = args.Get<string>("from"), to = args.Get<string>("to"), cap })).AsList();
+        if (entries.Count >= cap) return await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args);
+        if (entries.Count == 0) return [];
+        var (list, _, parameters) = SqlIdList.Of(entries);
+        parameters.Add("bookId", bookId);
+        return await connection.QueryAsync<AccountAmount>(PostingsOfEntriesSql.Replace("@ids", list, StringComparison.Ordinal), parameters);
+    }
+
+    // Each id is a parameter of its own (SqlIdList), and a list holds so many at most.
+    private const int MaxEntriesSummedByEntry = SqlIdList.MaxIds - 1;
 
     private static async Task<Dictionary<long, long>> AllTimeAsync(DbConnection connection, DynamicParameters args, IReadOnlyDictionary<long, long>? read) =>
         read is not null ? new Dictionary<long, long>(read) : ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args));
@@ -141,6 +171,19 @@ public static class Balances
         SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
         FROM accounts a JOIN postings p ON p.account_id = a.id
         WHERE a.book_id = @bookId AND p.book_id = @bookId AND p.entry_date >= @from AND p.entry_date <= @to
+        GROUP BY p.account_id
+        """;
+
+    private const string AccountCountSql = "SELECT COUNT(*) FROM accounts WHERE book_id = @bookId";
+
+    private const string EntriesBetweenSql = """
+        SELECT id FROM journal_entries WHERE book_id = @bookId AND entry_date >= @from AND entry_date <= @to LIMIT @cap
+        """;
+
+    private const string PostingsOfEntriesSql = """
+        SELECT p.account_id AS AccountId, CAST(SUM(p.amount) AS BIGINT) AS Amount
+        FROM postings p
+        WHERE p.entry_id IN @ids AND p.book_id = @bookId
         GROUP BY p.account_id
         """;
 
