@@ -104,12 +104,18 @@ public sealed class LedgerTotals : IGroupState
             return;
         }
         // One statement per touched row; the port sends each kind in one round trip where that is what costs (PostgreSQL).
+        // Rows go in key order: each index page is then visited once, in order, not once per row at random. A batch of
+        // 10,000 entries touches about 15,000 months, and the upsert is work the server does while the writer waits for
+        // its commit: in key order PostgreSQL spent 10.7-11.3 µs per month instead of 13.7-14.9 (pg_stat_statements over
+        // the 200,000-entry benchmark, two runs each, 2-core host, twelfth session).
         session.ExecuteMany(UpdateBookSql, BookParameters,
             _books.Known.Select(b => new object?[] { b.Key, b.Value.NextNumber, b.Value.TotalDebit }).ToList());
         session.ExecuteMany(UpdateAccountTotalsSql, AccountParameters,
-            _accounts.Known.Select(a => new object?[] { a.Value.Id, a.Value.Debit, a.Value.Credit, a.Key.BookId }).ToList(), UpdateAccountTotalsRowsSql);
+            _accounts.Known.OrderBy(a => a.Value.Id)
+                .Select(a => new object?[] { a.Value.Id, a.Value.Debit, a.Value.Credit, a.Key.BookId }).ToList(), UpdateAccountTotalsRowsSql);
         session.ExecuteMany(UpsertPeriodTotalSql, PeriodParameters,
-            _periods.Select(p => new object?[] { p.Key.BookId, p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
+            _periods.OrderBy(p => p.Key.AccountId).ThenBy(p => p.Key.Period)
+                .Select(p => new object?[] { p.Key.BookId, p.Key.AccountId, (long)p.Key.Period, p.Value.Debit, p.Value.Credit }).ToList(),
             UpsertPeriodTotalsRowsSql);
         Reset();
     }
