@@ -146,6 +146,18 @@ public sealed class TrialBalanceTests(SharedApp shared) : SharedAppTest(shared)
         await PostAsync(book, model, "2024-01-02", (codes[3], "1.00", null), (codes[4], null, "1.00"));
         foreach (var asOf in new[] { "2026-03-02", "2026-03-05", "2026-03-15", "2026-03-16", "2026-03-28", "2026-03-30" })
             LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), await App.TrialBalanceAsync(book, asOf));
+
+        // As known at the last entry's instant (the chart is then read as it stood, without totals, and its accounts are
+        // counted instead), and in May, whose days up to the 10th hold no entry at all.
+        var last = await App.PostEntryOkAsync(book, "2026-03-03", "entry 2026-03-03", (codes[5], "2.00", null), (codes[6], null, "2.00"));
+        model.Add(last);
+        var knownAt = Uri.EscapeDataString(last["createdAt"]!.GetValue<string>());
+        foreach (var asOf in new[] { "2026-03-04", "2026-03-29", "2026-05-10" })
+        {
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"), await App.TrialBalanceAsync(book, asOf));
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(asOf, "EUR"),
+                await Admin.GetJsonAsync($"/v1/books/{book}/reports/trial-balance?asOf={asOf}&knownAt={knownAt}"));
+        }
     }
 
     [Fact]

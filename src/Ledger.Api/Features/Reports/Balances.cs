@@ -59,9 +59,8 @@ public static class Balances
             // account's postings to find that out).
             if (firstHalf || asOf < monthEnd)
             {
-                args.Add("from", DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)));
-                args.Add("to", DateText.Format(firstHalf ? asOf : monthEnd));
-                Add(net, await PostingsBetweenAsync(connection, args, allTime?.Count), firstHalf ? +1 : -1);
+                var days = (From: DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)), To: DateText.Format(firstHalf ? asOf : monthEnd));
+                Add(net, await PostingsBetweenAsync(connection, bookId, days.From, days.To, allTime?.Count), firstHalf ? +1 : -1);
             }
         }
 
@@ -75,34 +74,38 @@ public static class Balances
     }
 
     /// <summary>
-    /// The postings dated from <c>@from</c> to <c>@to</c> (days of one month), summed per account, found the cheaper of
-    /// two ways. Through each account's postings (the account index): one probe per account of the book, whether the
-    /// days hold any of its postings or not, then its postings in order; the cost hardly depends on how many days. Or
-    /// through the entries dated in those days (the entries' date index) and their postings (the postings' key): about
-    /// two probes per entry. The second is cheaper while the days hold fewer entries than a quarter of the chart has
-    /// accounts, as when "today" falls in a month that only post-dated entries reach. Measured on PostgreSQL with 200,000
-    /// entries, 1,000 accounts and 1,000 entries post-dated over the next year (benchmark, 2-core host, twelfth session):
-    /// the trial balance as of today took 15-17 ms instead of 66-76 ms, and 11-12 ms instead of 16-25 ms once the tables
-    /// were analyzed; the empty day alone cost 10.6 ms through the accounts (EXPLAIN ANALYZE). On SQLite, whose probes
-    /// are cheaper, the two ways measured the same (12-14 ms).
+    /// The postings dated from <paramref name="from"/> to <paramref name="to"/> (days of one month), summed per account,
+    /// found the cheaper of two ways. Through each account's postings (the account index): one probe per account of the
+    /// book, whether the days hold any of its postings or not, then its postings in order; the cost hardly depends on how
+    /// many days. Or through the entries dated in those days (the entries' date index) and their postings (the postings'
+    /// key): about two probes per entry. The second is cheaper while the days hold fewer entries than a quarter of the
+    /// chart has accounts (and fewer than 501, the longest id list, in a chart of over 2,004), as when "today" falls in a
+    /// month that only post-dated entries reach. Measured on PostgreSQL with 200,000 entries, 1,000 accounts and 1,000
+    /// entries post-dated over the next year (benchmark, 2-core host, twelfth session): the trial balance as of today
+    /// took 15-17 ms instead of 66-76 ms, and 11-12 ms instead of 16-25 ms once the tables were analyzed; the empty day
+    /// alone cost 10.6 ms through the accounts (EXPLAIN ANALYZE). On SQLite, whose probes are cheaper, the two ways
+    /// measured the same (12-14 ms). Where the days hold many entries it costs one round trip more than before (a read
+    /// of at most that many index entries).
     /// </summary>
-    private static async Task<IEnumerable<AccountAmount>> PostingsBetweenAsync(DbConnection connection, DynamicParameters args, int? accountsRead)
+    private static async Task<IEnumerable<AccountAmount>> PostingsBetweenAsync(DbConnection connection, string bookId,
+        string from, string to, int? accountsRead)
     {
-        var bookId = args.Get<string>("bookId");
         var accounts = accountsRead ?? await connection.ExecuteScalarAsync<int>(AccountCountSql, new { bookId });
         // Bounded: at most this many entry ids are read, and only a range holding fewer is summed through its entries.
-        var cap = Math.Clamp(accounts / 4, 1, MaxEntriesSummedByEntry);
-        var entries = (await connection.QueryAsync<long>(EntriesBetweenSql,
-            new { bookId, from = args.Get<string>("from"), to = args.Get<string>("to"), cap })).AsList();
-        if (entries.Count >= cap) return await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, args);
+        var cap = Math.Clamp(accounts / 4, 1, SqlIdList.MaxIds);
+        var entries = (await connection.QueryAsync<long>(EntriesBetweenSql, new { bookId, from, to, cap })).AsList();
+        if (entries.Count >= cap) return await connection.QueryAsync<AccountAmount>(PostingsBetweenSql, new { bookId, from, to });
         if (entries.Count == 0) return [];
+        // Padded to one of a few lengths with the last id again (IN ignores repeats): each length is a statement of its
+        // own, and a few of them, not one per count, stay prepared on a PostgreSQL connection beside the others.
+        var length = IdListLengths.First(l => l >= entries.Count);
+        while (entries.Count < length) entries.Add(entries[^1]);
         var (list, _, parameters) = SqlIdList.Of(entries);
         parameters.Add("bookId", bookId);
         return await connection.QueryAsync<AccountAmount>(PostingsOfEntriesSql.Replace("@ids", list, StringComparison.Ordinal), parameters);
     }
 
-    // Each id is a parameter of its own (SqlIdList), and a list holds so many at most.
-    private const int MaxEntriesSummedByEntry = SqlIdList.MaxIds - 1;
+    private static readonly int[] IdListLengths = [8, 32, 128, SqlIdList.MaxIds];
 
     private static async Task<Dictionary<long, long>> AllTimeAsync(DbConnection connection, DynamicParameters args, IReadOnlyDictionary<long, long>? read) =>
         read is not null ? new Dictionary<long, long>(read) : ToDictionary(await connection.QueryAsync<AccountAmount>(AllTimeSql, args));
