@@ -178,6 +178,29 @@ public sealed class MultiProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chart_change_through_one_process_shows_in_the_next_report_of_the_other()
+    {
+        // Each process keeps the charts its reports read and reads one again only when the book's chart version, read in
+        // the report's snapshot, moved (ReportCharts): a change made through another process must move it.
+        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
+        using var first = _processes[0].Client();
+        using var second = _processes[1].Client();
+        var book = await CreateBookAsync(first);
+        (await second.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(0, 0))).EnsureSuccessStatusCode();
+        const string Url = "/v1/books/{0}/reports/trial-balance?asOf=2026-12-31";
+        var url = string.Format(CultureInfo.InvariantCulture, Url, book);
+        var before = await first.GetJsonAsync(url); // both processes now keep the chart
+        Assert.Equal(before.ToJsonString(), (await second.GetJsonAsync(url)).ToJsonString());
+
+        Assert.Equal(HttpStatusCode.OK, (await second.PatchJsonAsync($"/v1/books/{book}/accounts/1010", new { name = "Renamed elsewhere" })).StatusCode);
+        (await second.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(1, 1))).EnsureSuccessStatusCode();
+        var after = await first.GetJsonAsync(url);
+        Assert.Equal("Renamed elsewhere", after["lines"]!.AsArray().Single(l => l!["account"]!.GetValue<string>() == "1010")!["name"]!.GetValue<string>());
+        Assert.Equal("3.01", after["totals"]!["debit"]!.GetValue<string>());
+        Assert.Equal(after.ToJsonString(), (await second.GetJsonAsync(url)).ToJsonString());
+    }
+
+    [Fact]
     public async Task A_key_revoked_through_one_process_is_refused_by_the_others_within_seconds()
     {
         _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));

@@ -161,6 +161,43 @@ public sealed class TrialBalanceTests(SharedApp shared) : SharedAppTest(shared)
     }
 
     [Fact]
+    public async Task A_change_to_the_chart_or_a_new_post_shows_in_the_very_next_report()
+    {
+        // Reports keep each book's chart between calls and read it again only when it changed (ReportCharts); totals
+        // are read every time. Each kind of change must show in the next report.
+        const string AsOf = "2026-02-28";
+        var (book, model) = await BookAsync();
+        async Task AssertReportAsync() =>
+            LedgerModel.AssertSameTrialBalance(model.TrialBalance(AsOf, "EUR"), await App.TrialBalanceAsync(book, AsOf));
+
+        await PostAsync(book, model, "2026-02-01", ("1000", "10.00", null), ("4000", null, "10.00"));
+        await AssertReportAsync();
+        await PostAsync(book, model, "2026-02-02", ("1010", "3.00", null), ("4000", null, "3.00"));
+        await AssertReportAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await Admin.PatchJsonAsync($"/v1/books/{book}/accounts/1000", new { name = "Cash at bank" })).StatusCode);
+        model.AddAccount("1000", "Cash at bank", "asset");
+        await AssertReportAsync();
+
+        await App.CreateAccountAsync(book, "1020", "asset");
+        model.AddAccount("1020", "Account 1020", "asset");
+        await AssertReportAsync();
+        await PostAsync(book, model, "2026-02-03", ("1020", "5.00", null), ("1000", null, "5.00"));
+        await AssertReportAsync();
+
+        // Deleted and created again: another account (another id) with the same code, of another type.
+        await App.CreateAccountAsync(book, "1030", "asset");
+        await AssertReportAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/v1/books/{book}/accounts/1030")).StatusCode);
+        await App.CreateAccountAsync(book, "1030", "liability");
+        model.AddAccount("1030", "Account 1030", "liability");
+        await PostAsync(book, model, "2026-02-04", ("1000", "2.00", null), ("1030", null, "2.00"));
+        await AssertReportAsync();
+        var sheet = await Admin.GetJsonAsync($"/v1/books/{book}/reports/balance-sheet?asOf={AsOf}");
+        Assert.Contains("\"1030\"", sheet["liabilities"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task A_backdated_entry_posted_later_shows_from_its_date_on_only()
     {
         var (book, model) = await BookAsync();

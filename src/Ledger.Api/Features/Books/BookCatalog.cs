@@ -26,6 +26,9 @@ public sealed class BookCatalog(LedgerDatabase database)
         return book;
     }
 
+    /// <summary>Each book's chart as reports last read it (see <see cref="Accounts.ReportCharts"/>).</summary>
+    public Accounts.ReportCharts Charts { get; } = new();
+
     /// <summary>The book of a request that already passed the book-scope filter.</summary>
     public async ValueTask<BookIdentity> GetAsync(string bookId) =>
         await FindAsync(bookId) ?? throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No book '{bookId}'.");

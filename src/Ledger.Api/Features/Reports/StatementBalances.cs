@@ -16,8 +16,11 @@ namespace Ledger.Api.Features.Reports;
 /// </summary>
 public sealed class ReportSnapshot : IAsyncDisposable
 {
-    private ReportSnapshot(BookIdentity book, DbConnection connection, Instant? knownAt, long? throughEntry)
+    private readonly ReportCharts _charts;
+
+    private ReportSnapshot(BookIdentity book, DbConnection connection, Instant? knownAt, long? throughEntry, ReportCharts charts)
     {
+        _charts = charts;
         Book = book;
         Connection = connection;
         KnownAt = knownAt;
@@ -45,7 +48,7 @@ public sealed class ReportSnapshot : IAsyncDisposable
         {
             await connection.ExecuteAsync(database.BeginSnapshotSql);
             var through = knownAt is { } instant ? await database.LastEntryRecordedAsync(connection, bookId, instant) : (long?)null;
-            return new ReportSnapshot(book, connection, knownAt, through);
+            return new ReportSnapshot(book, connection, knownAt, through, books.Charts);
         }
         catch
         {
@@ -58,7 +61,7 @@ public sealed class ReportSnapshot : IAsyncDisposable
     public async Task<IReadOnlyList<AccountRow>> AccountsAsync()
     {
         if (KnownAt is { } instant) return await AccountQueries.ListAsKnownAtAsync(Connection, Book.Id, instant);
-        var accounts = await AccountQueries.ListAsync(Connection, Book.Id);
+        var accounts = await _charts.ListAsync(Connection, Book.Id);
         AllTime = accounts.ToDictionary(a => a.Id, a => checked(a.DebitTotal - a.CreditTotal));
         return accounts;
     }
