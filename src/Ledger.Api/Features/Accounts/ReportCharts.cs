@@ -11,15 +11,16 @@ namespace Ledger.Api.Features.Accounts;
 /// the integers take about 1 ms.
 /// <para>
 /// A cached chart is used only when the book's chart version, read in the report's own snapshot, is the one it was read
-/// at. Every change to an account (created, renamed, re-described, archived, deleted) records a row in
-/// <c>account_versions</c> in the same transaction, with an id higher than any before it in the book (ids grow in
-/// commit order within a book, on both engines), so the highest id is the chart's version in every API process.
+/// at. Every change to the chart (an account created, renamed, re-described, archived or deleted; totals are not the
+/// chart) records a row in <c>account_versions</c> in the same transaction, with an id higher than any before it in
+/// the book (ids grow in commit order within a book, on both engines), so the highest id is the chart's version in
+/// every API process.
 /// </para>
 /// </summary>
 public sealed class ReportCharts
 {
-    // Bounded: at most this many books' charts are held (about 200 KB for a chart of 1,000 accounts); past it the cache
-    // starts again, which costs each book one full read.
+    // Bounded: at most this many books' charts are held (a few hundred KB for a chart of 1,000 accounts); past it one is
+    // dropped to make room, which costs that book one full read when it is next reported on.
     private const int MaxBooks = 256;
 
     private readonly ConcurrentDictionary<string, (long Version, AccountRow[] Accounts)> _charts = new(StringComparer.Ordinal);
@@ -38,10 +39,12 @@ public sealed class ReportCharts
         var chart = (await AccountQueries.ListAsync(connection, bookId)).ToArray();
         if (version is { } read)
         {
-            if (_charts.Count >= MaxBooks) _charts.Clear();
+            // Any one is dropped: which does not matter for correctness, and a book reported on often is soon read again.
+            if (!_charts.ContainsKey(bookId) && _charts.Count >= MaxBooks)
+                foreach (var held in _charts.Keys) { _charts.TryRemove(held, out _); break; }
             _charts[bookId] = (read, chart);
         }
-        return chart;
+        return Array.AsReadOnly(chart);
     }
 
     // The cached accounts with this snapshot's flags and totals; null if the accounts are not the same ones, which the
