@@ -19,11 +19,13 @@ public sealed class MultiProcessTests : IAsyncLifetime
 {
     private readonly string _database = TestDatabase.Create();
     private readonly List<ApiProcess> _processes = [];
+    private readonly List<HttpClient> _clients = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
+        foreach (var client in _clients) client.Dispose();
         foreach (var process in _processes) await process.DisposeAsync();
         TestDatabase.Delete(_database);
     }
@@ -147,10 +149,7 @@ public sealed class MultiProcessTests : IAsyncLifetime
     [Fact]
     public async Task A_report_known_at_an_instant_is_the_same_from_every_process_whatever_is_posted_after()
     {
-        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
-        using var first = _processes[0].Client();
-        using var second = _processes[1].Client();
-        var book = await CreateBookAsync(first);
+        var (first, second, book) = await TwoProcessesWithBookAsync();
 
         // Both processes post at once; the report is pulled as known at "now" while they still do.
         using var stop = new CancellationTokenSource();
@@ -182,13 +181,9 @@ public sealed class MultiProcessTests : IAsyncLifetime
     {
         // Each process keeps the charts its reports read and reads one again only when the book's chart version, read in
         // the report's snapshot, moved (ReportCharts): a change made through another process must move it.
-        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
-        using var first = _processes[0].Client();
-        using var second = _processes[1].Client();
-        var book = await CreateBookAsync(first);
+        var (first, second, book) = await TwoProcessesWithBookAsync();
         (await second.PostJsonAsync($"/v1/books/{book}/journal-entries", Entry(0, 0))).EnsureSuccessStatusCode();
-        const string Url = "/v1/books/{0}/reports/trial-balance?asOf=2026-12-31";
-        var url = string.Format(CultureInfo.InvariantCulture, Url, book);
+        var url = $"/v1/books/{book}/reports/trial-balance?asOf=2026-12-31";
         var before = await first.GetJsonAsync(url); // both processes now keep the chart
         Assert.Equal(before.ToJsonString(), (await second.GetJsonAsync(url)).ToJsonString());
 
@@ -203,12 +198,9 @@ public sealed class MultiProcessTests : IAsyncLifetime
     [Fact]
     public async Task A_key_revoked_through_one_process_is_refused_by_the_others_within_seconds()
     {
-        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
-        using var first = _processes[0].Client();
-        using var second = _processes[1].Client();
-        var book = await CreateBookAsync(first);
+        var (first, second, book) = await TwoProcessesWithBookAsync();
         var created = await (await first.PostAsJsonAsync("/v1/api-keys", new { name = "script", bookId = book, scopes = new[] { "read" } })).AssertCreatedAsync();
-        using var keyed = new HttpClient { BaseAddress = _processes[1].BaseAddress };
+        using var keyed = new HttpClient { BaseAddress = second.BaseAddress };
         keyed.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", created["key"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, (await keyed.GetAsync($"/v1/books/{book}/accounts")).StatusCode); // now cached by the second process
 
@@ -220,7 +212,6 @@ public sealed class MultiProcessTests : IAsyncLifetime
                 "the other process still accepts the revoked key");
             await Task.Delay(100);
         }
-        _ = second;
     }
 
     /// <summary>
@@ -297,6 +288,15 @@ public sealed class MultiProcessTests : IAsyncLifetime
             ("1010", amount, null), ("4000", null, amount)))!.AsObject();
         entry["reference"] = reference ?? $"k{worker}-{i}";
         return entry;
+    }
+
+    /// <summary>Two API processes on the test's database, an admin client of each, and a book created through the first.</summary>
+    private async Task<(HttpClient First, HttpClient Second, string Book)> TwoProcessesWithBookAsync()
+    {
+        _processes.AddRange(await Task.WhenAll(ApiProcess.StartAsync(_database), ApiProcess.StartAsync(_database)));
+        var (first, second) = (_processes[^2].Client(), _processes[^1].Client());
+        _clients.AddRange([first, second]);
+        return (first, second, await CreateBookAsync(first));
     }
 
     private static async Task<string> CreateBookAsync(HttpClient http)
