@@ -59,8 +59,9 @@ public static class Balances
             // account's postings to find that out).
             if (firstHalf || asOf < monthEnd)
             {
-                var days = (From: DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1)), To: DateText.Format(firstHalf ? asOf : monthEnd));
-                Add(net, await PostingsBetweenAsync(connection, bookId, days.From, days.To, allTime?.Count), firstHalf ? +1 : -1);
+                var from = DateText.Format(firstHalf ? monthStart : asOf.PlusDays(1));
+                var to = DateText.Format(firstHalf ? asOf : monthEnd);
+                Add(net, await PostingsBetweenAsync(connection, bookId, from, to, allTime?.Count), firstHalf ? +1 : -1);
             }
         }
 
