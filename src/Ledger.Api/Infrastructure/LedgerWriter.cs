@@ -661,6 +661,9 @@ public sealed class WriteSession : IDisposable
         _database = database;
     }
 
+    /// <summary>The storage port the transaction belongs to.</summary>
+    internal LedgerDatabase Database => _database;
+
     /// <summary>The transaction's connection; whatever rows the request has written so far are sent first.</summary>
     public DbConnection Connection
     {

@@ -53,7 +53,7 @@ public static class YearEndCloser
 
         // The writer's thread has no synchronization context, so waiting here cannot deadlock (Microsoft.Data.Sqlite
         // even completes its async calls synchronously); it reuses the one balance computation.
-        var net = Balances.NetAsOfAsync(session.Connection, book.Id, fiscalYearEnd).GetAwaiter().GetResult();
+        var net = Balances.NetAsOfAsync(session.Database, session.Connection, book.Id, fiscalYearEnd).GetAwaiter().GetResult();
         var accounts = session.Connection.Query<ClosingAccount>(SelectTemporaryAccountsSql, new { bookId = book.Id }).AsList();
         // Archived income and expense accounts are closed like the others (the poster lets closing entries empty them);
         // retained earnings, though, must be an account that takes postings.

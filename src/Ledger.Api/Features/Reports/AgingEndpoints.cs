@@ -96,7 +96,7 @@ public static class AgingEndpoints
         {
             var accountId = await connection.ExecuteScalarAsync<long?>("SELECT id FROM accounts WHERE book_id = @bookId AND code = @code",
                 new { bookId, code = control });
-            var net = await Balances.NetAsOfAsync(connection, bookId, asOf, report.ThroughEntry);
+            var net = await Balances.NetAsOfAsync(database, connection, bookId, asOf, report.ThroughEntry);
             controlBalance = accountId is { } id ? net.GetValueOrDefault(id) * sign : 0;
         }
 

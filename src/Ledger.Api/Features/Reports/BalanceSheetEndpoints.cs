@@ -49,7 +49,7 @@ public static class BalanceSheetEndpoints
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
         var startMonth = await report.FiscalYearStartMonthAsync();
-        var balances = new StatementBalances(connection, bookId, report.ThroughEntry, report.AllTime);
+        var balances = new StatementBalances(database, connection, bookId, report.ThroughEntry, report.AllTime);
         IReadOnlyDictionary<long, long>[] net = [await balances.AsOfAsync(asOf)];
 
         var (assets, assetTotal) = StatementSections.Build(accounts, AccountType.Asset, net, book.Digits)[0];

@@ -20,7 +20,7 @@ public static class Balances
     /// </summary>
     /// <param name="allTime">Every account's all-time net (debit minus credit totals) as the caller already read it in the
     /// same snapshot, with the chart: the all-time totals are then not read a second time.</param>
-    public static async Task<Dictionary<long, long>> NetAsOfAsync(DbConnection connection, string bookId, LocalDate asOf, long? throughEntry = null,
+    public static async Task<Dictionary<long, long>> NetAsOfAsync(LedgerDatabase database, DbConnection connection, string bookId, LocalDate asOf, long? throughEntry = null,
         IReadOnlyDictionary<long, long>? allTime = null)
     {
         var args = new DynamicParameters(new { bookId });
@@ -46,13 +46,14 @@ public static class Balances
                 && MonthIndex(last) - MonthIndex(asOf) < MonthIndex(asOf) - MonthIndex(first);
             // Within asOf's month, sum whichever part is shorter: the days up to asOf, or the days after it.
             var firstHalf = asOf.Day <= (monthEnd.Day + 1) / 2;
-            var (periodsSql, periodsSign) = (backward, firstHalf) switch
+            var (comparison, periodsSign) = (backward, firstHalf) switch
             {
-                (false, true) => (PeriodsBeforeSql, +1),
-                (false, false) => (PeriodsThroughSql, +1),
-                (true, true) => (PeriodsFromSql, -1),
-                (true, false) => (PeriodsAfterSql, -1),
+                (false, true) => (PeriodComparison.Before, +1),
+                (false, false) => (PeriodComparison.Through, +1),
+                (true, true) => (PeriodComparison.From, -1),
+                (true, false) => (PeriodComparison.After, -1),
             };
+            var periodsSql = (database.MonthlyTotalsIndexedByBook ? PeriodsByBookSql : PeriodsThroughAccountsSql)[(int)comparison];
             net = backward ? await AllTimeAsync(connection, args, allTime) : [];
             Add(net, await connection.QueryAsync<AccountAmount>(periodsSql, args), periodsSign);
             // On the month's last day the days after it are none: nothing to read (the query would still probe every
@@ -145,37 +146,32 @@ public static class Balances
     private const string AllTimeSql =
         "SELECT id AS AccountId, debit_total - credit_total AS Amount FROM accounts WHERE book_id = @bookId";
 
-    private const string PeriodsBeforeSql = """
-        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
-        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period < @period
-        GROUP BY t.account_id
-        """;
+    private enum PeriodComparison { Before, Through, From, After }
 
-    private const string PeriodsThroughSql = """
-        SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
-        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period <= @period
-        GROUP BY t.account_id
-        """;
+    // Indexed by PeriodComparison: the months before, through, from and after @period.
+    private static readonly string[] PeriodOperators = ["<", "<=", ">=", ">"];
 
-    private const string PeriodsFromSql = """
+    // SQLite: each of the book's accounts, then its months in the key's order.
+    private static readonly string[] PeriodsThroughAccountsSql = [.. PeriodOperators.Select(op => $"""
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
         FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period >= @period
+        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period {op} @period
         GROUP BY t.account_id
-        """;
+        """)];
 
-    private const string PeriodsAfterSql = """
+    // PostgreSQL: the book's months through the (book_id, period) index. The join to the accounts above would only cost a
+    // scan and hash of the chart there: the trial balance as of today with 1,000 post-dated entries read 1,662 monthly rows
+    // in 3.3-3.6 ms with it and 1.7 ms without (EXPLAIN ANALYZE, 200,000 entries, thirteenth session).
+    private static readonly string[] PeriodsByBookSql = [.. PeriodOperators.Select(op => $"""
         SELECT t.account_id AS AccountId, CAST(SUM(t.debit) - SUM(t.credit) AS BIGINT) AS Amount
-        FROM account_period_totals t JOIN accounts a ON a.id = t.account_id
-        WHERE a.book_id = @bookId AND t.book_id = @bookId AND t.period > @period
+        FROM account_period_totals t
+        WHERE t.book_id = @bookId AND t.period {op} @period
         GROUP BY t.account_id
-        """;
+        """)];
 
     // One sum per account, each a range of the account index, rather than a join grouped by account: the join leaves
     // PostgreSQL's planner free to scan every posting of every book, which it chose right after a large batch, before
-    // autovacuum had analyzed the table and marked its pages all-visible (auto_explain, 200,000 entries, twelfth
+    // autovacuum had analyzed the table and marked its pages all-visible (auto_explain, 200,000 entries, thirteenth
     // session: a parallel sequential scan of 400,000 postings for 5,000, 67-121 ms; 17-23 ms this way). A subquery in
     // the select list can only be run per account. SQLite ran the join this way already. Accounts without postings in
     // those days come back with a null sum and add nothing.

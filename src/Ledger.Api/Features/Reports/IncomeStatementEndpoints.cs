@@ -54,7 +54,7 @@ public static class IncomeStatementEndpoints
         }
 
         var accounts = await report.AccountsAsync();
-        var balances = new StatementBalances(connection, bookId, report.ThroughEntry, report.AllTime);
+        var balances = new StatementBalances(database, connection, bookId, report.ThroughEntry, report.AllTime);
         var movements = new List<IReadOnlyDictionary<long, long>>(periods.Count);
         foreach (var (start, end) in periods) movements.Add(await balances.MovementsAsync(start, end));
 

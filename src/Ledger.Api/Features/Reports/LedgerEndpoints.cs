@@ -77,7 +77,7 @@ public static class LedgerEndpoints
         // ones included) cannot break the chain from opening balance through the running balances to the closing one.
         through ??= await connection.ExecuteScalarAsync<long>(LastEntrySql, new { bookId });
 
-        var balances = new StatementBalances(connection, bookId, through);
+        var balances = new StatementBalances(database, connection, bookId, through);
         var opening = (await balances.AsOfAsync(from.PlusDays(-1))).GetValueOrDefault(account.Id);
         var closing = (await balances.AsOfAsync(to)).GetValueOrDefault(account.Id);
         // A later page starts from the balance after the cursor's entry: the day before from Balances, that day's
@@ -140,7 +140,7 @@ public static class LedgerEndpoints
             return Problems.Validation("to", $"The period holds {postings} postings; the general ledger answers at most " +
                 $"{maxPostings}. Choose a shorter period, or page through accounts/{{code}}/ledger.");
 
-        var balances = new StatementBalances(connection, bookId);
+        var balances = new StatementBalances(database, connection, bookId);
         var openingNet = await balances.AsOfAsync(from.PlusDays(-1));
         var closingNet = await balances.AsOfAsync(to);
         var movements = (await connection.QueryAsync<MovementRow>(BookMovementsSql,

@@ -121,7 +121,7 @@ public sealed class ReportSnapshot : IAsyncDisposable
 /// with year-end closing entries taken back out.
 /// </summary>
 /// <param name="allTime">See <see cref="ReportSnapshot.AllTime"/>.</param>
-public sealed class StatementBalances(DbConnection connection, string bookId, long? throughEntry = null,
+public sealed class StatementBalances(LedgerDatabase database, DbConnection connection, string bookId, long? throughEntry = null,
     IReadOnlyDictionary<long, long>? allTime = null)
 {
     private readonly Dictionary<LocalDate, Dictionary<long, long>> _asOf = [];
@@ -131,7 +131,7 @@ public sealed class StatementBalances(DbConnection connection, string bookId, lo
     {
         if (!_asOf.TryGetValue(date, out var net))
         {
-            net = await Balances.NetAsOfAsync(connection, bookId, date, throughEntry, allTime);
+            net = await Balances.NetAsOfAsync(database, connection, bookId, date, throughEntry, allTime);
             _asOf[date] = net;
         }
         return net;

@@ -37,7 +37,7 @@ public static class TrialBalanceEndpoints
         await using var report = await ReportSnapshot.OpenAsync(bookId, books, database, knownAt);
         var (book, connection) = (report.Book, report.Connection);
         var accounts = await report.AccountsAsync();
-        var net = await Balances.NetAsOfAsync(connection, bookId, date, report.ThroughEntry, report.AllTime);
+        var net = await Balances.NetAsOfAsync(database, connection, bookId, date, report.ThroughEntry, report.AllTime);
 
         var lines = new List<TrialBalanceLine>();
         long debitTotal = 0, creditTotal = 0;

@@ -78,6 +78,13 @@ public abstract class LedgerDatabase
     /// </summary>
     internal virtual string? PlanForValuesSql => null;
 
+    /// <summary>
+    /// Whether a book's monthly account totals can be read by book and month directly: PostgreSQL has an index on
+    /// (book_id, period) (its migration 0011). SQLite stores them in (account, month) order without an index by book (its
+    /// migration 0011), so it reaches them through the book's accounts.
+    /// </summary>
+    internal virtual bool MonthlyTotalsIndexedByBook => false;
+
     /// <summary>Whether the engine lets one process write at a time (SQLite: ids and totals may be cached in memory).</summary>
     public bool SingleWriterProcess => Engine == DatabaseEngine.Sqlite;
 

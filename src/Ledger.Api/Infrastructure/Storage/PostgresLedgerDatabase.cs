@@ -153,6 +153,8 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
 
     internal override string BeginSnapshotSql => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
+    internal override bool MonthlyTotalsIndexedByBook => true;
+
     // For the transaction only: the next group plans as usual again.
     internal override string? PlanForValuesSql => ForceCustomPlansSql;
 
