@@ -64,7 +64,8 @@ public static class Idempotency
     /// The response to replay if this key was used before with the same request; throws a 422 problem if it was
     /// used with a different one; null if the key is new.
     /// </summary>
-    public static StoredResponse? Replay(WriteSession session, string bookId, string key, string fingerprint)
+    /// <remarks>The request's fingerprint is asked for only when the key was used before.</remarks>
+    public static StoredResponse? Replay(WriteSession session, string bookId, string key, Func<string> fingerprint)
     {
         var cache = session.GroupState<KeyCache>();
         if (!cache.TryGet(key, out var stored))
@@ -73,7 +74,7 @@ public static class Idempotency
             stored = reader.Read() ? Read(reader) : null;
         }
         if (stored is null) return null;
-        if (stored.Fingerprint != fingerprint)
+        if (stored.Fingerprint != fingerprint())
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
                 $"Idempotency-Key '{key}' was already used with a different request. Use a new key for a new request.");
         return stored.Response;
@@ -192,17 +193,25 @@ public static class IdempotentWrites
     /// in which case nothing is written and the stored answer comes back. The fresh answer is stored in the same
     /// transaction as the write.
     /// </summary>
+    /// <param name="fingerprintInWriter">
+    /// For a large request: its fingerprint is computed in the writer, and only when needed (the key was used before, or
+    /// once the work is done), not before the write is queued. A 10,000-entry batch takes 20-25 ms to serialize and hash;
+    /// done last in the writer, that overlaps the server storing the batch's rows instead of delaying their start. A small
+    /// request's is computed before, on the request's own thread, where many run in parallel.
+    /// </param>
     public static Task<IdempotentOutcome<T>> WriteIdempotentAsync<T>(
         this LedgerWriter writer, string bookId, string? key, Func<string> fingerprint,
-        Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false, WriteHints? hints = null)
+        Func<WriteSession, T> work, Func<T, StoredResponse> toStored, bool defersGroupState = false, WriteHints? hints = null,
+        bool fingerprintInWriter = false)
     {
-        var hash = key is null ? null : fingerprint();
+        string? hash = key is null || fingerprintInWriter ? null : fingerprint();
+        string Hash() => hash ??= fingerprint(); // the writer's thread only, once the write is queued
         return writer.WriteBookAsync(bookId, session =>
         {
-            if (key is not null && Idempotency.Replay(session, bookId, key, hash!) is { } replay)
+            if (key is not null && Idempotency.Replay(session, bookId, key, Hash) is { } replay)
                 return new IdempotentOutcome<T>(default, replay);
             var result = work(session);
-            if (key is not null) Idempotency.Remember(session, bookId, key, hash!, toStored(result));
+            if (key is not null) Idempotency.Remember(session, bookId, key, Hash(), toStored(result));
             return new IdempotentOutcome<T>(result, null);
         }, defersGroupState, idempotencyKey: key, hints: hints);
     }
@@ -213,11 +222,12 @@ public static class IdempotentWrites
     /// </summary>
     public static async Task<Results<Created<T>, StoredResponse>> CreateIdempotentAsync<TRequest, T>(
         this LedgerWriter writer, string bookId, string? key, string operation, TRequest request, JsonSerializerOptions options,
-        Func<WriteSession, T> work, Func<T, string?> location, bool defersGroupState = false, WriteHints? hints = null)
+        Func<WriteSession, T> work, Func<T, string?> location, bool defersGroupState = false, WriteHints? hints = null,
+        bool fingerprintInWriter = false)
     {
         var outcome = await writer.WriteIdempotentAsync(bookId, key, () => Idempotency.Fingerprint(operation, request, options), work,
             created => new StoredResponse(StatusCodes.Status201Created, location(created), JsonSerializer.Serialize(created, options)),
-            defersGroupState, hints);
+            defersGroupState, hints, fingerprintInWriter);
         if (outcome.Replayed is { } replay) return replay;
         return TypedResults.Created(location(outcome.Fresh!), outcome.Fresh);
     }

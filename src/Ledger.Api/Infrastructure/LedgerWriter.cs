@@ -310,7 +310,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 if (!group[i].DefersGroupState) session.FlushGroupState();
                 group[i].Execute(session);
-                session.WaitForCopies(); // a copy that fails is this request's failure
+                // A copy that fails is this request's failure. The last request's copies are waited for below instead, once
+                // the group's totals are gathered: that is CPU work the server would otherwise sit idle through (a 10,000-entry
+                // batch: its 15,000 monthly totals sorted and packed, 20-50 ms a batch on the 2-core host).
+                if (i < group.Count - 1) session.WaitForCopies();
                 session.KeepRequest();
                 kept.Add(group[i]);
             }
@@ -334,6 +337,22 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session.Finishing = true;
                 session.FlushGroupState();
                 session.RecordCommit();
+                // The last request's copies. One that failed, or a connection lost under it, is met here, before COMMIT is
+                // sent: the group runs again carefully, which tells whose rows were refused (or, the connection gone, its
+                // requests are told nothing was committed), as when any request fails.
+                session.WaitForCopies();
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "A group's writes failed before its commit; running its {Count} requests carefully.", group.Count);
+                rerun = true;
+            }
+        }
+
+        if (!rerun)
+        {
+            try
+            {
                 session.Commit();
             }
             catch (Exception ex) when (session.IsOpen)

@@ -128,20 +128,26 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
 
-        // A batch's rows are copied a chunk (2,048 entries) at a time while the writer builds the next, at most six copies
-        // ahead. A row the server refuses (NUL in text, as above) fails its copy in the background: in the first chunk,
-        // found when the writer must wait for room to start a later copy; in the second, when the request ends with its
-        // copies still under way; in the last, while the writer waits for it. Either way the batch fails whole, with the
-        // server's own refusal, and its neighbour in the group posts. A batch whose last rows are too few to copy (they wait
-        // to be sent with the request's next statement) fails the same way: those rows are dropped with the request, not
-        // sent into the transaction the failed copy aborted.
+        // A batch's rows are copied a chunk (256, 768, then 2,048 entries) at a time while the writer builds the next, at
+        // most six copies ahead. A row the server refuses (NUL in text, as above) fails its copy in the background: in the
+        // first chunk, found when the writer must wait for room to start a later copy; in a middle one, when the request
+        // ends with its copies still under way; in the last, while the writer waits for it. Either way the batch fails
+        // whole, with the server's own refusal, and its neighbour in the group posts. A batch whose last rows are too few to
+        // copy (they wait to be sent with the request's next statement) fails the same way: those rows are dropped with the
+        // request, not sent into the transaction the failed copy aborted. A batch that is the group's last request has its
+        // copies waited for only once the group's totals are gathered, just before COMMIT: its failure sends the group
+        // round carefully, and the neighbour before it still posts.
         var neighbours = new List<long>();
-        foreach (var (count, bad) in new[] { (7000, 10), (7000, 2500), (7000, 6900), (2053, 10) })
+        foreach (var (count, bad, batchLast) in new[]
+                 { (7000, 10, false), (7000, 2500, false), (7000, 6900, false), (2053, 10, false), (7000, 10, true), (7000, 6900, true) })
         {
             var entries = Enumerable.Range(0, count).Select(i => Entry("1010", i == bad ? "bad\u0000text" : $"entry {i}")).ToList();
             var (blocker, release) = await writer.HoldAsync();
+            Task<JournalEntryResponse>? before = batchLast
+                ? writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "neighbour")])[0], defersGroupState: true)
+                : null;
             var batch = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, entries, detailed: false).Count, defersGroupState: true);
-            var neighbour = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "neighbour")])[0], defersGroupState: true);
+            var neighbour = before ?? writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "neighbour")])[0], defersGroupState: true);
             release.Set();
             await blocker;
             var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => batch);
@@ -151,9 +157,9 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         await App.PostEntryOkAsync(book, "2026-04-02", "after", ("1010", "2.00", null), ("4000", null, "2.00"));
 
         var all = await App.AllEntriesAsync(book);
-        Assert.Equal([1L, 2L, 3L, 4L], neighbours);
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], all.Select(e => e["number"]!.GetValue<long>()).Order());
-        Assert.Equal("6.00", (await Admin.GetJsonOkAsync($"/v1/books/{book}/accounts/1010"))["debitTotal"]!.GetValue<string>());
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], neighbours);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L, 7L], all.Select(e => e["number"]!.GetValue<long>()).Order());
+        Assert.Equal("8.00", (await Admin.GetJsonOkAsync($"/v1/books/{book}/accounts/1010"))["debitTotal"]!.GetValue<string>());
         Assert.True((await Admin.GetJsonOkAsync($"/v1/books/{book}/audit/verify"))["valid"]!.GetValue<bool>());
     }
 #endif

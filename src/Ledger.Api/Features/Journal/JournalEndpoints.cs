@@ -85,7 +85,8 @@ public static class JournalEndpoints
             session => new JournalEntryBatchResponse(JournalPoster.Post(session, book, entries, detailed: false)
                 .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
             _ => null,
-            refused => PostingProblems.ForRequest(refused, bookId, i => $"entries[{i}]."));
+            refused => PostingProblems.ForRequest(refused, bookId, i => $"entries[{i}]."),
+            fingerprintInWriter: true);
     }
 
     public static async Task<Results<Ok<JournalEntryPage>, ProblemHttpResult>> ListEntries(
@@ -174,12 +175,13 @@ public static class JournalEndpoints
     /// </summary>
     private static async Task<Results<Created<TResponse>, StoredResponse>> PostIdempotentAsync<TRequest, TResponse>(
         LedgerWriter writer, string bookId, string? idempotencyKey, string operation, TRequest request, JsonSerializerOptions options,
-        Func<WriteSession, TResponse> post, Func<TResponse, string?> location, Func<PostingRefusedException, Exception> problemOf)
+        Func<WriteSession, TResponse> post, Func<TResponse, string?> location, Func<PostingRefusedException, Exception> problemOf,
+        bool fingerprintInWriter = false)
     {
         try
         {
             return await writer.CreateIdempotentAsync(bookId, idempotencyKey, operation, request, options, post, location,
-                defersGroupState: true);
+                defersGroupState: true, fingerprintInWriter: fingerprintInWriter);
         }
         catch (PostingRefusedException refused)
         {
