@@ -1,3 +1,4 @@
+using Ledger.Api.Tests.Support;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
@@ -89,10 +90,5 @@ public sealed class OpenApiLintTests(ITestOutputHelper output)
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static string OpenApiFolder()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Ledger.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Repository root not found."), "openapi");
-    }
+    private static string OpenApiFolder() => Path.Combine(RepositoryFiles.Root, "openapi");
 }

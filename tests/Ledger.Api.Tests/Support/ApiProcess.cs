@@ -99,10 +99,7 @@ public sealed class ApiProcess : IAsyncDisposable
         var testDir = new DirectoryInfo(AppContext.BaseDirectory); // …/tests/Ledger.Api.Tests/bin/<Configuration>/net10.0/
         var framework = testDir.Name;
         var configuration = testDir.Parent!.Name;
-        var root = testDir;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ledger.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException("Cannot find the repository root from " + AppContext.BaseDirectory);
-        var path = Path.Combine(root.FullName, "src", "Ledger.Api", "bin", configuration, framework, "Ledger.Api.dll");
+        var path = Path.Combine(RepositoryFiles.Root, "src", "Ledger.Api", "bin", configuration, framework, "Ledger.Api.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException("Build the API first.", path);
     }
 

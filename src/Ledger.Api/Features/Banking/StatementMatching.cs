@@ -69,7 +69,8 @@ public static class StatementMatching
             "UPDATE statement_lines SET status = 'matched' WHERE book_id = @bookId AND id = @id AND status = 'unmatched'",
             new { bookId, id = line.Id });
         if (claimed == 1) return;
-        var status = session.Connection.ExecuteScalar<string>("SELECT status FROM statement_lines WHERE id = @id", new { id = line.Id });
+        var status = session.Connection.ExecuteScalar<string>(
+            "SELECT status FROM statement_lines WHERE book_id = @bookId AND id = @id", new { bookId, id = line.Id });
         throw new ConflictException(status == "ignored"
             ? $"Statement line {line.Id} is ignored; un-ignore it before matching it."
             : $"Statement line {line.Id} is already matched; undo that match first.");

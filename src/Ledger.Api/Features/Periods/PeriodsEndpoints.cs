@@ -101,7 +101,7 @@ public static class PeriodsEndpoints
     private const string SelectLockDateSql = """
         SELECT b.lock_date AS LockDate, c.changed_at AS ChangedAt, c.changed_by AS ChangedBy
         FROM books b
-        LEFT JOIN lock_date_changes c ON c.id = (SELECT MAX(id) FROM lock_date_changes WHERE book_id = b.id)
+        LEFT JOIN lock_date_changes c ON c.book_id = b.id AND c.id = (SELECT MAX(id) FROM lock_date_changes WHERE book_id = b.id)
         WHERE b.id = @bookId
         """;
 
