@@ -344,7 +344,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
             catch (Exception ex)
             {
-                _logger.LogWarning(ex, "A group's writes failed before its commit; running its {Count} requests carefully.", group.Count);
+                _logger.LogWarning(ex, "A group's writes failed before its commit; its {Count} requests run again carefully, or fail if the connection is gone.", group.Count);
                 rerun = true;
             }
         }

@@ -21,6 +21,7 @@ public sealed partial class BookFilterTests
         ("DELETE FROM idempotency_keys WHERE created_at < @cutoff", "the retention purge forgets old keys of every book"),
         ("SELECT COUNT(*) FROM webhooks WHERE lease_owner IS NOT NULL", "the delivery worker, starting, frees the leases of every book"),
         ("UPDATE webhooks SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL", "the same"),
+        ("SELECT w.id, w.book_id FROM webhooks w", "the delivery worker looks for due webhooks in every book"),
     ];
 
     // Tables of no single book: the books themselves, applied migrations, API keys (admin keys have none).
@@ -49,15 +50,18 @@ public sealed partial class BookFilterTests
                 if (!StatementStart().IsMatch(sql)) continue;
                 if (!perBook.Any(table => Regex.IsMatch(sql, $@"\b{table}\b"))) continue;
                 checkedStatements++;
-                if (EveryTableFiltered(sql, perBook)) continue;
+                var (tablesFiltered, bookGiven) = Filters(sql, perBook);
+                if (tablesFiltered && bookGiven) continue;
                 var flat = Regex.Replace(sql, @"\s+", " ").Trim();
                 if (SpanBooks.FirstOrDefault(s => flat.StartsWith(s.Start, StringComparison.Ordinal)) is { Start: { } start })
                 {
                     spanning.Add(start);
                     continue;
                 }
-                // A select list (SELECT … FROM a table, no WHERE) that its callers complete: each use must add the filter.
-                if (name is not null && SelectList().IsMatch(flat) && UsesAddFilter(file, ClassAt(source, at), name, out var uses) && uses > 0)
+                // A select list (SELECT … FROM its tables, joined on book_id, and no WHERE) that its callers complete: each
+                // completion must give the book.
+                if (name is not null && !Regex.IsMatch(flat, @"\bWHERE\b", RegexOptions.IgnoreCase) &&
+                    (tablesFiltered || SelectList().IsMatch(flat)) && UsesAddFilter(file, ClassAt(source, at), name, out var uses) && uses > 0)
                     continue;
                 unfiltered.Add($"{Path.GetFileName(file)}: {flat[..Math.Min(flat.Length, 160)]}");
             }
@@ -71,35 +75,44 @@ public sealed partial class BookFilterTests
 
     /// <summary>
     /// Whether each per-book table the statement reads or writes is filtered on its book: by its alias
-    /// (<c>p.book_id = …</c>, <c>… = p.book_id</c>), or unqualified when it has none; an INSERT names book_id among its columns.
+    /// (<c>p.book_id = …</c>, <c>… = p.book_id</c>), or, with none, by an unqualified or table-qualified <c>book_id</c>;
+    /// an INSERT names book_id among its columns. And unless the statement only inserts values, some book_id is
+    /// compared with a value the caller gives (a parameter, or a VALUES row of them): a join of two tables on book_id
+    /// alone still reads every book.
     /// </summary>
-    private static bool EveryTableFiltered(string sql, HashSet<string> perBook)
+    private static (bool TablesFiltered, bool BookGiven) Filters(string sql, HashSet<string> perBook)
     {
+        var reads = false;
         foreach (Match use in TableUse().Matches(sql))
         {
             var table = use.Groups["table"].Value;
             if (!perBook.Contains(table)) continue;
             if (use.Groups["verb"].Value.Equals("INSERT INTO", StringComparison.OrdinalIgnoreCase))
             {
-                if (!Regex.IsMatch(sql[use.Index..], $@"^INSERT INTO {table}\s*\([^)]*\bbook_id\b", RegexOptions.IgnoreCase)) return false;
+                if (!Regex.IsMatch(sql[use.Index..], $@"^INSERT INTO {table}\s*\([^)]*\bbook_id\b", RegexOptions.IgnoreCase)) return (false, false);
                 continue;
             }
+            reads = true;
             var alias = use.Groups["alias"].Success && !SqlWords.Contains(use.Groups["alias"].Value.ToUpperInvariant())
                 ? use.Groups["alias"].Value : null;
-            var filtered = alias is null
-                ? FiltersOnBook(sql)
-                : Regex.IsMatch(sql, $@"\b{alias}\.book_id\s*(=|IN\b)|=\s*{alias}\.book_id\b", RegexOptions.IgnoreCase);
-            if (!filtered) return false;
+            var qualifier = alias is null ? $@"(?<![\w.])(?:{table}\.)?" : $@"\b{alias}\.";
+            var filtered = Regex.IsMatch(sql, $@"{qualifier}book_id\s*(=|IN\b)|=\s*{qualifier}book_id\b", RegexOptions.IgnoreCase);
+            if (!filtered) return (false, false);
         }
-        return true;
+        return (true, !reads || BookGiven().IsMatch(sql));
     }
 
     // Words that may follow a table name and are not its alias.
     private static readonly HashSet<string> SqlWords =
         ["WHERE", "ON", "JOIN", "LEFT", "INNER", "SET", "GROUP", "ORDER", "LIMIT", "USING", "AS", "VALUES", "SELECT", "UNION", "AND", "FOR", "RETURNING", "DEFAULT", "WINDOW", "HAVING"];
 
-    private static bool FiltersOnBook(string sql) =>
-        Regex.IsMatch(sql, @"\bbook_id\s*(=|IN\b)|=\s*\w+\.book_id\b|\bINSERT INTO \w+\s*\([^)]*\bbook_id\b", RegexOptions.IgnoreCase);
+    // A completion (" WHERE book_id = @bookId AND …") filters on the book.
+    private static bool FiltersOnBook(string sql) => BookGiven().IsMatch(sql);
+
+    // book_id compared with a parameter (@bookId, $1), a list of them, or a column of a VALUES row of them (v.column4).
+    // Or a book's own row, by the book id given (books b … WHERE b.id = @bookId).
+    [GeneratedRegex(@"\bbook_id\s*(=|IN\b)\s*(@|\$|\(|v\.column)|(@\w+|\$\d+)\s*=\s*(\w+\.)?book_id\b|=\s*@book_?id\b", RegexOptions.IgnoreCase)]
+    private static partial Regex BookGiven();
 
     /// <summary>
     /// Whether every place the constant is completed (<c>Name + " WHERE …"</c> in its own file, <c>Class.Name + …</c> in any)
@@ -110,14 +123,17 @@ public sealed partial class BookFilterTests
         uses = 0;
         foreach (var file in Directory.GetFiles(Path.Combine(RepositoryFiles.Root, "src"), "*.cs", SearchOption.AllDirectories))
         {
-            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")) continue;
+            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") ||
+                file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")) continue;
             var qualified = owner is null ? null : $@"\b{owner}\.{name}";
             var use = file == ownFile ? $@"(?:(?<![\w.]){name}|{qualified ?? "$^"})" : qualified;
             if (use is null) continue;
-            foreach (Match completion in Regex.Matches(File.ReadAllText(file), use + @"\s*\+\s*\$?""((?:[^""\\]|\\.)*)"""))
+            // The completion: a raw """…""" string or a plain "…" one.
+            foreach (Match completion in Regex.Matches(File.ReadAllText(file),
+                         use + @"\s*\+\s*(?:\$*""""""(?<text>.*?)""""""|\$?""(?<text>(?:[^""\\]|\\.)*)"")", RegexOptions.Singleline))
             {
                 uses++;
-                if (!FiltersOnBook(completion.Groups[1].Value)) return false;
+                if (!FiltersOnBook(completion.Groups["text"].Value)) return false;
             }
         }
         return true;
@@ -130,6 +146,8 @@ public sealed partial class BookFilterTests
     /// <summary>Every string literal with the constant it is assigned to, if any (raw """…""" strings and "…" strings).</summary>
     private static IEnumerable<(string? Name, string Text, int At)> Literals(string source)
     {
+        // "…" + "…" (a statement split over lines) is one literal: its pieces are checked together.
+        source = Concatenation().Replace(source, "");
         foreach (Match raw in RawLiteral().Matches(source))
             yield return (raw.Groups["name"].Success ? raw.Groups["name"].Value : null, raw.Groups["text"].Value, raw.Index);
         // Raw literals blanked out (same length, so positions hold) before the plain ones are looked for.
@@ -144,6 +162,9 @@ public sealed partial class BookFilterTests
     // {Name} holes filled with the constant of that name from the same file (a WHERE clause kept apart).
     private static string Interpolate(string literal, Dictionary<string, string> constants) =>
         Regex.Replace(literal, @"\{(\w+)\}", m => constants.TryGetValue(m.Groups[1].Value, out var text) ? text : m.Value);
+
+    [GeneratedRegex(@"""\s*\+\s*\$?@?""")]
+    private static partial Regex Concatenation();
 
     [GeneratedRegex(@"\bclass (\w+)")]
     private static partial Regex ClassDeclaration();

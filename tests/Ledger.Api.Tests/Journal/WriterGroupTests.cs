@@ -133,13 +133,14 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         // first chunk, found when the writer must wait for room to start a later copy; in a middle one, when the request
         // ends with its copies still under way; in the last, while the writer waits for it. Either way the batch fails
         // whole, with the server's own refusal, and its neighbour in the group posts. A batch whose last rows are too few to
-        // copy (they wait to be sent with the request's next statement) fails the same way: those rows are dropped with the
-        // request, not sent into the transaction the failed copy aborted. A batch that is the group's last request has its
-        // copies waited for only once the group's totals are gathered, just before COMMIT: its failure sends the group
-        // round carefully, and the neighbour before it still posts.
+        // copy (3,077 = 256 + 768 + 2,048 + 5: they wait to be sent with the request's next statement) fails the same way:
+        // those rows are dropped with the request, not sent into the transaction the failed copy aborted. A batch that is
+        // the group's last request has its copies waited for only once the group's totals are gathered, just before
+        // COMMIT: a bad row in its last chunk is met there and sends the group round carefully (one in its first chunk is
+        // met while the batch still runs), and the neighbour before it posts either way.
         var neighbours = new List<long>();
         foreach (var (count, bad, batchLast) in new[]
-                 { (7000, 10, false), (7000, 2500, false), (7000, 6900, false), (2053, 10, false), (7000, 10, true), (7000, 6900, true) })
+                 { (7000, 10, false), (7000, 2500, false), (7000, 6900, false), (3077, 10, false), (7000, 10, true), (7000, 6900, true) })
         {
             var entries = Enumerable.Range(0, count).Select(i => Entry("1010", i == bad ? "bad\u0000text" : $"entry {i}")).ToList();
             var (blocker, release) = await writer.HoldAsync();

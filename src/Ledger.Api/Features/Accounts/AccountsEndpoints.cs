@@ -139,7 +139,7 @@ public static class AccountsEndpoints
             if (updated == 0) throw new ProblemException(StatusCodes.Status404NotFound, "Not found", $"No account '{code}' in this book.");
             var account = session.Connection.QuerySingle<AccountRow>(
                 AccountQueries.SelectAccountSql + " WHERE book_id = @bookId AND code = @code", new { bookId, code });
-            AccountWrites.RecordVersion(session, account.Id);
+            AccountWrites.RecordVersion(session, bookId, account.Id);
             EventLog.Append(session, bookId, "account.changed", "account", code, EventData.Of(
                 ("code", code), ("name", account.Name), ("description", account.Description), ("archived", account.Archived != 0)));
             return account;
@@ -174,7 +174,7 @@ public static class AccountsEndpoints
                 throw new ConflictException($"Account '{code}' is the account of {Count(usage.BankRules, "bank rule")}; delete the rules first.");
             if (usage.DraftDocuments > 0)
                 throw new ConflictException($"Account '{code}' is named on the lines of {Count(usage.DraftDocuments, "draft document")}; change or delete the drafts first.");
-            AccountWrites.RecordVersion(session, usage.Id, deleted: true);
+            AccountWrites.RecordVersion(session, bookId, usage.Id, deleted: true);
             EventLog.Append(session, bookId, "account.deleted", "account", code, EventData.Of(("code", code)));
             session.Connection.Execute("DELETE FROM accounts WHERE id = @id AND book_id = @bookId", new { id = usage.Id, bookId });
             return true;
@@ -287,17 +287,18 @@ public static class AccountWrites
             description,
             createdAt = Timestamps.Format(session.Now),
         });
-        RecordVersion(session, id);
+        RecordVersion(session, bookId, id);
     }
 
     /// <summary>
     /// Records the account as it now stands (or that it is about to be deleted), so a report as known at an
     /// earlier instant still lists the chart it listed then.
     /// </summary>
-    public static void RecordVersion(WriteSession session, long accountId, bool deleted = false) =>
+    public static void RecordVersion(WriteSession session, string bookId, long accountId, bool deleted = false) =>
         session.Connection.Execute(InsertVersionSql, new
         {
             id = session.NextId("account_versions"),
+            bookId,
             accountId,
             recordedAt = Timestamps.Format(session.Now),
             deleted = deleted ? 1 : 0,
@@ -305,7 +306,7 @@ public static class AccountWrites
 
     private const string InsertVersionSql = """
         INSERT INTO account_versions (id, account_id, book_id, recorded_at, code, name, type, parent_code, deleted)
-        SELECT @id, id, book_id, @recordedAt, code, name, type, parent_code, @deleted FROM accounts WHERE id = @accountId
+        SELECT @id, id, book_id, @recordedAt, code, name, type, parent_code, @deleted FROM accounts WHERE book_id = @bookId AND id = @accountId
         """;
 
     private const string InsertAccountSql = """
