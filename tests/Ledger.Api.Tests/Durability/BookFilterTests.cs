@@ -38,13 +38,12 @@ public sealed partial class BookFilterTests
         var checkedStatements = 0;
         var unfiltered = new List<string>();
         var spanning = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryFiles.Root, "src"), "*.cs", SearchOption.AllDirectories))
+        var sources = SourceFiles();
+        foreach (var (file, source) in sources)
         {
-            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") ||
-                file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")) continue;
-            var source = File.ReadAllText(file);
-            var constants = Constants(source);
-            foreach (var (name, literal, at) in Literals(source))
+            var literals = Literals(source).ToList();
+            var constants = literals.Where(l => l.Name is not null).GroupBy(l => l.Name!).ToDictionary(g => g.Key, g => g.First().Text);
+            foreach (var (name, literal, at) in literals)
             {
                 var sql = Interpolate(literal, constants);
                 if (!StatementStart().IsMatch(sql)) continue;
@@ -61,7 +60,7 @@ public sealed partial class BookFilterTests
                 // A select list (SELECT … FROM its tables, joined on book_id, and no WHERE) that its callers complete: each
                 // completion must give the book.
                 if (name is not null && !Regex.IsMatch(flat, @"\bWHERE\b", RegexOptions.IgnoreCase) &&
-                    (tablesFiltered || SelectList().IsMatch(flat)) && UsesAddFilter(file, ClassAt(source, at), name, out var uses) && uses > 0)
+                    (tablesFiltered || SelectList().IsMatch(flat)) && UsesAddFilter(sources, file, ClassAt(source, at), name, out var uses) && uses > 0)
                     continue;
                 unfiltered.Add($"{Path.GetFileName(file)}: {flat[..Math.Min(flat.Length, 160)]}");
             }
@@ -106,9 +105,6 @@ public sealed partial class BookFilterTests
     private static readonly HashSet<string> SqlWords =
         ["WHERE", "ON", "JOIN", "LEFT", "INNER", "SET", "GROUP", "ORDER", "LIMIT", "USING", "AS", "VALUES", "SELECT", "UNION", "AND", "FOR", "RETURNING", "DEFAULT", "WINDOW", "HAVING"];
 
-    // A completion (" WHERE book_id = @bookId AND …") filters on the book.
-    private static bool FiltersOnBook(string sql) => BookGiven().IsMatch(sql);
-
     // book_id compared with a parameter (@bookId, $1), a list of them, or a column of a VALUES row of them (v.column4).
     // Or a book's own row, by the book id given (books b … WHERE b.id = @bookId).
     [GeneratedRegex(@"\bbook_id\s*(=|IN\b)\s*(@|\$|\(|v\.column)|(@\w+|\$\d+)\s*=\s*(\w+\.)?book_id\b|=\s*@book_?id\b", RegexOptions.IgnoreCase)]
@@ -118,22 +114,21 @@ public sealed partial class BookFilterTests
     /// Whether every place the constant is completed (<c>Name + " WHERE …"</c> in its own file, <c>Class.Name + …</c> in any)
     /// adds the book filter.
     /// </summary>
-    private static bool UsesAddFilter(string ownFile, string? owner, string name, out int uses)
+    private static bool UsesAddFilter(IReadOnlyList<(string File, string Source)> sources, string ownFile, string? owner, string name,
+        out int uses)
     {
         uses = 0;
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryFiles.Root, "src"), "*.cs", SearchOption.AllDirectories))
+        foreach (var (file, source) in sources)
         {
-            if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") ||
-                file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")) continue;
             var qualified = owner is null ? null : $@"\b{owner}\.{name}";
             var use = file == ownFile ? $@"(?:(?<![\w.]){name}|{qualified ?? "$^"})" : qualified;
             if (use is null) continue;
             // The completion: a raw """…""" string or a plain "…" one.
-            foreach (Match completion in Regex.Matches(File.ReadAllText(file),
+            foreach (Match completion in Regex.Matches(source,
                          use + @"\s*\+\s*(?:\$*""""""(?<text>.*?)""""""|\$?""(?<text>(?:[^""\\]|\\.)*)"")", RegexOptions.Singleline))
             {
                 uses++;
-                if (!FiltersOnBook(completion.Groups["text"].Value)) return false;
+                if (!BookGiven().IsMatch(completion.Groups["text"].Value)) return false; // " WHERE book_id = @bookId AND …"
             }
         }
         return true;
@@ -156,8 +151,14 @@ public sealed partial class BookFilterTests
             yield return (plain.Groups["name"].Success ? plain.Groups["name"].Value : null, plain.Groups["text"].Value, plain.Index);
     }
 
-    private static Dictionary<string, string> Constants(string source) =>
-        Literals(source).Where(l => l.Name is not null).GroupBy(l => l.Name!).ToDictionary(g => g.Key, g => g.First().Text);
+    /// <summary>The API's C# sources (not build output), each read once.</summary>
+    private static List<(string File, string Source)> SourceFiles()
+    {
+        var separator = Path.DirectorySeparatorChar;
+        return Directory.GetFiles(Path.Combine(RepositoryFiles.Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(file => !file.Contains($"{separator}obj{separator}") && !file.Contains($"{separator}bin{separator}"))
+            .Select(file => (file, File.ReadAllText(file))).ToList();
+    }
 
     // {Name} holes filled with the constant of that name from the same file (a WHERE clause kept apart).
     private static string Interpolate(string literal, Dictionary<string, string> constants) =>
