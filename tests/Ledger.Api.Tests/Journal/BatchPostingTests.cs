@@ -123,4 +123,43 @@ public sealed class BatchPostingTests(SharedApp shared) : SharedAppTest(shared)
         var item = Assert.Single(byReference["items"]!.AsArray());
         Assert.Equal("7.00", item!["lines"]![0]!["debit"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task A_batch_naming_hundreds_of_accounts_checks_each_one_it_names()
+    {
+        // Past 256 distinct accounts the writer reads the book's whole chart instead of lists of codes: the accounts the
+        // chart lacks and the archived one must still be refused, each on its own line, and the rest posted to the right rows.
+        var book = await App.CreateBookAsync();
+        var codes = Enumerable.Range(0, 300).Select(i => $"X{i:D3}").ToArray();
+        foreach (var code in codes) await App.CreateAccountAsync(book, code, "asset");
+        await Admin.PatchJsonAsync($"/v1/books/{book}/accounts/X150", new { archived = true });
+        object Entry(string account, int cents) => new
+        {
+            date = "2026-01-05", description = "spread",
+            lines = new object[] { new { account, debit = $"{cents / 100}.{cents % 100:D2}" }, new { account = "4000", credit = $"{cents / 100}.{cents % 100:D2}" } },
+        };
+
+        var named = codes.Select((code, i) => Entry(code, 100 + i)).ToList();
+        named[7] = Entry("NOPE-1", 1);
+        named[290] = Entry("NOPE-2", 1);
+        var before = await App.SnapshotAsync(book);
+        var refused = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch([.. named]));
+        var problem = await refused.AssertValidationErrorAsync("entries[7].lines[0].account");
+        var errors = problem["errors"]!.AsObject();
+        Assert.True(errors.ContainsKey("entries[290].lines[0].account"), problem.ToJsonString());
+        Assert.Contains("archived", errors["entries[150].lines[0].account"]![0]!.GetValue<string>());
+        Assert.DoesNotContain("archived", errors["entries[7].lines[0].account"]![0]!.GetValue<string>());
+        Assert.Equal(3, errors.Count);
+        Assert.Equal(before, await App.SnapshotAsync(book));
+
+        var valid = codes.Where(c => c != "X150").Select((code, i) => Entry(code, 100 + i)).ToArray();
+        var posted = await App.Admin.PostJsonAsync($"/v1/books/{book}/journal-entries/batch", Batch(valid));
+        Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+        var lines = (await App.TrialBalanceAsync(book, "2026-01-31"))["lines"]!.AsArray()
+            .ToDictionary(l => l!["account"]!.GetValue<string>(), l => l!);
+        Assert.Equal("1.00", lines["X000"]["debit"]!.GetValue<string>());
+        Assert.Equal("2.49", lines["X149"]["debit"]!.GetValue<string>());
+        Assert.Equal("2.50", lines["X151"]["debit"]!.GetValue<string>());
+        Assert.Equal("3.98", lines["X299"]["debit"]!.GetValue<string>());
+    }
 }
