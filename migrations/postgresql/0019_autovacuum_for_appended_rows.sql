@@ -1,5 +1,5 @@
--- The ledger's big tables grow by appending: rows are inserted and never updated or deleted (monthly totals are
--- updated in place, mostly HOT). PostgreSQL's defaults vacuum a table for inserts only after 20 % more rows
+-- The ledger's big tables grow by appending: rows are inserted and never deleted, and hardly updated (an entry once,
+-- when it is reversed; monthly totals in place, mostly HOT). PostgreSQL's defaults vacuum a table for inserts only after 20 % more rows
 -- (autovacuum_vacuum_insert_scale_factor) and analyze it after 10 % changes, so in a table of ten million postings the
 -- newest two million can wait weeks for a vacuum: their pages are not marked all-visible, and every report that
 -- reads them through the account index (the part month of a trial balance as of a date, an account's first page) must

@@ -902,8 +902,7 @@ sealed class BenchmarkDatabase
         if (NamesPostgres(connectionString))
         {
             var given = new NpgsqlConnectionStringBuilder(connectionString);
-            var version = await Postgres.ServerVersionAsync(given);
-            var settings = await Postgres.ServerSettingsAsync(given);
+            var (version, settings) = await Postgres.ServerVersionAndSettingsAsync(given);
             var name = await Postgres.CreateDatabaseAsync(given, "ledger_bench_");
             var api = new NpgsqlConnectionStringBuilder(connectionString) { Database = name };
             return new BenchmarkDatabase("postgresql", api.ConnectionString, $"PostgreSQL {version} at {given.Host}:{given.Port} ({settings}), database {name}",
@@ -1005,18 +1004,13 @@ static class Postgres
         }
     }
 
-    public static async Task<string> ServerVersionAsync(NpgsqlConnectionStringBuilder server)
-    {
-        await using var connection = await OpenMaintenanceAsync(server);
-        return connection.PostgreSqlVersion.ToString();
-    }
-
     /// <summary>
-    /// The server settings the figures depend on most, for the report: the buffer cache, and how often autovacuum
-    /// visits a database (reports right after a bulk load read the newest rows through their heap pages until a
-    /// vacuum has marked them all-visible; the README's PostgreSQL section recommends 10 s for a ledger).
+    /// The server's version and the settings the figures depend on most, for the report, read on one connection: the
+    /// buffer cache, and how often autovacuum visits a database (reports right after a bulk load read the newest rows
+    /// through their heap pages until a vacuum has marked them all-visible; the README's PostgreSQL section recommends
+    /// 10 s for a ledger).
     /// </summary>
-    public static async Task<string> ServerSettingsAsync(NpgsqlConnectionStringBuilder server)
+    public static async Task<(string Version, string Settings)> ServerVersionAndSettingsAsync(NpgsqlConnectionStringBuilder server)
     {
         await using var connection = await OpenMaintenanceAsync(server);
         var settings = new List<string>();
@@ -1025,7 +1019,7 @@ static class Postgres
             await using var show = new NpgsqlCommand($"SHOW {name}", connection);
             settings.Add($"{name}={await show.ExecuteScalarAsync()}");
         }
-        return string.Join(", ", settings);
+        return (connection.PostgreSqlVersion.ToString(), string.Join(", ", settings));
     }
 
     private static async Task<NpgsqlConnection> OpenMaintenanceAsync(NpgsqlConnectionStringBuilder server)
