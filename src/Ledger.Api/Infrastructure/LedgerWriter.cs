@@ -288,6 +288,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
             Ids = bookId is null ? [] : IdsDrawnBy(group),
             EventHead = bookId is not null,
+            AccountCodes = bookId is null ? [] : AccountsHintedBy(group),
         };
         // Retried only when the connection went before anything was sent and the requests are still waiting: once
         // BeginSharedRun has failed them (a live connection that refused, a lock timeout), running them again could commit
@@ -298,6 +299,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         HintParties(session, group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
+        if (bookId is not null) Features.Journal.JournalPoster.Known(session, bookId, reads);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
@@ -514,6 +516,28 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// The ids a book group draws as it begins: its commit record's, a journal entry's per request, and one from each table
     /// its requests' hints name (a document's or payment's id, its open item's). Ids left over are never used.
     /// </summary>
+    /// <summary>
+    /// The account codes the group's requests hinted, each once, up to <see cref="MaxHintedAccountCodes"/>: a group with
+    /// more (a batch naming a large chart) leaves them to JournalPoster, which reads the whole chart for such a request.
+    /// </summary>
+    private static HashSet<string> AccountsHintedBy(List<WriteRequest> group)
+    {
+        var codes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var request in group)
+        {
+            if (request.Hints?.AccountCodes is not { } hinted) continue;
+            if (codes.Count + hinted.Count > MaxHintedAccountCodes) continue;
+            codes.UnionWith(hinted);
+        }
+        return codes;
+    }
+
+    /// <summary>
+    /// Beyond this many codes a group's start reads no accounts by code: JournalPoster's chart read serves such a group
+    /// in one statement too, and an array of thousands of codes probes the index thousands of times.
+    /// </summary>
+    private const int MaxHintedAccountCodes = 1024;
+
     private static List<(string Table, int Count)> IdsDrawnBy(List<WriteRequest> group)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal) { ["commits"] = 1, ["journal_entries"] = group.Count };
@@ -627,10 +651,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 /// <summary>
 /// What a write says about itself before it runs, so that its group reads for all its requests at once rather than each
 /// in a round trip of its own (they matter on PostgreSQL): the customer or vendor it names (read with the first party its
-/// run reads, see <see cref="WriteSession.PartiesHintedLaterInRun"/>) and the tables it draws one id from each (drawn for
-/// the group as it begins). A hint that turns out wrong costs a read or an id, never a wrong answer.
+/// run reads, see <see cref="WriteSession.PartiesHintedLaterInRun"/>), the tables it draws one id from each (drawn for
+/// the group as it begins) and the account codes it posts to (read as the group begins, with its book's row). A hint that
+/// turns out wrong costs a read or an id, never a wrong answer.
 /// </summary>
-public sealed record WriteHints(long? PartyId = null, IReadOnlyList<string>? DrawsIdsFrom = null);
+public sealed record WriteHints(long? PartyId = null, IReadOnlyList<string>? DrawsIdsFrom = null,
+    IReadOnlyCollection<string>? AccountCodes = null);
 
 /// <summary>A write that was accepted by the writer but whose transaction did not commit.</summary>
 public sealed class WriteNotCommittedException(Exception inner)

@@ -1,5 +1,6 @@
 using System.Net;
 using Dapper;
+using Ledger.Api.Features.Accounts;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
 using Ledger.Api.Infrastructure;
@@ -43,6 +44,74 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
         await Task.WhenAll(fillers);
         var refusal = await Assert.ThrowsAsync<PostingRefusedException>(() => post);
         Assert.Equal(PostingRefusalKind.ArchivedAccount, refusal.Refusals.Single().Kind);
+    }
+
+    /// <summary>
+    /// On PostgreSQL a group reads the accounts its requests hint, and its book's row, as it begins (SQLite reads them as
+    /// the requests run). What a request that does not defer changes in the group (an account added, archived, reopened)
+    /// must then be seen by the posts after it, though the group read those accounts before it ran.
+    /// </summary>
+    [Fact]
+    public async Task Accounts_a_group_read_as_it_began_are_read_again_after_a_request_in_it_changes_the_chart()
+    {
+        var book = await App.CreateBookAsync();
+        await App.CreateAccountAsync(book, "X", "asset");
+        await App.CreateAccountAsync(book, "Y", "asset");
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        await writer.WriteBookAsync(book, s => s.Connection.Execute("UPDATE accounts SET archived = 1 WHERE book_id = @book AND code = 'Y'", new { book }));
+        var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
+        var hints = new WriteHints(AccountCodes: ["X", "Y", "NEW", "4000"]);
+        Task<JournalEntryResponse> Post(string code) =>
+            writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry(code, code)])[0], defersGroupState: true, hints: hints);
+
+        // A group refusing what it read as it began: Y archived, NEW not in the book.
+        var (blocker, release) = await writer.HoldAsync();
+        var archivedY = Post("Y");
+        var unknownNew = Post("NEW");
+        release.Set();
+        await blocker;
+        Assert.Equal(PostingRefusalKind.ArchivedAccount, (await Assert.ThrowsAsync<PostingRefusedException>(() => archivedY)).Refusals.Single().Kind);
+        Assert.Equal(PostingRefusalKind.UnknownAccount, (await Assert.ThrowsAsync<PostingRefusedException>(() => unknownNew)).Refusals.Single().Kind);
+
+        // A group whose chart changes after a post used what it read as it began (no refusal in between, which would
+        // drop every read): NEW added, X archived, Y reopened.
+        (blocker, release) = await writer.HoldAsync();
+        var first = Post("X");
+        var changes = writer.WriteBookAsync(book, s =>
+        {
+            AccountWrites.Insert(s, book, "NEW", "Added in the group", AccountType.Asset, null, null);
+            s.Connection.Execute("UPDATE accounts SET archived = 1 WHERE book_id = @book AND code = 'X'", new { book });
+            s.Connection.Execute("UPDATE accounts SET archived = 0 WHERE book_id = @book AND code = 'Y'", new { book });
+            return true;
+        });
+        var addedNew = Post("NEW");
+        var reopenedY = Post("Y");
+        // A hint that is wrong costs a read, never a wrong answer: this post names an account its hint does not.
+        var unhinted = writer.WriteBookAsync(book, s => JournalPoster.Post(s, identity, [Entry("1010", "unhinted")])[0],
+            defersGroupState: true, hints: new WriteHints(AccountCodes: ["X"]));
+        var archivedX = Post("X");
+        var fillers = Enumerable.Range(0, 8).Select(_ => writer.WriteBookAsync(book, _ => true)).ToArray();
+        release.Set();
+        await blocker;
+        await Task.WhenAll(fillers);
+
+        Assert.Equal(1, (await first).Number);
+        Assert.True(await changes);
+        Assert.Equal(2, (await addedNew).Number);
+        Assert.Equal(3, (await reopenedY).Number);
+        Assert.Equal(4, (await unhinted).Number);
+        Assert.Equal(PostingRefusalKind.ArchivedAccount, (await Assert.ThrowsAsync<PostingRefusedException>(() => archivedX)).Refusals.Single().Kind);
+
+        // The totals the group kept in memory were the ones read after each change: every account's equals its postings.
+        await using var connection = await TestDatabase.OpenAsync(App.DatabasePath);
+        var mismatched = await connection.QueryAsync<string>("""
+            SELECT a.code FROM accounts a
+            WHERE a.book_id = @book AND a.debit_total - a.credit_total <>
+                  COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.book_id = a.book_id AND p.account_id = a.id), 0)
+            """, new { book });
+        Assert.Empty(mismatched);
+        Assert.Equal((5L, 400L), await connection.QuerySingleAsync<(long, long)>(
+            "SELECT next_entry_number, total_debit FROM books WHERE id = @book", new { book }));
     }
 
     [Fact]

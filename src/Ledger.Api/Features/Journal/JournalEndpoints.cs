@@ -64,7 +64,8 @@ public static class JournalEndpoints
         return await PostIdempotentAsync(writer, bookId, idempotencyKey, "post-journal-entry", request, json.Value.SerializerOptions,
             session => JournalPoster.Post(session, book, [entry])[0],
             posted => EntryLocation(bookId, posted.Id),
-            refused => PostingProblems.ForRequest(refused, bookId, _ => ""));
+            refused => PostingProblems.ForRequest(refused, bookId, _ => ""),
+            hints: AccountsOf([entry]));
     }
 
     /// <summary>
@@ -86,8 +87,23 @@ public static class JournalEndpoints
                 .Select(e => new PostedEntryReference(e.Id, e.Number)).ToArray()),
             _ => null,
             refused => PostingProblems.ForRequest(refused, bookId, i => $"entries[{i}]."),
-            fingerprintInWriter: true);
+            fingerprintInWriter: true, hints: AccountsOf(entries));
     }
+
+    /// <summary>
+    /// The accounts the entries post to, hinted to the writer so that their group reads them as it begins, with every
+    /// other request's; none for a request naming more than <see cref="MaxHintedAccounts"/> (it reads the chart itself).
+    /// </summary>
+    private static WriteHints? AccountsOf(IReadOnlyList<BalancedEntry> entries)
+    {
+        var codes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+            foreach (var line in entry.Lines)
+                if (codes.Add(line.AccountCode) && codes.Count > MaxHintedAccounts) return null;
+        return new WriteHints(AccountCodes: codes);
+    }
+
+    private const int MaxHintedAccounts = 256;
 
     public static async Task<Results<Ok<JournalEntryPage>, ProblemHttpResult>> ListEntries(
         string bookId, [AsParameters] JournalEntryListQuery query, BookCatalog books, LedgerDatabase database)
@@ -176,12 +192,12 @@ public static class JournalEndpoints
     private static async Task<Results<Created<TResponse>, StoredResponse>> PostIdempotentAsync<TRequest, TResponse>(
         LedgerWriter writer, string bookId, string? idempotencyKey, string operation, TRequest request, JsonSerializerOptions options,
         Func<WriteSession, TResponse> post, Func<TResponse, string?> location, Func<PostingRefusedException, Exception> problemOf,
-        bool fingerprintInWriter = false)
+        bool fingerprintInWriter = false, WriteHints? hints = null)
     {
         try
         {
             return await writer.CreateIdempotentAsync(bookId, idempotencyKey, operation, request, options, post, location,
-                defersGroupState: true, fingerprintInWriter: fingerprintInWriter);
+                defersGroupState: true, hints: hints, fingerprintInWriter: fingerprintInWriter);
         }
         catch (PostingRefusedException refused)
         {

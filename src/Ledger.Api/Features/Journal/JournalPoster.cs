@@ -242,14 +242,34 @@ public static class JournalPoster
         if (totals.TryGetBook(bookId, out var cached)) return cached;
         using var reader = session.ReadCommand(SelectBookSql).Bind("@id", bookId).ExecuteReader();
         if (!reader.Read()) throw Refused(new PostingRefusal(PostingRefusalKind.BookNotFound, 0));
-        var book = new LedgerTotals.BookTotals(
-            NextNumber: reader.GetInt64(0),
-            TotalDebit: reader.GetInt64(1),
-            LockDate: reader.IsDBNull(2) ? null : DateText.TryParseDate(reader.GetString(2), out var d) ? d : null,
-            ReceivablesAccount: reader.IsDBNull(3) ? null : reader.GetString(3),
-            PayablesAccount: reader.IsDBNull(4) ? null : reader.GetString(4));
+        var book = BookTotalsOf(new LedgerDatabase.BookPostingRow(reader.GetInt64(0), reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4)));
         totals.RememberRead(bookId, book);
         return book;
+    }
+
+    private static LedgerTotals.BookTotals BookTotalsOf(LedgerDatabase.BookPostingRow row) => new(
+        NextNumber: row.NextNumber,
+        TotalDebit: row.TotalDebit,
+        LockDate: row.LockDate is null ? null : DateText.TryParseDate(row.LockDate, out var d) ? d : null,
+        ReceivablesAccount: row.ReceivablesAccount,
+        PayablesAccount: row.PayablesAccount);
+
+    /// <summary>
+    /// What a group read as it began, under its book's lock (PostgreSQL, see <see cref="LedgerDatabase.GroupStartReads"/>):
+    /// the book's row and the accounts its requests hinted, kept in the group's totals as if read here, each hinted code
+    /// the book lacks as known to be missing. The requests then read none of it again: a group of single posts made two
+    /// more round trips, one of them reading the whole chart.
+    /// </summary>
+    internal static void Known(WriteSession session, string bookId, LedgerDatabase.GroupStartReads reads)
+    {
+        var totals = session.GroupState<LedgerTotals>();
+        if (reads.Book is { } book) totals.RememberRead(bookId, BookTotalsOf(book));
+        foreach (var account in reads.Accounts)
+            totals.RememberRead(bookId, account.Code, new LedgerTotals.AccountTotals(account.Id, account.Archived, account.Debit, account.Credit));
+        foreach (var code in reads.AccountCodes)
+            if (!totals.TryGetAccount(bookId, code, out _)) totals.RememberMissing(bookId, code);
     }
 
     /// <summary>
@@ -266,7 +286,7 @@ public static class JournalPoster
         {
             if (!seen.Add(code)) continue;
             if (totals.TryGetAccount(bookId, code, out var cached)) accounts[code] = cached;
-            else missing.Add(code);
+            else if (!totals.IsKnownMissing(bookId, code)) missing.Add(code);
         }
         if (missing.Count == 0) return accounts;
         // A group with many requests still to come (PostgreSQL sizes groups by book) reads the whole chart once: one

@@ -26,6 +26,7 @@ public sealed class LedgerTotals : IGroupState
     private readonly Dictionary<(string BookId, string Code), AccountTotals> _read = [];
     private readonly Dictionary<string, BookTotals> _booksRead = new(StringComparer.Ordinal);
     private readonly HashSet<string> _chartsRead = new(StringComparer.Ordinal);
+    private readonly HashSet<(string BookId, string Code)> _missing = [];
 
     // What the running request added to months (deltas, not values, so not a StagedMap); kept when its savepoint is
     // released, dropped if it rolls back.
@@ -41,6 +42,14 @@ public sealed class LedgerTotals : IGroupState
 
     /// <summary>An account as read in this group, not changed: served from here until the group ends, never written back.</summary>
     public void RememberRead(string bookId, string code, AccountTotals account) => _read[(bookId, code)] = account;
+
+    /// <summary>
+    /// An account code read in this group and not in the book: not read again while the group's reads stand (they are
+    /// forgotten, this with them, when work that may change the chart runs or a request rolls back).
+    /// </summary>
+    public void RememberMissing(string bookId, string code) => _missing.Add((bookId, code));
+
+    public bool IsKnownMissing(string bookId, string code) => _missing.Contains((bookId, code));
 
     /// <summary>Whether the whole chart of <paramref name="bookId"/> has been read into this group.</summary>
     public bool HoldsChartOf(string bookId) => _chartsRead.Contains(bookId);
@@ -80,6 +89,7 @@ public sealed class LedgerTotals : IGroupState
         _read.Clear();
         _booksRead.Clear();
         _chartsRead.Clear();
+        _missing.Clear();
     }
 
     private void ClearStaged()
@@ -128,6 +138,7 @@ public sealed class LedgerTotals : IGroupState
         _read.Clear();
         _booksRead.Clear();
         _chartsRead.Clear();
+        _missing.Clear();
         ClearStaged();
     }
 

@@ -175,7 +175,27 @@ public abstract class LedgerDatabase
         public List<StoredKey> StoredKeys { get; } = [];
 
         public Dictionary<string, List<long>> DrawnIds { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Account codes the group's requests said they will post to (<see cref="WriteHints.AccountCodes"/>): read with
+        /// the book's posting state, so that the requests find them read rather than each reading its own (or the
+        /// group reading the whole chart).
+        /// </summary>
+        public IReadOnlyCollection<string> AccountCodes { get; init; } = [];
+
+        /// <summary>The book's row as the lock read it (null: no book, or no book asked for).</summary>
+        public BookPostingRow? Book { get; set; }
+
+        /// <summary>The accounts of <see cref="AccountCodes"/> the book has; a code not here is not in the book.</summary>
+        public List<AccountPostingRow> Accounts { get; } = [];
     }
+
+    /// <summary>What posting needs of a book's row: its next number, debit total, lock date and control accounts.</summary>
+    internal readonly record struct BookPostingRow(long NextNumber, long TotalDebit, string? LockDate, string? ReceivablesAccount,
+        string? PayablesAccount);
+
+    /// <summary>What posting needs of an account's row: its id, whether it is archived, its all-time totals.</summary>
+    internal readonly record struct AccountPostingRow(string Code, long Id, bool Archived, long Debit, long Credit);
 
     internal sealed record StoredKey(string Key, string RequestHash, int StatusCode, string? Location, string ResponseBody);
 
