@@ -168,6 +168,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     {
         WriteSession? session = null;
         var group = new List<WriteRequest>(MaxRequestsPerGroup);
+        // Book groups taken from the queue and not yet committed (PostgreSQL): at most two drains' worth, since the
+        // loop below takes more only when this is empty.
+        var waiting = new Queue<(string? BookId, List<WriteRequest> Requests)>();
         try
         {
             if (_database.SingleWriterProcess)
@@ -195,20 +198,33 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                     }
                     continue;
                 }
-                foreach (var (bookId, requests) in ByBook(group))
+                foreach (var bookGroup in ByBook(group)) waiting.Enqueue(bookGroup);
+                BegunGroup? begun = null;
+                while (waiting.TryDequeue(out var current))
                 {
                     // A connection the server dropped while it was idle (a restart, a failover, an idle timeout) is
                     // found out when the group begins, before anything of it was sent: the group tries once more on
                     // a new connection. A connection lost later fails the group, and the next one reconnects.
                     for (var attempt = 0; attempt < 2; attempt++)
                     {
-                        session ??= OpenSharedSession(requests);
+                        session ??= OpenSharedSession(current.Requests);
                         if (session is null) break;
-                        var outcome = CommitSharedGroup(session, requests, bookId, canRetry: attempt == 0);
+                        // The group after this one begins in this one's commit round trip: the book's next group, or
+                        // what has queued meanwhile (taken now, at most one group's worth, as the loop above takes it).
+                        if (waiting.Count == 0)
+                        {
+                            var more = new List<WriteRequest>();
+                            while (more.Count < MaxRequestsPerGroup && reader.TryRead(out var request)) more.Add(request);
+                            foreach (var bookGroup in ByBook(more)) waiting.Enqueue(bookGroup);
+                        }
+                        var next = waiting.TryPeek(out var following) ? following : ((string?, List<WriteRequest>)?)null;
+                        var outcome = CommitSharedGroup(session, current.Requests, current.BookId, canRetry: attempt == 0, begun, next,
+                            out begun);
                         if (outcome != SharedOutcome.Done || !session.IsOpen)
                         {
                             session.DisposeWithConnection();
                             session = null;
+                            begun = null; // its transaction went with the connection
                         }
                         if (outcome != SharedOutcome.RetryOnNewConnection) break;
                     }
@@ -219,8 +235,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             _logger.LogCritical(ex, "The ledger writer stopped.");
             _queue.Writer.TryComplete(ex);
-            // The group in hand too: a request never answered would wait for ever (answered ones ignore this).
+            // The groups in hand too: a request never answered would wait for ever (answered ones ignore this).
             foreach (var inFlight in group) inFlight.Fail(ex);
+            while (waiting.TryDequeue(out var taken))
+                foreach (var inFlight in taken.Requests) inFlight.Fail(ex);
             while (_queue.Reader.TryRead(out var pending)) pending.Fail(ex);
         }
         finally
@@ -279,22 +297,32 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// agrees with one serial order of what it committed.
     /// </para>
     /// </summary>
-    private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry)
+    /// <param name="begun">This group, begun in the previous group's commit round trip (null: it begins here).</param>
+    /// <param name="next">The group to begin in this one's commit round trip, if any.</param>
+    /// <param name="nextBegun">That group, begun (null if it was not: this group did not commit as planned, or the next
+    /// group's start failed and was rolled back).</param>
+    private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry,
+        BegunGroup? begun, (string? BookId, List<WriteRequest> Requests)? next, out BegunGroup? nextBegun)
     {
-        // Read as the group begins, in the same round trip: its keys, and the commit record's id and a journal-entry id
-        // per request (ids left over are never used; numbers, not ids, are gapless).
-        var reads = new LedgerDatabase.GroupStartReads
+        nextBegun = null;
+        Instant stamp;
+        LedgerDatabase.GroupStartReads reads;
+        if (begun is not null)
         {
-            Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
-            Ids = bookId is null ? [] : IdsDrawnBy(group),
-            EventHead = bookId is not null,
-            AccountCodes = bookId is null ? [] : AccountsHintedBy(group),
-        };
-        // Retried only when the connection went before anything was sent and the requests are still waiting: once
-        // BeginSharedRun has failed them (a live connection that refused, a lock timeout), running them again could commit
-        // writes their callers were told were not written.
-        if (!BeginSharedRun(session, group, bookId, reads, out var stamp, failOnError: !canRetry))
-            return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
+            // Held to what it was begun for: the same requests, in the same order.
+            if (!ReferenceEquals(begun.Requests, group)) throw new InvalidOperationException("A group was begun for other requests.");
+            reads = begun.Reads;
+            stamp = StampOf(group, begun.Last);
+        }
+        else
+        {
+            reads = StartReadsOf(group, bookId);
+            // Retried only when the connection went before anything was sent and the requests are still waiting: once
+            // BeginSharedRun has failed them (a live connection that refused, a lock timeout), running them again could
+            // commit writes their callers were told were not written.
+            if (!BeginSharedRun(session, group, bookId, reads, out stamp, failOnError: !canRetry))
+                return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
+        }
         session.BeginGroup(stamp, bookId);
         HintParties(session, group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
@@ -353,9 +381,32 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
         if (!rerun)
         {
+            Exception? nextFailure = null;
+            LedgerDatabase.GroupStartReads? nextReads = null;
+            string? nextLast = null;
+            var committed = false;
+            // Committed: nothing after this may send the group round again.
+            void Answer()
+            {
+                committed = true;
+                Interlocked.Increment(ref _groups);
+                session.RunAfterCommit();
+                foreach (var request in kept) request.Complete();
+                foreach (var (request, refusal) in held) request.Fail(refusal);
+            }
             try
             {
-                session.Commit();
+                if (next is { } following)
+                {
+                    nextReads = StartReadsOf(following.Requests, following.BookId);
+                    nextLast = session.CommitAndBegin(following.BookId, nextReads, Answer, out nextFailure);
+                }
+                else session.Commit();
+            }
+            catch (Exception ex) when (committed)
+            {
+                // After this group's COMMIT (reading the next group's start): this group stands; the next begins on its own.
+                nextFailure = ex;
             }
             catch (Exception ex) when (session.IsOpen)
             {
@@ -373,11 +424,17 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
             if (!rerun)
             {
-                // Committed: nothing below may send the group round again.
-                Interlocked.Increment(ref _groups);
-                session.RunAfterCommit();
-                foreach (var request in kept) request.Complete();
-                foreach (var (request, refusal) in held) request.Fail(refusal);
+                if (!committed) Answer();
+                if (next is { } begunNext && nextReads is not null)
+                {
+                    if (nextFailure is null) nextBegun = new BegunGroup(begunNext.Requests, nextReads, nextLast);
+                    else
+                    {
+                        // Nothing of the next group ran; it begins again on its own, and answers for itself if that fails too.
+                        _logger.LogWarning(nextFailure, "The next group could not begin with this one's commit; it begins on its own.");
+                        RollbackGroup(session);
+                    }
+                }
                 return SharedOutcome.Done;
             }
         }
@@ -410,12 +467,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         {
             // Waits for any other process's group on this book to commit: from here on this transaction sees its
             // totals, its number and its idempotency keys, and stamps after it.
-            var last = _database.BeginBookGroup(session, bookId, reads);
-            stamp = RecordingClock.WholeTicks(_systemClock.GetCurrentInstant());
-            // Never before the book's last stamp (equal is fine: a report settles an instant by committing after it).
-            if (last is not null) stamp = RecordingClock.Max(stamp, Timestamps.Parse(last));
-            foreach (var request in group)
-                if (request.StampAfter is { } settled) stamp = RecordingClock.Max(stamp, RecordingClock.WholeTicks(settled) + Tick);
+            stamp = StampOf(group, _database.BeginBookGroup(session, bookId, reads));
             return true;
         }
         catch (Exception ex)
@@ -429,6 +481,35 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             return false;
         }
     }
+
+    /// <summary>
+    /// A group's stamp, taken once it holds its book's lock: now, never before the book's last stamp (equal is fine: a
+    /// report settles an instant by committing after it), and after any instant its requests asked to settle.
+    /// </summary>
+    private Instant StampOf(List<WriteRequest> group, string? bookLastStamp)
+    {
+        var stamp = RecordingClock.WholeTicks(_systemClock.GetCurrentInstant());
+        if (bookLastStamp is not null) stamp = RecordingClock.Max(stamp, Timestamps.Parse(bookLastStamp));
+        foreach (var request in group)
+            if (request.StampAfter is { } settled) stamp = RecordingClock.Max(stamp, RecordingClock.WholeTicks(settled) + Tick);
+        return stamp;
+    }
+
+    /// <summary>
+    /// What a group reads as it begins, in the same round trip: its keys, the commit record's id and a journal-entry id
+    /// per request (ids left over are never used; numbers, not ids, are gapless), its book's last event, the accounts
+    /// its requests hinted.
+    /// </summary>
+    private static LedgerDatabase.GroupStartReads StartReadsOf(List<WriteRequest> group, string? bookId) => new()
+    {
+        Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+        Ids = bookId is null ? [] : IdsDrawnBy(group),
+        EventHead = bookId is not null,
+        AccountCodes = bookId is null ? [] : AccountsHintedBy(group),
+    };
+
+    /// <summary>A group begun in the previous group's commit round trip: what it read as it began, its book's last stamp.</summary>
+    private sealed record BegunGroup(List<WriteRequest> Requests, LedgerDatabase.GroupStartReads Reads, string? Last);
 
     private const string LastBookStampSql = "SELECT MAX(recorded_at) FROM commits WHERE book_id = @bookId";
 
@@ -750,6 +831,15 @@ public sealed class WriteSession : IDisposable
         WaitForCopies();
         Finishing = false;
         _database.CommitWith(this, _connection, TakePending());
+    }
+
+    /// <summary>As <see cref="Commit"/>, beginning the next group in the same round trip (see <see cref="LedgerDatabase.CommitAndBegin"/>).</summary>
+    internal string? CommitAndBegin(string? nextBookId, LedgerDatabase.GroupStartReads nextReads, Action committed,
+        out Exception? nextFailure)
+    {
+        WaitForCopies();
+        Finishing = false;
+        return _database.CommitAndBegin(this, _connection, TakePending(), nextBookId, nextReads, committed, out nextFailure);
     }
 
     private Deferred[] TakePending()

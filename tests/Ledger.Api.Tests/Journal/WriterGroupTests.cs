@@ -172,8 +172,10 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
     public async Task A_key_refused_because_a_neighbour_stored_it_is_judged_again_when_the_neighbours_rows_are_refused_at_commit()
     {
         var book = await App.CreateBookAsync();
+        var otherBook = await App.CreateBookAsync();
         var writer = App.Services.GetRequiredService<LedgerWriter>();
         var identity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(book);
+        var otherIdentity = await App.Services.GetRequiredService<BookCatalog>().GetAsync(otherBook);
 
         // The first request's rows reach the server only with the commit, which refuses them (PostgreSQL's text holds
         // no NUL; the API refuses it earlier, this goes round that). The second was told its key K was taken by the first.
@@ -182,12 +184,17 @@ public sealed class WriterGroupTests(SharedApp shared) : SharedAppTest(shared)
             s => JournalPoster.Post(s, identity, [Entry("1010", "bad\u0000text")])[0], _ => new StoredResponse(201, null, "{}"), defersGroupState: true);
         var second = writer.WriteIdempotentAsync(book, "K", () => "fingerprint-2",
             s => JournalPoster.Post(s, identity, [Entry("1010")])[0], _ => new StoredResponse(201, null, "{}"), defersGroupState: true);
+        // Another book's group, which PostgreSQL begins in the round trip of the commit refused above: it must not begin
+        // there (the refusal leaves the transaction aborted), and begins on its own after the careful run.
+        var other = writer.WriteBookAsync(otherBook, s => JournalPoster.Post(s, otherIdentity, [Entry("1010", "other")])[0], defersGroupState: true);
         release.Set();
         await blocker;
 
         await Assert.ThrowsAnyAsync<Exception>(() => first); // never committed: K was not stored
         Assert.NotNull((await second).Fresh);                // so K is free: this posts, not 422
         Assert.Single(await App.AllEntriesAsync(book));
+        Assert.Equal(1, (await other).Number);
+        Assert.Single(await App.AllEntriesAsync(otherBook));
     }
 
     [Fact]

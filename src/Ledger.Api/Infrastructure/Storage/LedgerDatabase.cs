@@ -115,6 +115,15 @@ public abstract class LedgerDatabase
         throw new InvalidOperationException($"{Engine} has a single writer; it locks no book rows.");
 
     /// <summary>
+    /// Commits a group's transaction and begins the next group's in the same round trip (engines with several writing
+    /// processes; see <see cref="PostgresLedgerDatabase"/>). Throws when this group did not commit; answers the next
+    /// group's book's last stamp, or sets <paramref name="nextFailure"/> when this group committed and the next did not begin.
+    /// </summary>
+    internal virtual string? CommitAndBegin(WriteSession session, DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending,
+        string? nextBookId, GroupStartReads nextReads, Action committed, out Exception? nextFailure) =>
+        throw new InvalidOperationException($"{Engine} has a single writer; its groups begin on their own.");
+
+    /// <summary>
     /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
     /// command per row here; PostgreSQL sends them all in one round trip.
     /// </summary>

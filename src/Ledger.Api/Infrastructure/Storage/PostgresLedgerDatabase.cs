@@ -211,8 +211,68 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     // the group will draw (each read was a round trip of its own, which on this two-core machine cost 1-2.5 ms apiece).
     internal override string? BeginBookGroup(WriteSession session, string? bookId, GroupStartReads reads)
     {
-        var connection = (NpgsqlConnection)session.Connection;
-        using var batch = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(BeginWriteSql) } };
+        using var batch = new NpgsqlBatch((NpgsqlConnection)session.Connection);
+        AddBeginCommands(batch, bookId, reads);
+        if (batch.BatchCommands.Count == 1)
+        {
+            batch.ExecuteNonQuery();
+            return null;
+        }
+        using var reader = batch.ExecuteReader();
+        return ReadBeginResults(reader, bookId, reads, onEarlierResult: false);
+    }
+
+    /// <summary>
+    /// Commits like <see cref="CommitWith"/> and, in the same round trip, begins the next group as
+    /// <see cref="BeginBookGroup"/> would. Measured over 60,000 single posts (64 clients, 32 posts a group, 2-core host,
+    /// seventeenth session): a group took about 12 ms, of which the round trip that began it 3-4 ms while the server
+    /// worked on it for under 1 ms; sampling the writer's backend found it idle between a COMMIT and the next BEGIN in
+    /// 27 % of samples. The rest of the wait is the writer's thread being woken and scheduled on cores that the
+    /// requests, the load and the server share.
+    /// </summary>
+    /// <returns>The next group's book's last stamp, as <see cref="BeginBookGroup"/> answers it.</returns>
+    /// <param name="committed">Called as soon as this group's COMMIT has succeeded, before the next group's start is read.</param>
+    /// <param name="nextFailure">Set when this group committed but the next did not begin (a lock timeout, say): its
+    /// transaction is then aborted, for the caller to roll back, and the next group begins on its own.</param>
+    /// <exception cref="Exception">This group did not commit (as from <see cref="CommitWith"/>); the next did not begin.</exception>
+    internal override string? CommitAndBegin(WriteSession session, DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending,
+        string? nextBookId, GroupStartReads nextReads, Action committed, out Exception? nextFailure)
+    {
+        nextFailure = null;
+        using var batch = Deferred((NpgsqlConnection)connection, pending);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        // The first result with rows, so the reader stops here once the COMMIT has succeeded: an error from the batch
+        // before the reader is open is this group's, an error after it the next group's. (NpgsqlException.BatchCommand
+        // would say which, but only with IncludeFailedBatchedCommand in the connection string.) The error barrier after
+        // it (a Sync) makes the server send what it has so far: without it the COMMIT's answer waited in the server's
+        // buffer while the next BEGIN waited for its book's lock, and this group's callers with it. Past the barrier,
+        // an error before it still stops the next group beginning: a failed statement leaves the transaction aborted,
+        // so the BEGIN is refused; a COMMIT the server refused (it ends the transaction) lets the next group begin, and
+        // the ROLLBACK that precedes the careful run ends that too.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CommittedMarkerSql) { AppendErrorBarrier = true });
+        AddBeginCommands(batch, nextBookId, nextReads);
+        var reader = batch.ExecuteReader();
+        // Answered before the next group's results are read: its lock may be held by another process's group for a while.
+        committed();
+        try
+        {
+            var last = ReadBeginResults(reader, nextBookId, nextReads, onEarlierResult: true);
+            reader.Dispose(); // reads what is left, so that an error in a later statement is met here
+            return last;
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+        {
+            try { reader.Dispose(); } catch (Exception) { /* the error above is the one to report */ }
+            nextFailure = ex;
+            return null;
+        }
+    }
+
+    private const string CommittedMarkerSql = "SELECT 1";
+
+    private void AddBeginCommands(NpgsqlBatch batch, string? bookId, GroupStartReads reads)
+    {
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(BeginWriteSql));
         if (bookId is not null)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(LockBookSql) { Parameters = { Parameter(null, bookId) } });
@@ -241,18 +301,19 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             {
                 Parameters = { Parameter(null, (long)count) },
             });
-        if (batch.BatchCommands.Count == 1)
-        {
-            batch.ExecuteNonQuery();
-            return null;
-        }
-        // Results in the order asked; Npgsql's reader starts on the first statement with rows and passes over those
-        // without (BEGIN, SET), so each result below is reached by one more step.
-        using var reader = batch.ExecuteReader();
-        var started = false;
+    }
+
+    /// <summary>
+    /// The results of <see cref="AddBeginCommands"/>, in the order asked. Npgsql's reader starts on the first statement
+    /// with rows and passes over those without (BEGIN, SET), so each result is reached by one more step, the first one
+    /// too when the reader stands on an earlier result (<paramref name="onEarlierResult"/>).
+    /// </summary>
+    private static string? ReadBeginResults(NpgsqlDataReader reader, string? bookId, GroupStartReads reads, bool onEarlierResult)
+    {
+        var started = onEarlierResult;
         void NextResult()
         {
-            if (started) reader.NextResult();
+            if (started && !reader.NextResult()) throw new InvalidOperationException("The group's start gave fewer results than it asked for.");
             started = true;
         }
         string? last = null;
