@@ -594,12 +594,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// The ids a book group draws as it begins: its commit record's, a journal entry's per request, and one from each table
-    /// its requests' hints name (a document's or payment's id, its open item's). Ids left over are never used.
-    /// </summary>
-    /// <summary>
-    /// The account codes the group's requests hinted, each once, up to <see cref="MaxHintedAccountCodes"/>: a group with
-    /// more (a batch naming a large chart) leaves them to JournalPoster, which reads the whole chart for such a request.
+    /// The account codes the group's requests hinted, each once, up to <see cref="MaxHintedAccountCodes"/>: a request whose
+    /// codes would pass that is left out, and its accounts are read as it runs (JournalPoster reads the whole chart once
+    /// for a request naming many).
     /// </summary>
     private static HashSet<string> AccountsHintedBy(List<WriteRequest> group)
     {
@@ -619,6 +616,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// </summary>
     private const int MaxHintedAccountCodes = 1024;
 
+    /// <summary>
+    /// The ids a book group draws as it begins: its commit record's, a journal entry's per request, and one from each table
+    /// its requests' hints name (a document's or payment's id, its open item's). Ids left over are never used.
+    /// </summary>
     private static List<(string Table, int Count)> IdsDrawnBy(List<WriteRequest> group)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal) { ["commits"] = 1, ["journal_entries"] = group.Count };
