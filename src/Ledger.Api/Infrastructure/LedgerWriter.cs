@@ -171,6 +171,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         // Book groups taken from the queue and not yet committed (PostgreSQL): at most two drains' worth, since the
         // loop below takes more only when this is empty.
         var waiting = new Queue<(string? BookId, List<WriteRequest> Requests)>();
+        List<WriteRequest>? inHand = null; // the book group being committed, taken off `waiting`
         try
         {
             if (_database.SingleWriterProcess)
@@ -202,6 +203,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 BegunGroup? begun = null;
                 while (waiting.TryDequeue(out var current))
                 {
+                    inHand = current.Requests;
                     // A connection the server dropped while it was idle (a restart, a failover, an idle timeout) is
                     // found out when the group begins, before anything of it was sent: the group tries once more on
                     // a new connection. A connection lost later fails the group, and the next one reconnects.
@@ -237,6 +239,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             _queue.Writer.TryComplete(ex);
             // The groups in hand too: a request never answered would wait for ever (answered ones ignore this).
             foreach (var inFlight in group) inFlight.Fail(ex);
+            foreach (var inFlight in inHand ?? []) inFlight.Fail(ex);
             while (waiting.TryDequeue(out var taken))
                 foreach (var inFlight in taken.Requests) inFlight.Fail(ex);
             while (_queue.Reader.TryRead(out var pending)) pending.Fail(ex);
@@ -390,7 +393,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 committed = true;
                 Interlocked.Increment(ref _groups);
-                session.RunAfterCommit();
+                try { session.RunAfterCommit(); }
+                catch (Exception ex) { _logger.LogError(ex, "An action after a group's commit failed; the group stands."); }
                 foreach (var request in kept) request.Complete();
                 foreach (var (request, refusal) in held) request.Fail(refusal);
             }
@@ -407,6 +411,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 // After this group's COMMIT (reading the next group's start): this group stands; the next begins on its own.
                 nextFailure = ex;
+            }
+            catch (CommitOutcomeUnknownException ex)
+            {
+                _logger.LogError(ex, "A group commit's outcome is unknown; {Count} requests are told so.", group.Count);
+                RollbackGroup(session);
+                foreach (var request in group) request.Fail(new WriteOutcomeUnknownException(ex));
+                return SharedOutcome.Done;
             }
             catch (Exception ex) when (session.IsOpen)
             {
@@ -750,6 +761,13 @@ public sealed class WriteNotCommittedException(Exception inner)
 /// </summary>
 public sealed class WriteOutcomeUnknownException(Exception inner)
     : Exception("The connection to the database was lost while this write was committing; it may or may not have been recorded.", inner);
+
+/// <summary>
+/// A commit whose outcome the writer cannot tell (the connection failed, or a command timeout landed, while COMMIT was
+/// on its way): the group must be neither run again nor reported as written.
+/// </summary>
+public sealed class CommitOutcomeUnknownException(Exception inner)
+    : Exception("Whether the group's COMMIT succeeded is not known.", inner);
 
 /// <summary>
 /// What a write request sees inside the writer: the connection (already in a transaction and a savepoint),

@@ -41,6 +41,9 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         // fifteenth session). A deployment that wants it can still say jit=on in Options.
         if (builder.Options?.Contains("jit", StringComparison.OrdinalIgnoreCase) != true)
             builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? "-c jit=off" : $"{builder.Options} -c jit=off";
+        // Errors name the batch command that failed: a group committed with the next one's start (CommitAndBegin) tells
+        // by it whether a failure came before its COMMIT or after.
+        builder.IncludeFailedBatchedCommand = true;
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
@@ -241,34 +244,85 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         nextFailure = null;
         using var batch = Deferred((NpgsqlConnection)connection, pending);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        var commitIndex = batch.BatchCommands.Count - 1;
         // The first result with rows, so the reader stops here once the COMMIT has succeeded: an error from the batch
-        // before the reader is open is this group's, an error after it the next group's. (NpgsqlException.BatchCommand
-        // would say which, but only with IncludeFailedBatchedCommand in the connection string.) The error barrier after
-        // it (a Sync) makes the server send what it has so far: without it the COMMIT's answer waited in the server's
-        // buffer while the next BEGIN waited for its book's lock, and this group's callers with it. Past the barrier,
-        // an error before it still stops the next group beginning: a failed statement leaves the transaction aborted,
-        // so the BEGIN is refused; a COMMIT the server refused (it ends the transaction) lets the next group begin, and
-        // the ROLLBACK that precedes the careful run ends that too.
+        // before the reader is open is this group's, an error after it the next group's. The error barrier after it (a
+        // Sync) makes the server send what it has so far: without it the COMMIT's answer waited in the server's buffer
+        // while the next BEGIN waited for its book's lock, and this group's callers with it. Past the barrier, an error
+        // before it still stops the next group beginning: a failed statement leaves the transaction aborted, so the
+        // BEGIN is refused; a COMMIT the server refused (it ends the transaction) lets the next group begin, and the
+        // ROLLBACK that precedes the careful run ends that too.
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CommittedMarkerSql) { AppendErrorBarrier = true });
         AddBeginCommands(batch, nextBookId, nextReads);
-        var reader = batch.ExecuteReader();
-        // Answered before the next group's results are read: its lock may be held by another process's group for a while.
-        committed();
+        NpgsqlDataReader reader;
         try
         {
+            reader = batch.ExecuteReader();
+        }
+        catch (Exception ex)
+        {
+            var failedAt = FirstFailedCommand(ex, batch);
+            // Not a statement's error (the connection, a timeout with no answer): whether the COMMIT got through is not
+            // known. Never run the group again for it.
+            if (failedAt < 0) throw new CommitOutcomeUnknownException(ex);
+            // A row or the COMMIT refused: nothing of the group was committed (and the next did not begin).
+            if (failedAt <= commitIndex) throw;
+            // The COMMIT succeeded and a later statement failed before the marker's row came back: a cancel (a command
+            // timeout) that the server could act on only after committing lands on the marker, say.
+            committed();
+            nextFailure = ex;
+            return null;
+        }
+        try
+        {
+            // Asserted, since everything above rests on it: no statement before the COMMIT gives rows.
+            if (reader.FieldCount != 1 || reader.GetName(0) != CommittedMarkerColumn)
+                throw new CommitOutcomeUnknownException(new InvalidOperationException(
+                    $"A statement before the COMMIT gave rows ({reader.GetName(0)}): the group's outcome cannot be told from the batch."));
+            committed();
             var last = ReadBeginResults(reader, nextBookId, nextReads, onEarlierResult: true);
             reader.Dispose(); // reads what is left, so that an error in a later statement is met here
             return last;
         }
-        catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+        catch (CommitOutcomeUnknownException)
         {
+            try { reader.Dispose(); } catch (Exception) { /* the outcome is unknown either way */ }
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // After the COMMIT: the next group did not begin (its transaction aborted, or the connection gone).
             try { reader.Dispose(); } catch (Exception) { /* the error above is the one to report */ }
             nextFailure = ex;
             return null;
         }
     }
 
-    private const string CommittedMarkerSql = "SELECT 1";
+    private const string CommittedMarkerColumn = "ledger_committed";
+
+    /// <summary>
+    /// The position in <paramref name="batch"/> of the first statement the server refused, from the exception and those
+    /// it carries (Npgsql gathers the errors of a batch with error barriers into one); -1 if no statement was refused.
+    /// </summary>
+    private static int FirstFailedCommand(Exception exception, NpgsqlBatch batch)
+    {
+        var first = -1;
+        var pending = new Stack<Exception>();
+        pending.Push(exception);
+        // Bounded: an exception's inner exceptions form a finite tree; the depth guard stops a malformed cycle.
+        for (var visited = 0; pending.Count > 0 && visited < 64; visited++)
+        {
+            var current = pending.Pop();
+            if (current is NpgsqlException { BatchCommand: NpgsqlBatchCommand failed } && batch.BatchCommands.IndexOf(failed) is var at and >= 0)
+                first = first < 0 ? at : Math.Min(first, at);
+            if (current is AggregateException aggregate)
+                foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
+            else if (current.InnerException is { } inner) pending.Push(inner);
+        }
+        return first;
+    }
+
+    private const string CommittedMarkerSql = "SELECT 1 AS " + CommittedMarkerColumn;
 
     private void AddBeginCommands(NpgsqlBatch batch, string? bookId, GroupStartReads reads)
     {
