@@ -412,26 +412,20 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 // After this group's COMMIT (reading the next group's start): this group stands; the next begins on its own.
                 nextFailure = ex;
             }
-            catch (CommitOutcomeUnknownException ex)
+            catch (Exception ex) when (ex is CommitOutcomeUnknownException || !session.IsOpen)
             {
-                _logger.LogError(ex, "A group commit's outcome is unknown; {Count} requests are told so.", group.Count);
+                // The connection went while COMMIT was on its way, or the batch's error names no statement (a timeout):
+                // the server may or may not have committed. Never run the group again for it.
+                _logger.LogError(ex, "A group commit's outcome is unknown (connection lost or no statement named); {Count} requests are told so.", group.Count);
                 RollbackGroup(session);
                 foreach (var request in group) request.Fail(new WriteOutcomeUnknownException(ex));
                 return SharedOutcome.Done;
             }
-            catch (Exception ex) when (session.IsOpen)
+            catch (Exception ex)
             {
                 // A request's rows, sent only now, were refused; find whose below.
                 _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests carefully.", group.Count);
                 rerun = true;
-            }
-            catch (Exception ex)
-            {
-                // The connection went while COMMIT was on its way: the server may or may not have committed.
-                _logger.LogError(ex, "The connection was lost during a group commit; {Count} requests have an unknown outcome.", group.Count);
-                RollbackGroup(session);
-                foreach (var request in group) request.Fail(new WriteOutcomeUnknownException(ex));
-                return SharedOutcome.Done;
             }
             if (!rerun)
             {

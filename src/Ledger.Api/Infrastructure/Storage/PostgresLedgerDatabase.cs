@@ -284,15 +284,11 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             reader.Dispose(); // reads what is left, so that an error in a later statement is met here
             return last;
         }
-        catch (CommitOutcomeUnknownException)
-        {
-            try { reader.Dispose(); } catch (Exception) { /* the outcome is unknown either way */ }
-            throw;
-        }
         catch (Exception ex)
         {
-            // After the COMMIT: the next group did not begin (its transaction aborted, or the connection gone).
             try { reader.Dispose(); } catch (Exception) { /* the error above is the one to report */ }
+            if (ex is CommitOutcomeUnknownException) throw;
+            // After the COMMIT: the next group did not begin (its transaction aborted, or the connection gone).
             nextFailure = ex;
             return null;
         }
