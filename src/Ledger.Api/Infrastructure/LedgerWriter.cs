@@ -155,6 +155,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     {
         _queue.Writer.TryComplete();
         if (Volatile.Read(ref _started) == 1) await _stopped.Task.WaitAsync(cancellationToken);
+        _logger.LogInformation("The writer stopped after {Groups} groups; {Known} started from what was known of their book, {Failed} of those ran again.",
+            GroupsCommitted, KnownStartsCommitted, KnownStartsFailed);
     }
 
     public void Dispose() => _queue.Writer.TryComplete();
@@ -305,17 +307,30 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// <param name="nextBegun">That group, begun (null if it was not: this group did not commit as planned, or the next
     /// group's start failed and was rolled back).</param>
     private SharedOutcome CommitSharedGroup(WriteSession session, List<WriteRequest> group, string? bookId, bool canRetry,
-        BegunGroup? begun, (string? BookId, List<WriteRequest> Requests)? next, out BegunGroup? nextBegun)
+        BegunGroup? begun, (string? BookId, List<WriteRequest> Requests)? next, out BegunGroup? nextBegun, bool mayStartKnown = true)
     {
         nextBegun = null;
         Instant stamp;
         LedgerDatabase.GroupStartReads reads;
+        // What this process knew of the book is taken out here and put back only by this group's plain commit: a group
+        // that fails, or runs carefully, leaves nothing known.
+        LedgerDatabase.KnownBookStart? known = null;
+        if (bookId is not null && _knownBooks.Remove(bookId, out var wasKnown) && mayStartKnown && begun is null
+            && KnownStartServes(bookId, wasKnown, group))
+            known = wasKnown;
         if (begun is not null)
         {
             // Held to what it was begun for: the same requests, in the same order.
             if (!ReferenceEquals(begun.Requests, group)) throw new InvalidOperationException("A group was begun for other requests.");
             reads = begun.Reads;
             stamp = StampOf(group, begun.Last);
+        }
+        else if (known is not null)
+        {
+            reads = KnownReadsOf(group, known);
+            // Stamped now, not under the lock: it holds only if nobody commits to the book before this group, which the
+            // group proves under the lock before it can commit (so its stamp follows the book's last, ours).
+            stamp = StampOf(group, known.Stamp);
         }
         else
         {
@@ -327,6 +342,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         }
         session.BeginGroup(stamp, bookId);
+        if (known is not null)
+            // Begun by its first statement, if it sends one before its commit: then it also draws ids for the book's next
+            // group, as a plain begin does, after those it already holds.
+            session.BeginWhenUsed(connection =>
+            {
+                foreach (var (table, ids) in _database.BeginKnownGroup(connection, bookId!, known, IdsDrawnBy(group))) session.AddDrawnIds(table, ids);
+            });
         HintParties(session, group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
@@ -335,7 +357,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
         var rerun = false;
-        for (var i = 0; i < group.Count && !rerun; i++)
+        KnownStartFailedException? knownFailed = null;
+        for (var i = 0; i < group.Count && !rerun && knownFailed is null; i++)
         {
             session.BeginRequest(group[i].DefersGroupState, i);
             session.RequestsLeftInGroup = group.Count - i;
@@ -350,6 +373,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 session.KeepRequest();
                 kept.Add(group[i]);
             }
+            catch (KnownStartFailedException ex)
+            {
+                // The group's deferred begin failed as this request first used the connection: not the request's fault.
+                session.DiscardRequest();
+                knownFailed = ex;
+            }
             catch (Exception ex) when (ex is not DbException && !session.RequestWrote)
             {
                 session.DiscardRequest();
@@ -362,10 +391,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
         }
 
-        if (!rerun)
+        LedgerDatabase.KnownBookStart? knownAfter = null;
+        if (!rerun && knownFailed is null)
         {
             try
             {
+                // What the next group of the book may start from, taken before the totals are written out (and forgotten).
+                if (bookId is not null) knownAfter = Features.Journal.JournalPoster.KnownAfterGroup(session, bookId);
                 // From here nothing reads: the group's rows, totals, commit record and COMMIT go together.
                 session.Finishing = true;
                 session.FlushGroupState();
@@ -382,12 +414,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
         }
 
-        if (!rerun)
+        if (!rerun && knownFailed is null)
         {
             Exception? nextFailure = null;
             LedgerDatabase.GroupStartReads? nextReads = null;
             string? nextLast = null;
             var committed = false;
+            Dictionary<string, List<long>>? drawnForNext = null;
             // Committed: nothing after this may send the group round again.
             void Answer()
             {
@@ -400,8 +433,17 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
             try
             {
-                if (next is { } following)
+                if (session.BeginsWhenUsed)
                 {
+                    // Started from what was known and sent nothing yet: the whole group in one round trip. The next group
+                    // is not begun with it; if it is this book's, it starts from what this one leaves known.
+                    drawnForNext = session.CommitKnown(bookId!, known!, IdsForNextGroup(session, group));
+                    Answer();
+                }
+                else if (next is { } following && (following.BookId != bookId || knownAfter is null || KnownStartsPaused(bookId!)))
+                {
+                    // The next group of another book begins in this commit's round trip; the book's own next group
+                    // starts from what this one leaves known instead, and needs no round trip to begin.
                     nextReads = StartReadsOf(following.Requests, following.BookId);
                     nextLast = session.CommitAndBegin(following.BookId, nextReads, Answer, out nextFailure);
                 }
@@ -411,6 +453,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 // After this group's COMMIT (reading the next group's start): this group stands; the next begins on its own.
                 nextFailure = ex;
+            }
+            catch (KnownStartFailedException ex)
+            {
+                // Nothing of it committed (the statement that failed came before the COMMIT or was the COMMIT), even if
+                // the connection is gone now.
+                knownFailed = ex;
             }
             catch (Exception ex) when (ex is CommitOutcomeUnknownException || !session.IsOpen)
             {
@@ -427,9 +475,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 _logger.LogWarning(ex, "A group's writes were refused at commit; running its {Count} requests carefully.", group.Count);
                 rerun = true;
             }
-            if (!rerun)
+            if (!rerun && knownFailed is null)
             {
                 if (!committed) Answer();
+                if (knownAfter is not null) RememberBook(session, bookId!, knownAfter, drawnForNext, startedKnown: known is not null);
                 if (next is { } begunNext && nextReads is not null)
                 {
                     if (nextFailure is null) nextBegun = new BegunGroup(begunNext.Requests, nextReads, nextLast);
@@ -442,6 +491,25 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 }
                 return SharedOutcome.Done;
             }
+        }
+
+        if (knownFailed is not null)
+        {
+            // Nothing of it committed. The book changed elsewhere, a lock wait timed out, a key was already stored, a
+            // row was refused: run it again from what is stored, as if nothing had been known (that run reads the keys,
+            // so a stored one is answered from its row, and fails or runs carefully as any group does).
+            RollbackGroup(session);
+            Interlocked.Increment(ref _knownStartsFailed);
+            if (knownFailed.Final)
+            {
+                var failure = new WriteNotCommittedException(knownFailed.InnerException ?? knownFailed);
+                foreach (var request in group) request.Fail(failure);
+                return SharedOutcome.Done;
+            }
+            PauseKnownStarts(bookId!, knownFailed.BookChanged);
+            if (knownFailed.BookChanged) _logger.LogDebug("Book {Book} changed since this process last wrote it; its group runs again.", bookId);
+            else _logger.LogInformation(knownFailed, "A group started from what was known of book {Book} did not commit; it runs again.", bookId);
+            return CommitSharedGroup(session, group, bookId, canRetry, begun: null, next, out nextBegun, mayStartKnown: false);
         }
 
         RollbackGroup(session);
@@ -508,10 +576,107 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private static LedgerDatabase.GroupStartReads StartReadsOf(List<WriteRequest> group, string? bookId) => new()
     {
         Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
-        Ids = bookId is null ? [] : IdsDrawnBy(group),
+        // Twice what the group draws: what it leaves is what the book's next group starts from (see KnownBookStart).
+        Ids = bookId is null ? [] : IdsDrawnBy(group).Select(d => (d.Table, 2 * d.Count)).ToList(),
         EventHead = bookId is not null,
         AccountCodes = bookId is null ? [] : AccountsHintedBy(group),
     };
+
+    // What this process knows of each book it wrote last among every process (PostgreSQL; see KnownBookStart), and, per
+    // book, how many of its next groups still read as they begin after a known start found the book changed elsewhere.
+    // Touched by the writer's thread only. Bounded: at most MaxKnownBooks books, MaxKnownAccounts accounts a book.
+    private readonly Dictionary<string, LedgerDatabase.KnownBookStart> _knownBooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Left, int Length)> _knownStartPauses = new(StringComparer.Ordinal);
+
+    private const int MaxKnownBooks = 256;
+    private const int MaxKnownAccounts = 4096;
+
+    // After a book is found changed elsewhere (another process writes it too), its next groups read as they begin, for
+    // twice as many groups each time it happens again, up to this many: a known start that fails costs a round trip and
+    // the group's work twice, so a book that processes take turns at is soon left to the plain begin.
+    private const int MaxKnownStartPause = 256;
+
+    /// <summary>Groups that started from what was known of their book and committed so; exposed for tests and the benchmark.</summary>
+    public long KnownStartsCommitted => Interlocked.Read(ref _knownStartsCommitted);
+    private long _knownStartsCommitted;
+
+    /// <summary>Groups that started from what was known of their book and ran again from what is stored; exposed for tests.</summary>
+    public long KnownStartsFailed => Interlocked.Read(ref _knownStartsFailed);
+    private long _knownStartsFailed;
+
+    /// <summary>
+    /// Whether <paramref name="group"/> can start from <paramref name="known"/>: no pause after a change elsewhere, every
+    /// account its requests hinted known (one not known would be read in a round trip of its own, after the begin), and
+    /// ids enough for what its requests said they draw.
+    /// </summary>
+    private bool KnownStartServes(string bookId, LedgerDatabase.KnownBookStart known, List<WriteRequest> group)
+    {
+        if (_knownStartPauses.TryGetValue(bookId, out var pause) && pause.Left > 0)
+        {
+            _knownStartPauses[bookId] = pause with { Left = pause.Left - 1 };
+            return false;
+        }
+        foreach (var code in AccountsHintedBy(group))
+            if (!known.Accounts.ContainsKey(code)) return false;
+        foreach (var (table, count) in IdsDrawnBy(group))
+            if (!known.Ids.TryGetValue(table, out var ids) || ids.Count < count) return false;
+        return true;
+    }
+
+    private bool KnownStartsPaused(string bookId) => _knownStartPauses.TryGetValue(bookId, out var pause) && pause.Left > 0;
+
+    private void PauseKnownStarts(string bookId, bool bookChanged)
+    {
+        var length = _knownStartPauses.TryGetValue(bookId, out var pause) ? Math.Min(MaxKnownStartPause, pause.Length * 2) : 1;
+        // A failure for another reason (a key already stored, a lock wait) says nothing of other processes: no pause.
+        if (!bookChanged) return;
+        if (_knownStartPauses.Count >= MaxKnownBooks && !_knownStartPauses.ContainsKey(bookId)) _knownStartPauses.Clear();
+        _knownStartPauses[bookId] = (length, length);
+    }
+
+    /// <summary>The reads of a group that starts from <paramref name="known"/>: its keys taken as not stored (see <see cref="LedgerDatabase.CommitKnownGroup"/>).</summary>
+    private static LedgerDatabase.GroupStartReads KnownReadsOf(List<WriteRequest> group, LedgerDatabase.KnownBookStart known)
+    {
+        var reads = new LedgerDatabase.GroupStartReads
+        {
+            Keys = group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+            Book = known.Book,
+            Head = known.Head,
+        };
+        reads.Accounts.AddRange(known.Accounts.Values);
+        foreach (var (table, ids) in known.Ids) reads.DrawnIds[table] = ids;
+        return reads;
+    }
+
+    /// <summary>
+    /// The ids to draw for the book's next group as this group commits in one round trip: enough that, with those left,
+    /// a group like this one finds twice what it draws.
+    /// </summary>
+    private static List<(string Table, int Count)> IdsForNextGroup(WriteSession session, List<WriteRequest> group) =>
+        IdsDrawnBy(group).Select(d => (d.Table, Math.Max(0, 2 * d.Count - session.IdsLeft(d.Table)))).ToList();
+
+    /// <summary>Keeps what <paramref name="bookId"/>'s next group may start from, once this group has committed.</summary>
+    private void RememberBook(WriteSession session, string bookId, LedgerDatabase.KnownBookStart after,
+        Dictionary<string, List<long>>? drawnForNext, bool startedKnown)
+    {
+        if (startedKnown)
+        {
+            Interlocked.Increment(ref _knownStartsCommitted);
+            _knownStartPauses.Remove(bookId);
+        }
+        if (after.Accounts.Count > MaxKnownAccounts) return;
+        if (_knownBooks.Count >= MaxKnownBooks) _knownBooks.Clear();
+        // Left over first, then drawn: ids are used in the order drawn, so they still grow in the book's commit order.
+        var ids = session.TakeIdsLeft();
+        foreach (var (table, drawn) in drawnForNext ?? [])
+        {
+            if (!ids.TryGetValue(table, out var list)) ids[table] = list = [];
+            list.AddRange(drawn);
+        }
+        foreach (var list in ids.Values)
+            if (list.Count > 2 * MaxRequestsPerGroup) list.RemoveRange(2 * MaxRequestsPerGroup, list.Count - 2 * MaxRequestsPerGroup);
+        _knownBooks[bookId] = after with { Stamp = Timestamps.Format(session.Now), CommitId = session.CommitId, Ids = ids };
+    }
 
     /// <summary>A group begun in the previous group's commit round trip: what it read as it began, its book's last stamp.</summary>
     private sealed record BegunGroup(List<WriteRequest> Requests, LedgerDatabase.GroupStartReads Reads, string? Last);
@@ -764,6 +929,23 @@ public sealed class CommitOutcomeUnknownException(Exception inner)
     : Exception("Whether the group's COMMIT succeeded is not known.", inner);
 
 /// <summary>
+/// A group that started from what its process knew of its book did not begin, or did not commit, and nothing of it was
+/// committed: the book changed since (<see cref="BookChanged"/>), a lock wait timed out, a row was refused. The writer
+/// runs the group again from what is stored, as it runs any group.
+/// </summary>
+public sealed class KnownStartFailedException(Exception inner, bool bookChanged, bool final = false)
+    : Exception(bookChanged ? "The book changed since this process last wrote it." : "A group started from what was known of its book did not commit.", inner)
+{
+    public bool BookChanged { get; } = bookChanged;
+
+    /// <summary>
+    /// The group fails with it instead of running again: its book's lock could not be had in time, which a second run
+    /// would wait for as long again (the plain begin fails its group for it too).
+    /// </summary>
+    public bool Final { get; } = final;
+}
+
+/// <summary>
 /// What a write request sees inside the writer: the connection (already in a transaction and a savepoint),
 /// prepared commands reused across requests, the group's timestamp and application-generated ids.
 /// </summary>
@@ -809,6 +991,7 @@ public sealed class WriteSession : IDisposable
         get
         {
             WaitForCopies();
+            BeginIfDeferred();
             FlushWrites();
             RequestWrote = true; // what runs on it is not known here: count it as a write
             return _connection;
@@ -843,7 +1026,41 @@ public sealed class WriteSession : IDisposable
     {
         WaitForCopies();
         Finishing = false;
+        BeginIfDeferred();
         _database.CommitWith(this, _connection, TakePending());
+    }
+
+    /// <summary>
+    /// A group that started from what was known of its book (<see cref="BeginWhenUsed"/>) and has sent nothing: begins,
+    /// proves the book unchanged, sends its rows, draws <paramref name="draw"/> for the book's next group and commits, in
+    /// one round trip (see <see cref="LedgerDatabase.CommitKnownGroup"/>).
+    /// </summary>
+    internal Dictionary<string, List<long>> CommitKnown(string bookId, LedgerDatabase.KnownBookStart known, IReadOnlyList<(string Table, int Count)> draw)
+    {
+        WaitForCopies();
+        Finishing = false;
+        if (_beginWhenUsed is null) throw new InvalidOperationException("The group has begun: it commits as any other.");
+        _beginWhenUsed = null;
+        return _database.CommitKnownGroup(_connection, TakePending(), bookId, known, draw);
+    }
+
+    // The begin of a group that started from what was known of its book, until its first statement (PostgreSQL).
+    private Action<DbConnection>? _beginWhenUsed;
+
+    /// <summary>
+    /// Defers the group's begin to its first statement (a read, a row sent, a copy); a group that sends nothing before its
+    /// commit begins in its commit's round trip (<see cref="CommitKnown"/>). Set after <see cref="BeginGroup"/>.
+    /// </summary>
+    internal void BeginWhenUsed(Action<DbConnection> begin) => _beginWhenUsed = begin;
+
+    /// <summary>Whether the group's begin still waits for its first statement.</summary>
+    internal bool BeginsWhenUsed => _beginWhenUsed is not null;
+
+    private void BeginIfDeferred()
+    {
+        if (_beginWhenUsed is not { } begin) return;
+        _beginWhenUsed = null; // once: a failed begin fails the group, which runs again from what is stored
+        begin(_connection);
     }
 
     /// <summary>As <see cref="Commit"/>, beginning the next group in the same round trip (see <see cref="LedgerDatabase.CommitAndBegin"/>).</summary>
@@ -852,6 +1069,7 @@ public sealed class WriteSession : IDisposable
     {
         WaitForCopies();
         Finishing = false;
+        BeginIfDeferred();
         return _database.CommitAndBegin(this, _connection, TakePending(), nextBookId, nextReads, committed, out nextFailure);
     }
 
@@ -868,6 +1086,7 @@ public sealed class WriteSession : IDisposable
     {
         if (_pendingWrites.Count == 0) return;
         WaitForCopies(); // rows deferred after a copy began go after it
+        BeginIfDeferred();
         RequestWrote = true;
         _database.WriteDeferred(_connection, TakePending());
     }
@@ -898,6 +1117,7 @@ public sealed class WriteSession : IDisposable
     private DbCommand CommandKeepingWrites(string sql)
     {
         WaitForCopies(); // one statement at a time on a connection: the caller runs this one next
+        BeginIfDeferred();
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
@@ -1053,6 +1273,7 @@ public sealed class WriteSession : IDisposable
     /// </summary>
     internal void StartCopy(Action<DbConnection> copy)
     {
+        BeginIfDeferred();
         FlushWrites();
         RequestWrote = true;
         try
@@ -1118,8 +1339,9 @@ public sealed class WriteSession : IDisposable
         Finishing = false;
         RequestsLeftInGroup = 1;
         _plansForValues = false;
-        // Nothing cached outlives a group: ids are drawn under one group's lock and used in that group only.
+        // Nothing cached here outlives a group (what the writer knows of a book across groups it hands in itself).
         ResetGroupState();
+        CommitId = 0;
         _maxEntryIdInGroup = 0;
         _afterCommit.Clear();
     }
@@ -1164,6 +1386,7 @@ public sealed class WriteSession : IDisposable
 
     internal void ResetGroupState()
     {
+        _beginWhenUsed = null; // a group rolled back before it began has no transaction to end
         _pendingWrites.Clear();
         _requestPendingStart = 0;
         _idBlocks.Clear();
@@ -1188,7 +1411,24 @@ public sealed class WriteSession : IDisposable
         // PostgreSQL: per book, for the book this group locked; a bookless group (keys, purges) touches no report. Written
         // as rows, which the engine sends with the group's other writes.
         if (_groupBookId is null) return;
-        InsertRows("commits", CommitColumns, [[NextId("commits"), _groupBookId, Timestamps.Format(Now), _maxEntryIdInGroup]]);
+        CommitId = NextId("commits");
+        InsertRows("commits", CommitColumns, [[CommitId, _groupBookId, Timestamps.Format(Now), _maxEntryIdInGroup]]);
+    }
+
+    /// <summary>The id of the commit record this group wrote (PostgreSQL book groups; 0 before it is written).</summary>
+    internal long CommitId { get; private set; }
+
+    /// <summary>How many ids drawn for <paramref name="table"/> this group has not used.</summary>
+    internal int IdsLeft(string table) => _idBlocks.TryGetValue(table, out var block) ? block.Count : 0;
+
+    /// <summary>The ids drawn and not used, by table, in the order drawn; the session forgets them.</summary>
+    internal Dictionary<string, List<long>> TakeIdsLeft()
+    {
+        var left = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        foreach (var (table, block) in _idBlocks)
+            if (block.Count > 0) left[table] = [.. block];
+        _idBlocks.Clear();
+        return left;
     }
 
     private static readonly string[] CommitColumns = ["id", "book_id", "recorded_at", "max_entry_id"];

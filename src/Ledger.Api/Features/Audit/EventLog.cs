@@ -109,6 +109,9 @@ public static class EventLog
 
         public void Advance(string bookId, long sequence, string hash) => _heads.Stage(bookId, (sequence, hash));
 
+        /// <summary>The book's last event as the group knows it (its requests' kept events included), if it knows it.</summary>
+        public bool TryGetHead(string bookId, out (long Sequence, string Hash) head) => _heads.TryGetValue(bookId, out head);
+
         // Every event of a group happens at the group's instant: formatted once, not once per entry of a batch.
         private (NodaTime.Instant At, string Text)? _occurredAt;
 

@@ -273,6 +273,25 @@ public static class JournalPoster
     }
 
     /// <summary>
+    /// What the book's next group may start from once this group commits (see <see cref="LedgerDatabase.KnownBookStart"/>):
+    /// the book's row, the accounts and the last event as the group leaves them. Taken after its last request was kept
+    /// and before its totals are written out. Null when the group does not hold the book's row or last event (a request
+    /// that does not defer made it forget them, say): its next group reads them.
+    /// </summary>
+    internal static LedgerDatabase.KnownBookStart? KnownAfterGroup(WriteSession session, string bookId)
+    {
+        var totals = session.GroupState<LedgerTotals>();
+        if (!totals.TryGetBook(bookId, out var book)) return null;
+        if (!session.GroupState<Audit.EventLog.EventChain>().TryGetHead(bookId, out var head)) return null;
+        var accounts = new Dictionary<string, LedgerDatabase.AccountPostingRow>(StringComparer.Ordinal);
+        foreach (var (code, account) in totals.AccountsOf(bookId))
+            accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+        var row = new LedgerDatabase.BookPostingRow(book.NextNumber, book.TotalDebit,
+            book.LockDate is { } lockDate ? DateText.Format(lockDate) : null, book.ReceivablesAccount, book.PayablesAccount);
+        return new LedgerDatabase.KnownBookStart(row, accounts, head);
+    }
+
+    /// <summary>
     /// The accounts among the codes: from the group's cache, the rest read together (see <see cref="PaddedInQuery"/>) and
     /// remembered for the group, or the whole chart once when many requests of the group are still to come.
     /// </summary>

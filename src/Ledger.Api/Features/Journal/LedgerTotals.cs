@@ -51,6 +51,20 @@ public sealed class LedgerTotals : IGroupState
 
     public bool IsKnownMissing(string bookId, string code) => _missing.Contains((bookId, code));
 
+    /// <summary>
+    /// Every account of <paramref name="bookId"/> the group holds, as it stands with the requests kept so far: read, or
+    /// changed by them.
+    /// </summary>
+    public Dictionary<string, AccountTotals> AccountsOf(string bookId)
+    {
+        var accounts = new Dictionary<string, AccountTotals>(StringComparer.Ordinal);
+        foreach (var ((book, code), account) in _read)
+            if (book == bookId) accounts[code] = account;
+        foreach (var ((book, code), account) in _accounts.Known)
+            if (book == bookId) accounts[code] = account;
+        return accounts;
+    }
+
     /// <summary>Whether the whole chart of <paramref name="bookId"/> has been read into this group.</summary>
     public bool HoldsChartOf(string bookId) => _chartsRead.Contains(bookId);
 

@@ -124,6 +124,29 @@ public abstract class LedgerDatabase
         throw new InvalidOperationException($"{Engine} has a single writer; its groups begin on their own.");
 
     /// <summary>
+    /// Begins, when its first statement is about to be sent, a group that started from what this process knew of its book
+    /// (<see cref="KnownBookStart"/>): the transaction, the book's row lock, and the proof that nobody committed to the
+    /// book since (engines with several writing processes).
+    /// </summary>
+    /// <exception cref="KnownStartFailedException">The group did not begin, or the book changed: it runs again from what is stored.</exception>
+    /// <returns>Ids drawn for <paramref name="draw"/> under the lock (what the group and the book's next group will use).</returns>
+    internal virtual Dictionary<string, List<long>> BeginKnownGroup(DbConnection connection, string bookId, KnownBookStart known,
+        IReadOnlyList<(string Table, int Count)> draw) =>
+        throw new InvalidOperationException($"{Engine} has a single writer; its groups read what they need as they go.");
+
+    /// <summary>
+    /// A group that started from what this process knew of its book and sent nothing yet, in one round trip: its
+    /// transaction, the book's lock and the proof that nobody committed to the book since, its rows, ids drawn for the
+    /// book's next group (<paramref name="draw"/>) and COMMIT.
+    /// </summary>
+    /// <returns>The ids drawn, by table.</returns>
+    /// <exception cref="KnownStartFailedException">Nothing of the group was committed: it runs again from what is stored.</exception>
+    /// <exception cref="CommitOutcomeUnknownException">Whether the COMMIT got through is not known.</exception>
+    internal virtual Dictionary<string, List<long>> CommitKnownGroup(DbConnection connection, IReadOnlyList<WriteSession.Deferred> pending,
+        string bookId, KnownBookStart known, IReadOnlyList<(string Table, int Count)> draw) =>
+        throw new InvalidOperationException($"{Engine} has a single writer; its groups read what they need as they go.");
+
+    /// <summary>
     /// Runs <paramref name="sql"/> once per row of parameter values (named <paramref name="names"/>): a prepared
     /// command per row here; PostgreSQL sends them all in one round trip.
     /// </summary>
@@ -205,6 +228,26 @@ public abstract class LedgerDatabase
 
     /// <summary>What posting needs of an account's row: its id, whether it is archived, its all-time totals.</summary>
     internal readonly record struct AccountPostingRow(string Code, long Id, bool Archived, long Debit, long Credit);
+
+    /// <summary>
+    /// What this process knows of a book as its own last group there committed it (engines with several writing
+    /// processes): the book's posting row, the accounts that group held, the book's last event, that group's stamp and
+    /// commit record, and ids drawn under the book's lock and not yet used. The book's next group in this process may
+    /// start from it instead of reading (see <see cref="LedgerWriter"/>); it holds only while no other group has committed
+    /// to the book, which the group proves under the lock before anything of it can commit.
+    /// </summary>
+    internal sealed record KnownBookStart(BookPostingRow Book, IReadOnlyDictionary<string, AccountPostingRow> Accounts,
+        (long Sequence, string Hash) Head)
+    {
+        /// <summary>The stamp of the group that left the book so (its commit record's recorded_at).</summary>
+        public string Stamp { get; init; } = "";
+
+        /// <summary>That group's commit record: every later group of the book records another, stamped at or after <see cref="Stamp"/>.</summary>
+        public long CommitId { get; init; }
+
+        /// <summary>Ids drawn under the book's lock by this process and not used, by table, in the order drawn.</summary>
+        public Dictionary<string, List<long>> Ids { get; init; } = new(StringComparer.Ordinal);
+    }
 
     internal sealed record StoredKey(string Key, string RequestHash, int StatusCode, string? Location, string ResponseBody);
 
