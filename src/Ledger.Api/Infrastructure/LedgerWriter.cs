@@ -316,7 +316,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         // that fails, or runs carefully, leaves nothing known.
         LedgerDatabase.KnownBookStart? known = null;
         if (bookId is not null && _knownBooks.Remove(bookId, out var wasKnown) && mayStartKnown && begun is null
-            && KnownStartServes(bookId, wasKnown, group))
+            && KnownStartServes(bookId))
             known = wasKnown;
         if (begun is not null)
         {
@@ -342,13 +342,28 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 return canRetry && !session.IsOpen ? SharedOutcome.RetryOnNewConnection : SharedOutcome.Done;
         }
         session.BeginGroup(stamp, bookId);
+        var beginNow = false;
         if (known is not null)
-            // Begun by its first statement, if it sends one before its commit: then it also draws ids for the book's next
-            // group, as a plain begin does, after those it already holds.
+        {
+            // Begun by its first statement, if it sends one before its commit, or at once when it lacks accounts its
+            // requests hinted or ids they draw: that round trip reads those accounts and draws ids for this group and the
+            // book's next (after those it holds, so they are used in the order drawn). Either way the group then holds
+            // what was known and what was read, and leaves both to the book's next group: what is known of a book grows
+            // from group to group, up to its whole chart, until groups need no round trip to begin.
+            var unknownCodes = AccountsHintedBy(group).Where(code => !known.Accounts.ContainsKey(code)).ToList();
+            beginNow = unknownCodes.Count > 0 || IdsDrawnBy(group).Any(d => !known.Ids.TryGetValue(d.Table, out var ids) || ids.Count < d.Count)
+                // A connection idle for a while may have been dropped by the server (a restart, a failover, an idle
+                // timeout) in a way that names no statement: found by a begin of its own, the group is run again on a
+                // new connection; found in the round trip with its COMMIT, the group's outcome would be unknown.
+                || Environment.TickCount64 - session.LastCommittedAt > KnownStartIdleLimitMs;
             session.BeginWhenUsed(connection =>
             {
-                foreach (var (table, ids) in _database.BeginKnownGroup(connection, bookId!, known, IdsDrawnBy(group))) session.AddDrawnIds(table, ids);
+                var startReads = new LedgerDatabase.GroupStartReads { Ids = IdsToTopUp(session, group), AccountCodes = unknownCodes };
+                _database.BeginKnownGroup(connection, bookId!, known, startReads);
+                foreach (var (table, ids) in startReads.DrawnIds) session.AddDrawnIds(table, ids);
+                Features.Journal.JournalPoster.Known(session, bookId!, startReads);
             });
+        }
         HintParties(session, group);
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
@@ -358,6 +373,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         var kept = new List<WriteRequest>(group.Count);
         var rerun = false;
         KnownStartFailedException? knownFailed = null;
+        if (beginNow)
+        {
+            try { session.BeginNow(); }
+            catch (KnownStartFailedException ex) { knownFailed = ex; }
+        }
         for (var i = 0; i < group.Count && !rerun && knownFailed is null; i++)
         {
             session.BeginRequest(group[i].DefersGroupState, i);
@@ -391,6 +411,13 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             }
         }
 
+        // A request refused before it wrote stored no key row: had its key been stored, the INSERT that proves a known
+        // start's keys new never ran, and the refusal would be given where the stored answer is due (a retried issue of
+        // an invoice refused as "already issued", say). Such a group runs again as a plain group, which reads its keys.
+        if (!rerun && knownFailed is null && known is not null && held.Any(h => h.Request.IdempotencyKey is not null))
+            knownFailed = new KnownStartFailedException(
+                new InvalidOperationException("A request with an Idempotency-Key was refused in a group that took its key for new."), bookChanged: false);
+
         LedgerDatabase.KnownBookStart? knownAfter = null;
         if (!rerun && knownFailed is null)
         {
@@ -406,6 +433,11 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 // sent: the group runs again carefully, which tells whose rows were refused (or, the connection gone, its
                 // requests are told nothing was committed), as when any request fails.
                 session.WaitForCopies();
+            }
+            catch (KnownStartFailedException ex)
+            {
+                // Its deferred begin, sent by writing out group state (nothing does so while finishing today).
+                knownFailed = ex;
             }
             catch (Exception ex)
             {
@@ -437,7 +469,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
                 {
                     // Started from what was known and sent nothing yet: the whole group in one round trip. The next group
                     // is not begun with it; if it is this book's, it starts from what this one leaves known.
-                    drawnForNext = session.CommitKnown(bookId!, known!, IdsForNextGroup(session, group));
+                    drawnForNext = session.CommitKnown(bookId!, known!, IdsToTopUp(session, group));
                     Answer();
                 }
                 else if (next is { } following && (following.BookId != bookId || knownAfter is null || KnownStartsPaused(bookId!)))
@@ -478,6 +510,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             if (!rerun && knownFailed is null)
             {
                 if (!committed) Answer();
+                session.LastCommittedAt = Environment.TickCount64;
                 if (knownAfter is not null) RememberBook(session, bookId!, knownAfter, drawnForNext, startedKnown: known is not null);
                 if (next is { } begunNext && nextReads is not null)
                 {
@@ -588,7 +621,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private readonly Dictionary<string, LedgerDatabase.KnownBookStart> _knownBooks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Left, int Length)> _knownStartPauses = new(StringComparer.Ordinal);
 
-    private const int MaxKnownBooks = 256;
+    private const int MaxKnownBooks = 64;
+
+    // How long the writer's connection may have been idle for a group to begin in its commit's round trip.
+    private const long KnownStartIdleLimitMs = 1_000;
     private const int MaxKnownAccounts = 4096;
 
     // After a book is found changed elsewhere (another process writes it too), its next groups read as they begin, for
@@ -604,23 +640,12 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     public long KnownStartsFailed => Interlocked.Read(ref _knownStartsFailed);
     private long _knownStartsFailed;
 
-    /// <summary>
-    /// Whether <paramref name="group"/> can start from <paramref name="known"/>: no pause after a change elsewhere, every
-    /// account its requests hinted known (one not known would be read in a round trip of its own, after the begin), and
-    /// ids enough for what its requests said they draw.
-    /// </summary>
-    private bool KnownStartServes(string bookId, LedgerDatabase.KnownBookStart known, List<WriteRequest> group)
+    /// <summary>Whether a group of <paramref name="bookId"/> may start from what is known of it: no pause after a change elsewhere.</summary>
+    private bool KnownStartServes(string bookId)
     {
-        if (_knownStartPauses.TryGetValue(bookId, out var pause) && pause.Left > 0)
-        {
-            _knownStartPauses[bookId] = pause with { Left = pause.Left - 1 };
-            return false;
-        }
-        foreach (var code in AccountsHintedBy(group))
-            if (!known.Accounts.ContainsKey(code)) return false;
-        foreach (var (table, count) in IdsDrawnBy(group))
-            if (!known.Ids.TryGetValue(table, out var ids) || ids.Count < count) return false;
-        return true;
+        if (!_knownStartPauses.TryGetValue(bookId, out var pause) || pause.Left == 0) return true;
+        _knownStartPauses[bookId] = pause with { Left = pause.Left - 1 };
+        return false;
     }
 
     private bool KnownStartsPaused(string bookId) => _knownStartPauses.TryGetValue(bookId, out var pause) && pause.Left > 0;
@@ -649,10 +674,10 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// The ids to draw for the book's next group as this group commits in one round trip: enough that, with those left,
-    /// a group like this one finds twice what it draws.
+    /// The ids a group that started from what was known draws as it begins or commits: enough that, with those it holds
+    /// unused, it and a group like it after it find what they draw.
     /// </summary>
-    private static List<(string Table, int Count)> IdsForNextGroup(WriteSession session, List<WriteRequest> group) =>
+    private static List<(string Table, int Count)> IdsToTopUp(WriteSession session, List<WriteRequest> group) =>
         IdsDrawnBy(group).Select(d => (d.Table, Math.Max(0, 2 * d.Count - session.IdsLeft(d.Table)))).ToList();
 
     /// <summary>Keeps what <paramref name="bookId"/>'s next group may start from, once this group has committed.</summary>
@@ -1055,6 +1080,12 @@ public sealed class WriteSession : IDisposable
 
     /// <summary>Whether the group's begin still waits for its first statement.</summary>
     internal bool BeginsWhenUsed => _beginWhenUsed is not null;
+
+    /// <summary>When (Environment.TickCount64) a group last committed on this session's connection; 0 for none yet.</summary>
+    internal long LastCommittedAt { get; set; }
+
+    /// <summary>Begins the group now if its begin was deferred (<see cref="BeginWhenUsed"/>).</summary>
+    internal void BeginNow() => BeginIfDeferred();
 
     private void BeginIfDeferred()
     {

@@ -5,6 +5,7 @@ using Dapper;
 using Ledger.Api.Features.Books;
 using Ledger.Api.Features.Journal;
 using Ledger.Api.Infrastructure;
+using Ledger.Api.Tests.Reports;
 using Ledger.Api.Tests.Support;
 using Ledger.Domain;
 using Microsoft.Extensions.DependencyInjection;
@@ -132,6 +133,32 @@ public sealed class KnownBookStartTests(SharedApp shared) : SharedAppTest(shared
         var next = await (await Admin.PostRawAsync(url, Body.Replace("June", "July"), "rent-2026-07")).AssertCreatedAsync();
         Assert.Equal(2, next["number"]!.GetValue<long>());
         Assert.Equal(committedKnown + 1, writer.KnownStartsCommitted);
+        await AssertBookTiesOutAsync(book, entries: 2);
+    }
+
+    /// <summary>
+    /// A retry whose request would now be refused (its date has since been locked) is answered from its key's stored
+    /// row, not refused: a group that took its keys for new stores no key row for a refused request, so nothing in it
+    /// would have failed to say the key was stored.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_retry_now_refused_is_answered_from_its_stored_key_though_the_group_took_it_for_new()
+    {
+        var book = await StandardBookAsync();
+        var writer = App.Services.GetRequiredService<LedgerWriter>();
+        const string March = """{"date":"2026-03-10","description":"Rent March","lines":[{"account":"6000","debit":"900.00"},{"account":"1010","credit":"900.00"}]}""";
+        var url = $"/v1/books/{book}/journal-entries";
+        var original = await (await Admin.PostRawAsync(url, March, "rent-2026-03")).AssertCreatedAsync();
+        var locked = await Admin.PutJsonAsync($"/v1/books/{book}/lock-date", new { date = "2026-03-31" });
+        Assert.True(locked.IsSuccessStatusCode, await locked.Content.ReadAsStringAsync());
+        // A later post makes the book known again, lock date and all.
+        await (await Admin.PostRawAsync(url, March.Replace("2026-03-10", "2026-04-10").Replace("March", "April"), "rent-2026-04")).AssertCreatedAsync();
+
+        var failed = writer.KnownStartsFailed;
+        var retry = await Admin.PostRawAsync(url, March, "rent-2026-03");
+        Assert.True(JsonNode.DeepEquals(original, await retry.AssertCreatedAsync()));
+        Assert.True(retry.Headers.Contains("Idempotency-Replayed"));
+        Assert.Equal(failed + 1, writer.KnownStartsFailed);
         await AssertBookTiesOutAsync(book, entries: 2);
     }
 

@@ -124,14 +124,14 @@ public abstract class LedgerDatabase
         throw new InvalidOperationException($"{Engine} has a single writer; its groups begin on their own.");
 
     /// <summary>
-    /// Begins, when its first statement is about to be sent, a group that started from what this process knew of its book
-    /// (<see cref="KnownBookStart"/>): the transaction, the book's row lock, and the proof that nobody committed to the
-    /// book since (engines with several writing processes).
+    /// Begins a group that started from what this process knew of its book (<see cref="KnownBookStart"/>), when its first
+    /// statement is about to be sent or at once: the transaction, the book's row lock, the proof that nobody committed to
+    /// the book since, and in the same round trip the ids of <see cref="GroupStartReads.Ids"/> and the accounts of
+    /// <see cref="GroupStartReads.AccountCodes"/> (what was not known), answered in <paramref name="reads"/> (engines with
+    /// several writing processes).
     /// </summary>
     /// <exception cref="KnownStartFailedException">The group did not begin, or the book changed: it runs again from what is stored.</exception>
-    /// <returns>Ids drawn for <paramref name="draw"/> under the lock (what the group and the book's next group will use).</returns>
-    internal virtual Dictionary<string, List<long>> BeginKnownGroup(DbConnection connection, string bookId, KnownBookStart known,
-        IReadOnlyList<(string Table, int Count)> draw) =>
+    internal virtual void BeginKnownGroup(DbConnection connection, string bookId, KnownBookStart known, GroupStartReads reads) =>
         throw new InvalidOperationException($"{Engine} has a single writer; its groups read what they need as they go.");
 
     /// <summary>

@@ -294,16 +294,27 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         }
     }
 
-    internal override Dictionary<string, List<long>> BeginKnownGroup(DbConnection connection, string bookId, KnownBookStart known,
-        IReadOnlyList<(string Table, int Count)> draw)
+    internal override void BeginKnownGroup(DbConnection connection, string bookId, KnownBookStart known, GroupStartReads reads)
     {
-        using var batch = new NpgsqlBatch((NpgsqlConnection)connection);
+        using var batch = new NpgsqlBatch((NpgsqlConnection)connection) { Timeout = KnownBatchTimeoutSeconds };
         var check = AddKnownBeginCommands(batch, bookId, known);
-        var draws = AddDraws(batch, draw);
+        var draws = AddDraws(batch, reads.Ids);
+        if (reads.AccountCodes.Count > 0)
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(SelectAccountsByCodeSql)
+            {
+                Parameters = { Parameter(null, bookId), new NpgsqlParameter<string[]> { TypedValue = [.. reads.AccountCodes] } },
+            });
         try
         {
             using var reader = batch.ExecuteReader();
-            return ReadKnownStart(reader, draws);
+            foreach (var (table, ids) in ReadKnownStart(reader, draws)) reads.DrawnIds[table] = ids;
+            if (reads.AccountCodes.Count > 0)
+            {
+                if (!reader.NextResult()) throw new InvalidOperationException("The group's start gave fewer results than it asked for.");
+                while (reader.Read())
+                    reads.Accounts.Add(new AccountPostingRow(reader.GetString(4), reader.GetInt64(0), reader.GetInt64(1) != 0,
+                        reader.GetInt64(2), reader.GetInt64(3)));
+            }
         }
         catch (Exception ex)
         {
@@ -378,17 +389,24 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         // After the COMMIT, as in CommitAndBegin: an error the server reports once the COMMIT has answered (the session
         // ended by an administrator, say) falls on the marker, not on the COMMIT, and is known to have come after it.
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CommittedMarkerSql));
-        Dictionary<string, List<long>> drawn;
+        batch.Timeout = KnownBatchTimeoutSeconds;
+        Dictionary<string, List<long>>? drawn = null;
+        var committed = false;
         try
         {
             using var reader = batch.ExecuteReader();
             drawn = ReadKnownStart(reader, draws);
             if (!reader.NextResult() || reader.FieldCount != 1 || reader.GetName(0) != CommittedMarkerColumn)
                 throw new CommitOutcomeUnknownException(new InvalidOperationException("The group's commit gave other results than it asked for."));
+            committed = true; // the marker answered: what fails from here (finishing the reader) comes after the COMMIT
         }
         catch (CommitOutcomeUnknownException)
         {
             throw;
+        }
+        catch (Exception) when (committed)
+        {
+            return drawn!;
         }
         catch (Exception ex)
         {
@@ -404,6 +422,10 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         }
         return drawn;
     }
+
+    // Longer than the writer's lock_timeout (30 s, OpenWriter): a lock wait ends in the server's error, which names the
+    // lock's statement (so nothing was committed), and not in the client giving up, which names none (outcome unknown).
+    private const int KnownBatchTimeoutSeconds = 45;
 
     /// <summary>
     /// BEGIN, the book's row lock, and the check that the book is as <paramref name="known"/> says; answers the check's
@@ -425,14 +447,21 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     }
 
     // Run under the book's lock, so nothing can commit to the book after it and before this group. Every group of a book,
-    // in every process, records a commit row stamped at or after the book's last (LedgerWriter.StampOf), so one other than
-    // the known group's, stamped at or after it, is a group this process has not seen; the book's numbers and last event
-    // are checked too, as what the group builds on.
+    // in every process, records a commit row stamped at or after the book's last (LedgerWriter.StampOf), so a last stamp
+    // other than the known group's, or a later row with its stamp (commit ids are drawn under the lock, so a later group's
+    // is higher; an earlier group of this process may share the stamp when another process's clock runs ahead), is a
+    // group this process has not seen; the book's
+    // numbers and last event are checked too, as what the group builds on. Each part is one index probe whatever the
+    // plan: as "NOT EXISTS (… recorded_at >= $4 …)" and "sequence > $6", the generic plan Npgsql's prepared statement
+    // settles on scanned both tables (one book holds every row of a benchmark's database), 2.8 ms a group on average
+    // over 50,000 single posts and growing with the book; as MAX (read from the end of the index) and an equality probe,
+    // 0.35 ms at 21,000 events.
     private const string KnownBookCheckSql = """
         SELECT ledger_expect(
             EXISTS (SELECT 1 FROM books WHERE id = $1 AND next_entry_number = $2 AND total_debit = $3)
-            AND NOT EXISTS (SELECT 1 FROM commits WHERE book_id = $1 AND recorded_at >= $4 AND id <> $5)
-            AND NOT EXISTS (SELECT 1 FROM events WHERE book_id = $1 AND sequence > $6),
+            AND (SELECT MAX(recorded_at) FROM commits WHERE book_id = $1) = $4
+            AND NOT EXISTS (SELECT 1 FROM commits WHERE book_id = $1 AND recorded_at = $4 AND id > $5)
+            AND COALESCE((SELECT MAX(sequence) FROM events WHERE book_id = $1), 0) <= $6,
             'the book changed since this process last wrote it; its group runs again from what is stored')
         """;
 
