@@ -368,6 +368,9 @@ public sealed class LedgerWriter : IHostedService, IDisposable
         foreach (var (table, ids) in reads.DrawnIds) session.AddDrawnIds(table, ids);
         if (reads.Head is { } head) session.GroupState<Features.Audit.EventLog.EventChain>().Known(bookId!, head.Sequence, head.Hash);
         if (bookId is not null) Features.Journal.JournalPoster.Known(session, bookId, reads);
+        // The accounts known are not copied into the group (a book's whole chart, every group): the group reads through
+        // to them, and writes what it read or changed back into them at its end (KnownAfterGroup).
+        if (known is not null) Features.Journal.JournalPoster.StartFrom(session, bookId!, known);
         Idempotency.Known(session, reads.Keys, reads.StoredKeys);
         var held = new List<(WriteRequest Request, Exception Refusal)>();
         var kept = new List<WriteRequest>(group.Count);
@@ -668,7 +671,6 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             Book = known.Book,
             Head = known.Head,
         };
-        reads.Accounts.AddRange(known.Accounts.Values);
         foreach (var (table, ids) in known.Ids) reads.DrawnIds[table] = ids;
         return reads;
     }

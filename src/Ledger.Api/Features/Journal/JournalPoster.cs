@@ -273,6 +273,13 @@ public static class JournalPoster
     }
 
     /// <summary>
+    /// A group that starts from what its process knew of the book (<see cref="LedgerDatabase.KnownBookStart"/>; its book's
+    /// row is given as read, by <see cref="Known"/>): its accounts read through to those known.
+    /// </summary>
+    internal static void StartFrom(WriteSession session, string bookId, LedgerDatabase.KnownBookStart known) =>
+        session.GroupState<LedgerTotals>().StartFrom(bookId, known.Accounts);
+
+    /// <summary>
     /// What the book's next group may start from once this group commits (see <see cref="LedgerDatabase.KnownBookStart"/>):
     /// the book's row, the accounts and the last event as the group leaves them. Taken after its last request was kept
     /// and before its totals are written out. Null when the group does not hold the book's row or last event (a request
@@ -283,9 +290,7 @@ public static class JournalPoster
         var totals = session.GroupState<LedgerTotals>();
         if (!totals.TryGetBook(bookId, out var book)) return null;
         if (!session.GroupState<Audit.EventLog.EventChain>().TryGetHead(bookId, out var head)) return null;
-        var accounts = new Dictionary<string, LedgerDatabase.AccountPostingRow>(StringComparer.Ordinal);
-        foreach (var (code, account) in totals.AccountsOf(bookId))
-            accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+        var accounts = totals.AccountsAfterGroup(bookId);
         var row = new LedgerDatabase.BookPostingRow(book.NextNumber, book.TotalDebit,
             book.LockDate is { } lockDate ? DateText.Format(lockDate) : null, book.ReceivablesAccount, book.PayablesAccount);
         return new LedgerDatabase.KnownBookStart(row, accounts, head);

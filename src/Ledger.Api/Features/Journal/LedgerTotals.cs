@@ -37,8 +37,37 @@ public sealed class LedgerTotals : IGroupState
     /// <summary>A book as read in this group, not changed: served from here until the group ends, never written back.</summary>
     public void RememberRead(string bookId, BookTotals book) => _booksRead[bookId] = book;
 
-    public bool TryGetAccount(string bookId, string code, out AccountTotals account) =>
-        _accounts.TryGetValue((bookId, code), out account) || _read.TryGetValue((bookId, code), out account);
+    public bool TryGetAccount(string bookId, string code, out AccountTotals account)
+    {
+        if (_accounts.TryGetValue((bookId, code), out account) || _read.TryGetValue((bookId, code), out account)) return true;
+        if (_known is not { } known || known.BookId != bookId || !known.Accounts.TryGetValue(code, out var row)) return false;
+        account = new AccountTotals(row.Id, row.Archived, row.Debit, row.Credit);
+        return true;
+    }
+
+    // The accounts of one book as its process's last group there left them (LedgerWriter's known start): read as if read
+    // in this group, and dropped whenever the rows read are (a request rolled back, work that does not defer).
+    private (string BookId, Dictionary<string, LedgerDatabase.AccountPostingRow> Accounts)? _known;
+
+    /// <summary>Reads <paramref name="bookId"/>'s accounts through <paramref name="accounts"/> (not copied) until the rows read are dropped.</summary>
+    internal void StartFrom(string bookId, Dictionary<string, LedgerDatabase.AccountPostingRow> accounts) => _known = (bookId, accounts);
+
+    /// <summary>
+    /// Every account of <paramref name="bookId"/> the group holds, as it stands with the requests kept so far: those it
+    /// started from (<see cref="StartFrom"/>) with what it read or changed written into them, or else what it read or
+    /// changed. The dictionary it started from is changed in place and handed on.
+    /// </summary>
+    internal Dictionary<string, LedgerDatabase.AccountPostingRow> AccountsAfterGroup(string bookId)
+    {
+        var accounts = _known is { } known && known.BookId == bookId
+            ? known.Accounts
+            : new Dictionary<string, LedgerDatabase.AccountPostingRow>(StringComparer.Ordinal);
+        foreach (var ((book, code), account) in _read)
+            if (book == bookId) accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+        foreach (var ((book, code), account) in _accounts.Known)
+            if (book == bookId) accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+        return accounts;
+    }
 
     /// <summary>An account as read in this group, not changed: served from here until the group ends, never written back.</summary>
     public void RememberRead(string bookId, string code, AccountTotals account) => _read[(bookId, code)] = account;
@@ -50,20 +79,6 @@ public sealed class LedgerTotals : IGroupState
     public void RememberMissing(string bookId, string code) => _missing.Add((bookId, code));
 
     public bool IsKnownMissing(string bookId, string code) => _missing.Contains((bookId, code));
-
-    /// <summary>
-    /// Every account of <paramref name="bookId"/> the group holds, as it stands with the requests kept so far: read, or
-    /// changed by them.
-    /// </summary>
-    public Dictionary<string, AccountTotals> AccountsOf(string bookId)
-    {
-        var accounts = new Dictionary<string, AccountTotals>(StringComparer.Ordinal);
-        foreach (var ((book, code), account) in _read)
-            if (book == bookId) accounts[code] = account;
-        foreach (var ((book, code), account) in _accounts.Known)
-            if (book == bookId) accounts[code] = account;
-        return accounts;
-    }
 
     /// <summary>Whether the whole chart of <paramref name="bookId"/> has been read into this group.</summary>
     public bool HoldsChartOf(string bookId) => _chartsRead.Contains(bookId);
@@ -104,6 +119,7 @@ public sealed class LedgerTotals : IGroupState
         _booksRead.Clear();
         _chartsRead.Clear();
         _missing.Clear();
+        _known = null;
     }
 
     private void ClearStaged()
@@ -153,6 +169,7 @@ public sealed class LedgerTotals : IGroupState
         _booksRead.Clear();
         _chartsRead.Clear();
         _missing.Clear();
+        _known = null;
         ClearStaged();
     }
 

@@ -236,7 +236,12 @@ public abstract class LedgerDatabase
     /// start from it instead of reading (see <see cref="LedgerWriter"/>); it holds only while no other group has committed
     /// to the book, which the group proves under the lock before anything of it can commit.
     /// </summary>
-    internal sealed record KnownBookStart(BookPostingRow Book, IReadOnlyDictionary<string, AccountPostingRow> Accounts,
+    /// <remarks>
+    /// <see cref="Accounts"/> is handed from group to group, not copied: the group that starts from it reads through to it
+    /// and, at its end, writes into it what it read or changed (a group that fails leaves nothing known, so a dictionary
+    /// it changed is never used again).
+    /// </remarks>
+    internal sealed record KnownBookStart(BookPostingRow Book, Dictionary<string, AccountPostingRow> Accounts,
         (long Sequence, string Hash) Head)
     {
         /// <summary>The stamp of the group that left the book so (its commit record's recorded_at).</summary>
