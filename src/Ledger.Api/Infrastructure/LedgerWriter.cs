@@ -461,6 +461,8 @@ public sealed class LedgerWriter : IHostedService, IDisposable
             {
                 committed = true;
                 Interlocked.Increment(ref _groups);
+                // Counted before any caller is answered, as the groups are: a caller (a test) reads it once answered.
+                if (known is not null) Interlocked.Increment(ref _knownStartsCommitted);
                 try { session.RunAfterCommit(); }
                 catch (Exception ex) { _logger.LogError(ex, "An action after a group's commit failed; the group stands."); }
                 foreach (var request in kept) request.Complete();
@@ -686,11 +688,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     private void RememberBook(WriteSession session, string bookId, LedgerDatabase.KnownBookStart after,
         Dictionary<string, List<long>>? drawnForNext, bool startedKnown)
     {
-        if (startedKnown)
-        {
-            Interlocked.Increment(ref _knownStartsCommitted);
-            _knownStartPauses.Remove(bookId);
-        }
+        if (startedKnown) _knownStartPauses.Remove(bookId);
         if (after.Accounts.Count > MaxKnownAccounts) return;
         if (_knownBooks.Count >= MaxKnownBooks) _knownBooks.Clear();
         // Left over first, then drawn: ids are used in the order drawn, so they still grow in the book's commit order.
