@@ -613,7 +613,7 @@ public sealed class LedgerWriter : IHostedService, IDisposable
     /// </summary>
     private static LedgerDatabase.GroupStartReads StartReadsOf(List<WriteRequest> group, string? bookId) => new()
     {
-        Keys = bookId is null ? [] : group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+        Keys = bookId is null ? [] : KeysOf(group),
         // Twice what the group draws: what it leaves is what the book's next group starts from (see KnownBookStart).
         Ids = bookId is null ? [] : IdsDrawnBy(group).Select(d => (d.Table, 2 * d.Count)).ToList(),
         EventHead = bookId is not null,
@@ -657,19 +657,23 @@ public sealed class LedgerWriter : IHostedService, IDisposable
 
     private void PauseKnownStarts(string bookId, bool bookChanged)
     {
-        var length = _knownStartPauses.TryGetValue(bookId, out var pause) ? Math.Min(MaxKnownStartPause, pause.Length * 2) : 1;
         // A failure for another reason (a key already stored, a lock wait) says nothing of other processes: no pause.
         if (!bookChanged) return;
+        var length = _knownStartPauses.TryGetValue(bookId, out var pause) ? Math.Min(MaxKnownStartPause, pause.Length * 2) : 1;
         if (_knownStartPauses.Count >= MaxKnownBooks && !_knownStartPauses.ContainsKey(bookId)) _knownStartPauses.Clear();
         _knownStartPauses[bookId] = (length, length);
     }
+
+    /// <summary>The idempotency keys of a book group's requests, each once.</summary>
+    private static List<string> KeysOf(List<WriteRequest> group) =>
+        group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The reads of a group that starts from <paramref name="known"/>: its keys taken as not stored (see <see cref="LedgerDatabase.CommitKnownGroup"/>).</summary>
     private static LedgerDatabase.GroupStartReads KnownReadsOf(List<WriteRequest> group, LedgerDatabase.KnownBookStart known)
     {
         var reads = new LedgerDatabase.GroupStartReads
         {
-            Keys = group.Select(r => r.IdempotencyKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+            Keys = KeysOf(group),
             Book = known.Book,
             Head = known.Head,
         };
@@ -1016,7 +1020,7 @@ public sealed class WriteSession : IDisposable
         get
         {
             WaitForCopies();
-            BeginIfDeferred();
+            BeginNow();
             FlushWrites();
             RequestWrote = true; // what runs on it is not known here: count it as a write
             return _connection;
@@ -1051,7 +1055,7 @@ public sealed class WriteSession : IDisposable
     {
         WaitForCopies();
         Finishing = false;
-        BeginIfDeferred();
+        BeginNow();
         _database.CommitWith(this, _connection, TakePending());
     }
 
@@ -1084,10 +1088,8 @@ public sealed class WriteSession : IDisposable
     /// <summary>When (Environment.TickCount64) a group last committed on this session's connection; 0 for none yet.</summary>
     internal long LastCommittedAt { get; set; }
 
-    /// <summary>Begins the group now if its begin was deferred (<see cref="BeginWhenUsed"/>).</summary>
-    internal void BeginNow() => BeginIfDeferred();
-
-    private void BeginIfDeferred()
+    /// <summary>Begins the group now if its begin was deferred (<see cref="BeginWhenUsed"/>); every path to the connection calls it.</summary>
+    internal void BeginNow()
     {
         if (_beginWhenUsed is not { } begin) return;
         _beginWhenUsed = null; // once: a failed begin fails the group, which runs again from what is stored
@@ -1100,7 +1102,7 @@ public sealed class WriteSession : IDisposable
     {
         WaitForCopies();
         Finishing = false;
-        BeginIfDeferred();
+        BeginNow();
         return _database.CommitAndBegin(this, _connection, TakePending(), nextBookId, nextReads, committed, out nextFailure);
     }
 
@@ -1117,7 +1119,7 @@ public sealed class WriteSession : IDisposable
     {
         if (_pendingWrites.Count == 0) return;
         WaitForCopies(); // rows deferred after a copy began go after it
-        BeginIfDeferred();
+        BeginNow();
         RequestWrote = true;
         _database.WriteDeferred(_connection, TakePending());
     }
@@ -1148,7 +1150,7 @@ public sealed class WriteSession : IDisposable
     private DbCommand CommandKeepingWrites(string sql)
     {
         WaitForCopies(); // one statement at a time on a connection: the caller runs this one next
-        BeginIfDeferred();
+        BeginNow();
         if (!_commands.TryGetValue(sql, out var command))
         {
             command = _connection.CreateCommand();
@@ -1304,7 +1306,7 @@ public sealed class WriteSession : IDisposable
     /// </summary>
     internal void StartCopy(Action<DbConnection> copy)
     {
-        BeginIfDeferred();
+        BeginNow();
         FlushWrites();
         RequestWrote = true;
         try

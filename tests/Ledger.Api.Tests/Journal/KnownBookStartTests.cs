@@ -125,11 +125,7 @@ public sealed class KnownBookStartTests(SharedApp shared) : SharedAppTest(shared
         var url = $"/v1/books/{book}/journal-entries";
 
         var original = await (await Admin.PostRawAsync(url, Body, "rent-2026-06")).AssertCreatedAsync();
-        var failed = writer.KnownStartsFailed;
-        var again = await Admin.PostRawAsync(url, Body, "rent-2026-06");
-        Assert.True(JsonNode.DeepEquals(original, await again.AssertCreatedAsync()));
-        Assert.True(again.Headers.Contains("Idempotency-Replayed"));
-        Assert.Equal(failed + 1, writer.KnownStartsFailed); // stored already: the INSERT failed, the group ran again
+        await AssertReplayedAfterOneRunAgainAsync(writer, url, Body, "rent-2026-06", original); // stored already: the INSERT failed
 
         // Not a change by another process: the book's next group starts from what was known again.
         var committedKnown = writer.KnownStartsCommitted;
@@ -157,12 +153,21 @@ public sealed class KnownBookStartTests(SharedApp shared) : SharedAppTest(shared
         // A later post makes the book known again, lock date and all.
         await (await Admin.PostRawAsync(url, March.Replace("2026-03-10", "2026-04-10").Replace("March", "April"), "rent-2026-04")).AssertCreatedAsync();
 
-        var failed = writer.KnownStartsFailed;
-        var retry = await Admin.PostRawAsync(url, March, "rent-2026-03");
-        Assert.True(JsonNode.DeepEquals(original, await retry.AssertCreatedAsync()));
-        Assert.True(retry.Headers.Contains("Idempotency-Replayed"));
-        Assert.Equal(failed + 1, writer.KnownStartsFailed);
+        await AssertReplayedAfterOneRunAgainAsync(writer, url, March, "rent-2026-03", original);
         await AssertBookTiesOutAsync(book, entries: 2);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="body"/> again under <paramref name="key"/>: answered with <paramref name="original"/>, marked
+    /// replayed, after its group, started from what was known, ran once more as a plain group.
+    /// </summary>
+    private async Task AssertReplayedAfterOneRunAgainAsync(LedgerWriter writer, string url, string body, string key, JsonNode original)
+    {
+        var failed = writer.KnownStartsFailed;
+        var again = await Admin.PostRawAsync(url, body, key);
+        Assert.True(JsonNode.DeepEquals(original, await again.AssertCreatedAsync()));
+        Assert.True(again.Headers.Contains("Idempotency-Replayed"));
+        Assert.Equal(failed + 1, writer.KnownStartsFailed);
     }
 
     /// <summary>

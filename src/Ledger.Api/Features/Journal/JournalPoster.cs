@@ -267,7 +267,7 @@ public static class JournalPoster
         var totals = session.GroupState<LedgerTotals>();
         if (reads.Book is { } book) totals.RememberRead(bookId, BookTotalsOf(book));
         foreach (var account in reads.Accounts)
-            totals.RememberRead(bookId, account.Code, new LedgerTotals.AccountTotals(account.Id, account.Archived, account.Debit, account.Credit));
+            totals.RememberRead(bookId, account.Code, LedgerTotals.AccountTotals.Of(account));
         foreach (var code in reads.AccountCodes)
             if (!totals.TryGetAccount(bookId, code, out _)) totals.RememberMissing(bookId, code);
     }

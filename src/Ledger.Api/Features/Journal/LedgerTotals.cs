@@ -17,7 +17,12 @@ public sealed class LedgerTotals : IGroupState
         public readonly Books.ControlAccounts Controls => new(ReceivablesAccount, PayablesAccount);
     }
 
-    public record struct AccountTotals(long Id, bool Archived, long Debit, long Credit);
+    public record struct AccountTotals(long Id, bool Archived, long Debit, long Credit)
+    {
+        internal static AccountTotals Of(LedgerDatabase.AccountPostingRow row) => new(row.Id, row.Archived, row.Debit, row.Credit);
+
+        internal readonly LedgerDatabase.AccountPostingRow Row(string code) => new(code, Id, Archived, Debit, Credit);
+    }
 
     // Books and accounts the group changed; what the running request changed is staged in them until it is kept.
     private readonly StagedMap<string, BookTotals> _books = new(StringComparer.Ordinal);
@@ -41,7 +46,7 @@ public sealed class LedgerTotals : IGroupState
     {
         if (_accounts.TryGetValue((bookId, code), out account) || _read.TryGetValue((bookId, code), out account)) return true;
         if (_known is not { } known || known.BookId != bookId || !known.Accounts.TryGetValue(code, out var row)) return false;
-        account = new AccountTotals(row.Id, row.Archived, row.Debit, row.Credit);
+        account = AccountTotals.Of(row);
         return true;
     }
 
@@ -63,9 +68,9 @@ public sealed class LedgerTotals : IGroupState
             ? known.Accounts
             : new Dictionary<string, LedgerDatabase.AccountPostingRow>(StringComparer.Ordinal);
         foreach (var ((book, code), account) in _read)
-            if (book == bookId) accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+            if (book == bookId) accounts[code] = account.Row(code);
         foreach (var ((book, code), account) in _accounts.Known)
-            if (book == bookId) accounts[code] = new LedgerDatabase.AccountPostingRow(code, account.Id, account.Archived, account.Debit, account.Credit);
+            if (book == bookId) accounts[code] = account.Row(code);
         return accounts;
     }
 

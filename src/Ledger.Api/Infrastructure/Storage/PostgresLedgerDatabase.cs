@@ -299,11 +299,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         using var batch = new NpgsqlBatch((NpgsqlConnection)connection) { Timeout = KnownBatchTimeoutSeconds };
         var check = AddKnownBeginCommands(batch, bookId, known);
         var draws = AddDraws(batch, reads.Ids);
-        if (reads.AccountCodes.Count > 0)
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(SelectAccountsByCodeSql)
-            {
-                Parameters = { Parameter(null, bookId), new NpgsqlParameter<string[]> { TypedValue = [.. reads.AccountCodes] } },
-            });
+        if (reads.AccountCodes.Count > 0) batch.BatchCommands.Add(AccountsByCode(bookId, reads.AccountCodes));
         try
         {
             using var reader = batch.ExecuteReader();
@@ -311,9 +307,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             if (reads.AccountCodes.Count > 0)
             {
                 if (!reader.NextResult()) throw new InvalidOperationException("The group's start gave fewer results than it asked for.");
-                while (reader.Read())
-                    reads.Accounts.Add(new AccountPostingRow(reader.GetString(4), reader.GetInt64(0), reader.GetInt64(1) != 0,
-                        reader.GetInt64(2), reader.GetInt64(3)));
+                ReadAccounts(reader, reads.Accounts);
             }
         }
         catch (Exception ex)
@@ -332,10 +326,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         foreach (var (table, count) in draw)
         {
             if (count <= 0) continue;
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT nextval('{table}_id_seq') FROM generate_series(1, $1)")
-            {
-                Parameters = { Parameter(null, (long)count) },
-            });
+            batch.BatchCommands.Add(Draw(table, count));
             draws.Add(table);
         }
         return draws;
@@ -350,24 +341,14 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         foreach (var table in draws)
         {
             if (!reader.NextResult()) throw new InvalidOperationException("The group's draws gave fewer results than they asked for.");
-            var ids = drawn[table] = [];
-            while (reader.Read()) ids.Add(reader.GetInt64(0));
+            drawn[table] = ReadIds(reader);
         }
         return drawn;
     }
 
     /// <summary>Whether <paramref name="exception"/>, or one it carries, is the server giving up a lock wait (lock_timeout).</summary>
-    private static bool LockTimedOut(Exception exception)
-    {
-        // Bounded: an exception's inner exceptions form a finite tree; the depth guard stops a malformed cycle.
-        var current = exception;
-        for (var depth = 0; current is not null && depth < 64; depth++, current = current.InnerException)
-        {
-            if (current is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable }) return true;
-            if (current is AggregateException aggregate) return aggregate.InnerExceptions.Any(LockTimedOut);
-        }
-        return false;
-    }
+    private static bool LockTimedOut(Exception exception) =>
+        ErrorsIn(exception).Any(e => e is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable });
 
     /// <summary>
     /// Measured over 60,000 single posts (64 clients, about 32 posts a group, 2-core host, seventeenth session): of the
@@ -474,19 +455,26 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
     private static int FirstFailedCommand(Exception exception, NpgsqlBatch batch)
     {
         var first = -1;
+        foreach (var error in ErrorsIn(exception))
+            if (error is NpgsqlException { BatchCommand: NpgsqlBatchCommand failed } && batch.BatchCommands.IndexOf(failed) is var at and >= 0)
+                first = first < 0 ? at : Math.Min(first, at);
+        return first;
+    }
+
+    /// <summary><paramref name="exception"/> and those it carries: inner exceptions, and each of an aggregate's.</summary>
+    private static IEnumerable<Exception> ErrorsIn(Exception exception)
+    {
         var pending = new Stack<Exception>();
         pending.Push(exception);
-        // Bounded: an exception's inner exceptions form a finite tree; the depth guard stops a malformed cycle.
+        // Bounded: an exception's inner exceptions form a finite tree; the count guard stops a malformed cycle.
         for (var visited = 0; pending.Count > 0 && visited < 64; visited++)
         {
             var current = pending.Pop();
-            if (current is NpgsqlException { BatchCommand: NpgsqlBatchCommand failed } && batch.BatchCommands.IndexOf(failed) is var at and >= 0)
-                first = first < 0 ? at : Math.Min(first, at);
+            yield return current;
             if (current is AggregateException aggregate)
                 foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
             else if (current.InnerException is { } inner) pending.Push(inner);
         }
-        return first;
     }
 
     private const string CommittedMarkerSql = "SELECT 1 AS " + CommittedMarkerColumn;
@@ -504,11 +492,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                 batch.BatchCommands.Add(KeyLookup(bookId, reads.Keys));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode TO DEFAULT"));
             }
-            if (reads.AccountCodes.Count > 0)
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(SelectAccountsByCodeSql)
-                {
-                    Parameters = { Parameter(null, bookId), new NpgsqlParameter<string[]> { TypedValue = [.. reads.AccountCodes] } },
-                });
+            if (reads.AccountCodes.Count > 0) batch.BatchCommands.Add(AccountsByCode(bookId, reads.AccountCodes));
             if (reads.EventHead)
                 // The book's last event, which the group's first event chains from: EventChain's own read of it.
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Features.Audit.EventLog.EventChain.HeadSql)
@@ -517,11 +501,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
                 });
         }
         // Drawn after the lock: later groups of the book, in any process, draw higher ids.
-        foreach (var (table, count) in reads.Ids)
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT nextval('{table}_id_seq') FROM generate_series(1, $1)")
-            {
-                Parameters = { Parameter(null, (long)count) },
-            });
+        foreach (var (table, count) in reads.Ids) batch.BatchCommands.Add(Draw(table, count));
     }
 
     /// <summary>
@@ -556,9 +536,7 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
             if (reads.AccountCodes.Count > 0)
             {
                 NextResult();
-                while (reader.Read())
-                    reads.Accounts.Add(new AccountPostingRow(reader.GetString(4), reader.GetInt64(0), reader.GetInt64(1) != 0,
-                        reader.GetInt64(2), reader.GetInt64(3)));
+                ReadAccounts(reader, reads.Accounts);
             }
             if (reads.EventHead)
             {
@@ -569,10 +547,30 @@ public sealed class PostgresLedgerDatabase : LedgerDatabase, IDisposable
         foreach (var (table, _) in reads.Ids)
         {
             NextResult();
-            var ids = reads.DrawnIds[table] = [];
-            while (reader.Read()) ids.Add(reader.GetInt64(0));
+            reads.DrawnIds[table] = ReadIds(reader);
         }
         return last;
+    }
+
+    /// <summary><paramref name="count"/> ids from <paramref name="table"/>'s sequence (drawn under the book's lock).</summary>
+    private static NpgsqlBatchCommand Draw(string table, int count) =>
+        new($"SELECT nextval('{table}_id_seq') FROM generate_series(1, $1)") { Parameters = { Parameter(null, (long)count) } };
+
+    private static List<long> ReadIds(NpgsqlDataReader reader)
+    {
+        var ids = new List<long>();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    /// <summary>The accounts of <paramref name="bookId"/> among <paramref name="codes"/> (<see cref="SelectAccountsByCodeSql"/>).</summary>
+    private static NpgsqlBatchCommand AccountsByCode(string bookId, IReadOnlyCollection<string> codes) =>
+        new(SelectAccountsByCodeSql) { Parameters = { Parameter(null, bookId), new NpgsqlParameter<string[]> { TypedValue = [.. codes] } } };
+
+    private static void ReadAccounts(NpgsqlDataReader reader, List<AccountPostingRow> into)
+    {
+        while (reader.Read())
+            into.Add(new AccountPostingRow(reader.GetString(4), reader.GetInt64(0), reader.GetInt64(1) != 0, reader.GetInt64(2), reader.GetInt64(3)));
     }
 
     // The lock also reads what posting needs of the book (JournalPoster would otherwise read it in a round trip of its own).
